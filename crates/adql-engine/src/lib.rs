@@ -1,0 +1,1 @@
+//! adql_engine (work in progress).

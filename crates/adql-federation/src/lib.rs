@@ -1,0 +1,1 @@
+//! adql_federation (work in progress).

@@ -1,0 +1,1 @@
+//! adql_geom (work in progress).

@@ -1,0 +1,1 @@
+//! adql_syntax (work in progress).

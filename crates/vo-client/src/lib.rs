@@ -1,0 +1,1 @@
+//! vo_client (work in progress).

@@ -1,0 +1,1 @@
+//! votable_arrow (work in progress).
