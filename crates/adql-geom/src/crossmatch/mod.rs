@@ -1,0 +1,503 @@
+//! The positional crossmatch kernel: all pairs (or the nearest pair) of sources of two catalogues within a
+//! radius, **exactly** the pairs a brute-force loop over [`crate::distance`]` <= r` finds.
+//!
+//! # Algorithm
+//!
+//! 1. **Build** ([`CrossmatchIndex::build`]): every build-side source gets one integer key, its cell in a
+//!    [zone grid](grid) of declination zones cut into RA cells (about `max(r, a few sources' spacing)` on a
+//!    side). A counting sort on the key (two linear passes, no comparison sort) lays the sources' unit
+//!    vectors out cell by cell.
+//! 2. **Probe** ([`CrossmatchIndex::probe`]): for each probe source, the runs of cells within the radius are
+//!    one to three contiguous slices per zone (zones near a pole search their whole RA circle; windows that
+//!    cross RA 0/360 wrap). Each candidate is tested with the chord prefilter `|a − b|² ≤ (2 sin(r/2) + ε)²`
+//!    on f64 unit vectors, which has **no false negatives**, then with the exact predicate
+//!    `distance(a, b) <= r`, computed on the same unit vectors as [`crate::distance`] so that the result is
+//!    bit-identical to brute force.
+//! 3. Pairs go to caller-owned buffers ([`Matches`]) that are cleared and reused, never reallocated per row.
+//!    [`CrossmatchIndex::probe_parallel`] splits the probe side over threads.
+//!
+//! Sources with a NaN or infinite coordinate, or with |dec| > 90, never match, and neither do rows whose
+//! own radius is NaN or negative.
+
+mod grid;
+
+use std::num::NonZeroUsize;
+
+use crate::error::{GeomError, Result};
+use crate::vector::Vec3;
+use grid::ZoneGrid;
+
+/// Absolute slack (unit-vector units, ~2e-10 arcsec) of the chord prefilter, larger than the rounding
+/// difference between the chord and the exact angle computed from the same vectors.
+const CHORD_SLACK: f64 = 1e-14;
+
+/// Which pairs to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchMode {
+    /// Every pair within the radius.
+    All,
+    /// For each probe source, the nearest build source within the radius (ties: the lowest build index);
+    /// probe sources without any are left out.
+    Best,
+}
+
+/// The search radius, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Radius<'a> {
+    /// One radius for every pair.
+    Constant(f64),
+    /// One radius per build row (a column of the build side).
+    PerBuildRow(&'a [f64]),
+    /// One radius per probe row (a column of the probe side).
+    PerProbeRow(&'a [f64]),
+}
+
+/// Matched pairs as three parallel columns: row of the build side, row of the probe side (counted from
+/// the first row passed to the probe call), distance in degrees.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matches {
+    /// Build-side row of each pair.
+    pub build: Vec<u32>,
+    /// Probe-side row of each pair.
+    pub probe: Vec<u32>,
+    /// Distance of each pair in degrees.
+    pub distance: Vec<f64>,
+}
+
+impl Matches {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.build.len()
+    }
+
+    /// Whether there is no pair.
+    pub fn is_empty(&self) -> bool {
+        self.build.is_empty()
+    }
+
+    /// Removes all pairs, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.build.clear();
+        self.probe.clear();
+        self.distance.clear();
+    }
+
+    #[inline]
+    fn push(&mut self, build: u32, probe: u32, distance: f64) {
+        self.build.push(build);
+        self.probe.push(probe);
+        self.distance.push(distance);
+    }
+
+    fn append(&mut self, other: &Matches) {
+        self.build.extend_from_slice(&other.build);
+        self.probe.extend_from_slice(&other.probe);
+        self.distance.extend_from_slice(&other.distance);
+    }
+}
+
+/// The build side bucketed for probing.
+#[derive(Debug, Clone)]
+pub struct CrossmatchIndex {
+    grid: ZoneGrid,
+    /// `offsets[k]..offsets[k + 1]` are the sources of cell `k` in the arrays below.
+    offsets: Vec<u32>,
+    points: Vec<Vec3>,
+    rows: Vec<u32>,
+    /// Per-row radius of the build side (degrees) and its squared chord bound, when the radius is per row.
+    radius: Option<(Vec<f64>, Vec<f64>)>,
+    /// Constant radius, degrees, when there is no per-row radius on the build side.
+    constant: f64,
+    r_max: f64,
+}
+
+/// (2 sin(r/2) + slack)², the squared chord bound of a radius in degrees; negative (never passes) for a
+/// radius that matches nothing.
+#[inline]
+fn chord2(r_deg: f64) -> f64 {
+    if r_deg >= 0.0 {
+        let c = 2.0 * (r_deg.to_radians().min(std::f64::consts::PI) / 2.0).sin() + CHORD_SLACK;
+        c * c
+    } else {
+        -1.0
+    }
+}
+
+#[inline]
+fn valid(ra: f64, dec: f64) -> bool {
+    ra.is_finite() && dec.is_finite() && (-90.0..=90.0).contains(&dec)
+}
+
+fn check_len(ra: &[f64], dec: &[f64]) -> Result<()> {
+    if ra.len() != dec.len() {
+        return Err(GeomError::LengthMismatch {
+            first: ra.len(),
+            second: dec.len(),
+        });
+    }
+    if u32::try_from(ra.len()).is_err() {
+        return Err(GeomError::TooManyRows { rows: ra.len() });
+    }
+    Ok(())
+}
+
+impl CrossmatchIndex {
+    /// Buckets the build side.
+    ///
+    /// # Input
+    /// * `ra`, `dec`: build-side coordinates in degrees, same length, at most `u32::MAX` rows.
+    /// * `radius`: the search radius in degrees. With [`Radius::PerBuildRow`] the grid is sized by the
+    ///   largest finite radius. With [`Radius::PerProbeRow`] (whose rows are not known yet) pass the largest
+    ///   probe radius as `max_probe_radius`; it is ignored otherwise.
+    ///
+    /// # Errors
+    /// [`GeomError::LengthMismatch`] and [`GeomError::TooManyRows`]; [`GeomError::RadiusOutOfRange`] for a
+    /// NaN, negative or infinite constant or maximum radius.
+    pub fn build(
+        ra: &[f64],
+        dec: &[f64],
+        radius: Radius<'_>,
+        max_probe_radius: f64,
+    ) -> Result<Self> {
+        check_len(ra, dec)?;
+        let (constant, per_row, r_max) = match radius {
+            Radius::Constant(r) => (r, None, r),
+            Radius::PerProbeRow(_) => (f64::NAN, None, max_probe_radius),
+            Radius::PerBuildRow(rs) => {
+                if rs.len() != ra.len() {
+                    return Err(GeomError::LengthMismatch {
+                        first: ra.len(),
+                        second: rs.len(),
+                    });
+                }
+                let max = rs
+                    .iter()
+                    .copied()
+                    .filter(|r| r.is_finite())
+                    .fold(0.0f64, f64::max);
+                (f64::NAN, Some(rs), max)
+            }
+        };
+        if !(r_max.is_finite() && r_max >= 0.0) {
+            return Err(GeomError::RadiusOutOfRange { radius: r_max });
+        }
+        let r_max = r_max.min(180.0);
+
+        let mut dec_min = f64::INFINITY;
+        let mut dec_max = f64::NEG_INFINITY;
+        let mut count = 0usize;
+        for (&r, &d) in ra.iter().zip(dec) {
+            if valid(r, d) {
+                dec_min = dec_min.min(d);
+                dec_max = dec_max.max(d);
+                count += 1;
+            }
+        }
+        if count == 0 {
+            (dec_min, dec_max) = (0.0, 0.0);
+        }
+        let (ra_origin, ra_span) = grid::ra_extent(
+            ra.iter()
+                .zip(dec)
+                .filter(|(r, d)| valid(**r, **d))
+                .map(|(r, _)| *r),
+        );
+        let grid = ZoneGrid::new(count, dec_min, dec_max, ra_origin, ra_span, r_max);
+
+        // Counting sort by key: count, prefix-sum, scatter.
+        let ncells = grid.cell_count() as usize;
+        let mut keys = Vec::with_capacity(ra.len());
+        let mut offsets = vec![0u32; ncells + 1];
+        for (&r, &d) in ra.iter().zip(dec) {
+            if valid(r, d) {
+                let k = grid.key(r, d);
+                keys.push(k);
+                if let Some(slot) = offsets.get_mut(k as usize + 1) {
+                    *slot += 1;
+                }
+            } else {
+                keys.push(u32::MAX);
+            }
+        }
+        for k in 1..offsets.len() {
+            offsets[k] += offsets[k - 1];
+        }
+        let mut cursor = offsets.clone();
+        let mut points = vec![Vec3::new(0.0, 0.0, 0.0); count];
+        let mut rows = vec![0u32; count];
+        let mut radii = per_row.map(|_| (vec![0.0f64; count], vec![0.0f64; count]));
+        for (row, &k) in keys.iter().enumerate() {
+            if k == u32::MAX {
+                continue;
+            }
+            let Some(slot) = cursor.get_mut(k as usize) else {
+                continue;
+            };
+            let at = *slot as usize;
+            *slot += 1;
+            if let (Some(p), Some(out_row), Some(&r), Some(&d)) = (
+                points.get_mut(at),
+                rows.get_mut(at),
+                ra.get(row),
+                dec.get(row),
+            ) {
+                *p = Vec3::from_lonlat_deg(r, d);
+                *out_row = row as u32;
+            }
+            if let (Some((rad, ch)), Some(rs)) = (radii.as_mut(), per_row) {
+                let r = rs.get(row).copied().unwrap_or(f64::NAN);
+                if let (Some(a), Some(b)) = (rad.get_mut(at), ch.get_mut(at)) {
+                    *a = r;
+                    *b = chord2(r);
+                }
+            }
+        }
+        Ok(Self {
+            grid,
+            offsets,
+            points,
+            rows,
+            radius: radii,
+            constant,
+            r_max,
+        })
+    }
+
+    /// Number of build sources indexed (rows with valid coordinates).
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether no build source was indexed.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The largest radius the index serves, degrees.
+    pub fn max_radius(&self) -> f64 {
+        self.r_max
+    }
+
+    /// Zone height of the grid, degrees (for diagnostics and EXPLAIN output).
+    pub fn zone_height(&self) -> f64 {
+        self.grid.zone_height()
+    }
+
+    /// Matches probe sources against the index, appending pairs to `out` (which is not cleared).
+    ///
+    /// # Input
+    /// * `ra`, `dec`: probe coordinates, degrees; reported probe rows are `row_offset +` the position here.
+    /// * `probe_radius`: the per-row probe radius (degrees) if the index was built with
+    ///   [`Radius::PerProbeRow`], each at most the index's [`max_radius`](Self::max_radius); `None` otherwise.
+    /// * `mode`: all pairs or the nearest one per probe source.
+    ///
+    /// # Errors
+    /// [`GeomError::LengthMismatch`], [`GeomError::TooManyRows`], [`GeomError::RadiusOutOfRange`] for a probe
+    /// radius above the index's maximum.
+    pub fn probe(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        probe_radius: Option<&[f64]>,
+        mode: MatchMode,
+        row_offset: u32,
+        out: &mut Matches,
+    ) -> Result<()> {
+        check_len(ra, dec)?;
+        if let Some(rs) = probe_radius {
+            if rs.len() != ra.len() {
+                return Err(GeomError::LengthMismatch {
+                    first: ra.len(),
+                    second: rs.len(),
+                });
+            }
+            // A larger radius than the grid was sized for would silently lose pairs.
+            if let Some(&radius) = rs.iter().find(|&&r| r > self.r_max) {
+                return Err(GeomError::RadiusOutOfRange { radius });
+            }
+        }
+        if row_offset.checked_add(ra.len() as u32).is_none() {
+            return Err(GeomError::TooManyRows {
+                rows: row_offset as usize + ra.len(),
+            });
+        }
+        if self.points.is_empty() {
+            return Ok(());
+        }
+        let constant_chord = chord2(self.constant);
+        for (i, (&r, &d)) in ra.iter().zip(dec).enumerate() {
+            if !valid(r, d) {
+                continue;
+            }
+            let probe_row = row_offset + i as u32;
+            let p = Vec3::from_lonlat_deg(r, d);
+            // Radius of this probe row, if the radius is per probe row.
+            let own = probe_radius.and_then(|rs| rs.get(i)).copied();
+            let (row_r, row_chord) = match own {
+                Some(r) => (r, chord2(r)),
+                None => (self.constant, constant_chord),
+            };
+            if own.is_some_and(|r| r.is_nan() || r < 0.0) {
+                continue;
+            }
+            let mut best: Option<(f64, u32)> = None;
+            self.grid.for_each_window(r, d, |first, last| {
+                let (Some(&start), Some(&end)) = (
+                    self.offsets.get(first as usize),
+                    self.offsets.get(last as usize + 1),
+                ) else {
+                    return;
+                };
+                let (start, end) = (start as usize, end as usize);
+                let pts = self.points.get(start..end).unwrap_or(&[]);
+                for (k, q) in pts.iter().enumerate() {
+                    let dx = q.x - p.x;
+                    let dy = q.y - p.y;
+                    let dz = q.z - p.z;
+                    let d2 = dx * dx + dy * dy + dz * dz;
+                    let at = start + k;
+                    let (limit, radius) = match &self.radius {
+                        Some((rad, ch)) => (
+                            ch.get(at).copied().unwrap_or(-1.0),
+                            rad.get(at).copied().unwrap_or(f64::NAN),
+                        ),
+                        None => (row_chord, row_r),
+                    };
+                    if d2 > limit {
+                        continue;
+                    }
+                    let dist = p.angle(*q).to_degrees();
+                    if dist <= radius {
+                        let build_row = self.rows.get(at).copied().unwrap_or(u32::MAX);
+                        match mode {
+                            MatchMode::All => out.push(build_row, probe_row, dist),
+                            MatchMode::Best => {
+                                if best.is_none_or(|(bd, br)| {
+                                    dist < bd || (dist == bd && build_row < br)
+                                }) {
+                                    best = Some((dist, build_row));
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+            if let Some((dist, build_row)) = best {
+                out.push(build_row, probe_row, dist);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`probe`](Self::probe) over `threads` threads, each taking a contiguous share of the probe rows; the
+    /// pairs come back in the same order as a single-threaded probe.
+    ///
+    /// # Errors
+    /// As [`probe`](Self::probe).
+    pub fn probe_parallel(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        probe_radius: Option<&[f64]>,
+        mode: MatchMode,
+        threads: NonZeroUsize,
+    ) -> Result<Matches> {
+        check_len(ra, dec)?;
+        let n = ra.len();
+        let threads = threads.get().min(n.div_ceil(4096)).max(1);
+        let mut out = Matches::default();
+        if threads == 1 {
+            self.probe(ra, dec, probe_radius, mode, 0, &mut out)?;
+            return Ok(out);
+        }
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<Result<Matches>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let lo = (t * chunk).min(n);
+                    let hi = ((t + 1) * chunk).min(n);
+                    s.spawn(move || {
+                        let mut part = Matches::default();
+                        let rad = probe_radius.and_then(|r| r.get(lo..hi));
+                        self.probe(
+                            ra.get(lo..hi).unwrap_or(&[]),
+                            dec.get(lo..hi).unwrap_or(&[]),
+                            rad,
+                            mode,
+                            lo as u32,
+                            &mut part,
+                        )
+                        .map(|()| part)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or(Err(GeomError::Unsupported {
+                        operation: "crossmatch",
+                        what: "a probe thread that panicked",
+                    }))
+                })
+                .collect()
+        });
+        let total: usize = parts
+            .iter()
+            .map(|p| p.as_ref().map_or(0, Matches::len))
+            .sum();
+        out.build.reserve(total);
+        out.probe.reserve(total);
+        out.distance.reserve(total);
+        for part in parts {
+            out.append(&part?);
+        }
+        Ok(out)
+    }
+}
+
+/// Crossmatches two catalogues: builds a [`CrossmatchIndex`] on the build side and probes it with the
+/// probe side over `threads` threads.
+///
+/// # Input
+/// * `build_ra`, `build_dec`, `probe_ra`, `probe_dec`: degrees.
+/// * `radius`: degrees, constant or per row of either side.
+/// * `mode`: [`MatchMode::All`] or [`MatchMode::Best`] (nearest build source per probe source).
+///
+/// # Output
+/// Exactly the pairs with `distance(build, probe) <= r` (see the module documentation), in probe order.
+///
+/// # Errors
+/// As [`CrossmatchIndex::build`] and [`CrossmatchIndex::probe`].
+///
+/// # Examples
+/// ```
+/// use adql_geom::crossmatch::{crossmatch, MatchMode, Radius};
+/// let m = crossmatch(&[359.9999], &[0.0], &[0.0001, 10.0], &[0.0, 0.0], Radius::Constant(1.0 / 3600.0),
+///                    MatchMode::All, std::num::NonZeroUsize::MIN).unwrap();
+/// assert_eq!((m.build, m.probe), (vec![0], vec![0]));
+/// ```
+pub fn crossmatch(
+    build_ra: &[f64],
+    build_dec: &[f64],
+    probe_ra: &[f64],
+    probe_dec: &[f64],
+    radius: Radius<'_>,
+    mode: MatchMode,
+    threads: NonZeroUsize,
+) -> Result<Matches> {
+    let (max_probe, probe_radius) = match radius {
+        Radius::PerProbeRow(rs) => (
+            rs.iter()
+                .copied()
+                .filter(|r| r.is_finite())
+                .fold(0.0f64, f64::max),
+            Some(rs),
+        ),
+        _ => (0.0, None),
+    };
+    let index = CrossmatchIndex::build(build_ra, build_dec, radius, max_probe)?;
+    index.probe_parallel(probe_ra, probe_dec, probe_radius, mode, threads)
+}
+
+#[cfg(test)]
+mod tests;
