@@ -64,6 +64,10 @@ def norm_ra(ra: float) -> float:
 
 def offset(ra: float, dec: float, dist: float, pa: float) -> tuple[float, float]:
     """Point at angular distance ``dist`` and position angle ``pa`` (east of north) from (ra, dec)."""
+    if abs(dec) >= 90.0:
+        # from a pole every direction is along a meridian: take the position angle as the RA
+        lat = (90.0 - dist) if dec > 0 else (dist - 90.0)
+        return norm_ra(pa), lat
     ra1, dec1, d, p = map(math.radians, (ra, dec, dist, pa))
     sin_dec2 = math.sin(dec1) * math.cos(d) + math.cos(dec1) * math.sin(d) * math.cos(p)
     sin_dec2 = max(-1.0, min(1.0, sin_dec2))
@@ -131,8 +135,9 @@ def dali(values: list[float] | tuple[float, ...] | None) -> str | None:
 
 
 class Col:
-    def __init__(self, name, adql_type, unit="", ucd="", desc="", xtype="", nullable=True):
+    def __init__(self, name, adql_type, unit="", ucd="", desc="", xtype="", nullable=True, verb=1):
         self.name = name
+        self.verb = verb  # DaCHS verbLevel: SCS VERB=n returns columns with verbLevel <= 10*n
         self.type = adql_type
         self.unit = unit
         self.ucd = ucd
@@ -270,19 +275,19 @@ def gen_sources(rng: random.Random):
         )
     cols = [
         Col("source_id", "BIGINT", "", "meta.id;meta.main", "Unique source identifier (Gaia-like, up to 2^61)", nullable=False),
-        Col("designation", "VARCHAR", "", "meta.id", "IAU-style designation from the position (not unique)", nullable=False),
+        Col("designation", "VARCHAR", "", "meta.id", "IAU-style designation from the position (not unique)", nullable=False, verb=15),
         Col("ra", "DOUBLE", "deg", "pos.eq.ra;meta.main", "Right ascension (ICRS) at ref_epoch", nullable=False),
         Col("dec", "DOUBLE", "deg", "pos.eq.dec;meta.main", "Declination (ICRS) at ref_epoch", nullable=False),
-        Col("parallax", "DOUBLE", "mas", "pos.parallax.trig", "Parallax (NULL for about 15% of the rows)"),
-        Col("pmra", "DOUBLE", "mas/yr", "pos.pm;pos.eq.ra", "Proper motion in RA times cos(dec)", nullable=False),
-        Col("pmdec", "DOUBLE", "mas/yr", "pos.pm;pos.eq.dec", "Proper motion in declination", nullable=False),
-        Col("phot_g_mean_mag", "REAL", "mag", "phot.mag;em.opt", "G-band mean magnitude (multiple of 1/128)", nullable=False),
-        Col("bp_rp", "REAL", "mag", "phot.color;em.opt.B;em.opt.R", "BP-RP colour (NULL for about 8%)"),
-        Col("radial_velocity", "DOUBLE", "km/s", "spect.dopplerVeloc.opt", "Radial velocity (NULL for about 85%)"),
-        Col("flag", "SMALLINT", "", "meta.code", "Quality bit flags (0..7)", nullable=False),
-        Col("population", "VARCHAR", "", "meta.code", "Generator population: field, npole, spole, wrap or cl_<name>", nullable=False),
-        Col("ref_epoch", "DOUBLE", "yr", "meta.ref;time.epoch", "Reference epoch (Julian year)", nullable=False),
-        Col("obs_time", "TIMESTAMP", "", "time.epoch", "Time of a (fake) observation", nullable=False),
+        Col("parallax", "DOUBLE", "mas", "pos.parallax.trig", "Parallax (NULL for about 15% of the rows)", verb=15),
+        Col("pmra", "DOUBLE", "mas/yr", "pos.pm;pos.eq.ra", "Proper motion in RA times cos(dec)", nullable=False, verb=15),
+        Col("pmdec", "DOUBLE", "mas/yr", "pos.pm;pos.eq.dec", "Proper motion in declination", nullable=False, verb=15),
+        Col("phot_g_mean_mag", "REAL", "mag", "phot.mag;em.opt", "G-band mean magnitude (multiple of 1/128)", nullable=False, verb=15),
+        Col("bp_rp", "REAL", "mag", "phot.color;em.opt.B;em.opt.R", "BP-RP colour (NULL for about 8%)", verb=15),
+        Col("radial_velocity", "DOUBLE", "km/s", "spect.dopplerVeloc.opt", "Radial velocity (NULL for about 85%)", verb=20),
+        Col("flag", "SMALLINT", "", "meta.code", "Quality bit flags (0..7)", nullable=False, verb=20),
+        Col("population", "VARCHAR", "", "meta.code", "Generator population: field, npole, spole, wrap or cl_<name>", nullable=False, verb=30),
+        Col("ref_epoch", "DOUBLE", "yr", "meta.ref;time.epoch", "Reference epoch (Julian year)", nullable=False, verb=30),
+        Col("obs_time", "TIMESTAMP", "", "time.epoch", "Time of a (fake) observation", nullable=False, verb=30),
     ]
     return Table(
         "sources",
@@ -697,7 +702,7 @@ def rd_column(c: Col) -> str:
     attrs.append(f'description="{xml_attr(c.desc)}"')
     if not c.nullable:
         attrs.append('required="True"')
-    attrs.append('verbLevel="1"')
+    attrs.append(f'verbLevel="{c.verb}"')
     return "    <column " + " ".join(attrs) + "/>"
 
 

@@ -14,19 +14,19 @@
     <primary>source_id</primary>
     <stc>Position ICRS "ra" "dec"</stc>
     <column name="source_id" type="bigint" ucd="meta.id;meta.main" description="Unique source identifier (Gaia-like, up to 2^61)" required="True" verbLevel="1"/>
-    <column name="designation" type="text" ucd="meta.id" description="IAU-style designation from the position (not unique)" required="True" verbLevel="1"/>
+    <column name="designation" type="text" ucd="meta.id" description="IAU-style designation from the position (not unique)" required="True" verbLevel="15"/>
     <column name="ra" type="double precision" unit="deg" ucd="pos.eq.ra;meta.main" description="Right ascension (ICRS) at ref_epoch" required="True" verbLevel="1"/>
     <column name="dec" type="double precision" unit="deg" ucd="pos.eq.dec;meta.main" description="Declination (ICRS) at ref_epoch" required="True" verbLevel="1"/>
-    <column name="parallax" type="double precision" unit="mas" ucd="pos.parallax.trig" description="Parallax (NULL for about 15% of the rows)" verbLevel="1"/>
-    <column name="pmra" type="double precision" unit="mas/yr" ucd="pos.pm;pos.eq.ra" description="Proper motion in RA times cos(dec)" required="True" verbLevel="1"/>
-    <column name="pmdec" type="double precision" unit="mas/yr" ucd="pos.pm;pos.eq.dec" description="Proper motion in declination" required="True" verbLevel="1"/>
-    <column name="phot_g_mean_mag" type="real" unit="mag" ucd="phot.mag;em.opt" description="G-band mean magnitude (multiple of 1/128)" required="True" verbLevel="1"/>
-    <column name="bp_rp" type="real" unit="mag" ucd="phot.color;em.opt.B;em.opt.R" description="BP-RP colour (NULL for about 8%)" verbLevel="1"/>
-    <column name="radial_velocity" type="double precision" unit="km/s" ucd="spect.dopplerVeloc.opt" description="Radial velocity (NULL for about 85%)" verbLevel="1"/>
-    <column name="flag" type="smallint" ucd="meta.code" description="Quality bit flags (0..7)" required="True" verbLevel="1"/>
-    <column name="population" type="text" ucd="meta.code" description="Generator population: field, npole, spole, wrap or cl_&lt;name&gt;" required="True" verbLevel="1"/>
-    <column name="ref_epoch" type="double precision" unit="yr" ucd="meta.ref;time.epoch" description="Reference epoch (Julian year)" required="True" verbLevel="1"/>
-    <column name="obs_time" type="timestamp" ucd="time.epoch" description="Time of a (fake) observation" required="True" verbLevel="1"/>
+    <column name="parallax" type="double precision" unit="mas" ucd="pos.parallax.trig" description="Parallax (NULL for about 15% of the rows)" verbLevel="15"/>
+    <column name="pmra" type="double precision" unit="mas/yr" ucd="pos.pm;pos.eq.ra" description="Proper motion in RA times cos(dec)" required="True" verbLevel="15"/>
+    <column name="pmdec" type="double precision" unit="mas/yr" ucd="pos.pm;pos.eq.dec" description="Proper motion in declination" required="True" verbLevel="15"/>
+    <column name="phot_g_mean_mag" type="real" unit="mag" ucd="phot.mag;em.opt" description="G-band mean magnitude (multiple of 1/128)" required="True" verbLevel="15"/>
+    <column name="bp_rp" type="real" unit="mag" ucd="phot.color;em.opt.B;em.opt.R" description="BP-RP colour (NULL for about 8%)" verbLevel="15"/>
+    <column name="radial_velocity" type="double precision" unit="km/s" ucd="spect.dopplerVeloc.opt" description="Radial velocity (NULL for about 85%)" verbLevel="20"/>
+    <column name="flag" type="smallint" ucd="meta.code" description="Quality bit flags (0..7)" required="True" verbLevel="20"/>
+    <column name="population" type="text" ucd="meta.code" description="Generator population: field, npole, spole, wrap or cl_&lt;name&gt;" required="True" verbLevel="30"/>
+    <column name="ref_epoch" type="double precision" unit="yr" ucd="meta.ref;time.epoch" description="Reference epoch (Julian year)" required="True" verbLevel="30"/>
+    <column name="obs_time" type="timestamp" ucd="time.epoch" description="Time of a (fake) observation" required="True" verbLevel="30"/>
   </table>
 
   <data id="import_sources">
