@@ -52,6 +52,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# The cluster created by the postgresql-15 package takes its locale from the environment: make it
+# UTF-8 with code-point collation (C.UTF-8), which the result corpus (tests/corpus) relies on for
+# ORDER BY over strings and UPPER/LOWER of non-ASCII text.
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+unset LANGUAGE
 APT_OPTS=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 apt_updated=0
 
@@ -144,6 +149,12 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 su postgres -c "psql -XqAtc 'select 1'" >/dev/null 2>&1 || die "PostgreSQL $PG_MAJOR/main does not accept connections"
+
+read -r pg_enc pg_coll < <(su postgres -c "psql -XqAt -F' ' -c \"select pg_encoding_to_char(encoding), datcollate from pg_database where datname='template1'\"")
+if [[ "$pg_enc" != "UTF8" || "$pg_coll" != "C.UTF-8" ]]; then
+  log "WARNING: cluster $PG_MAJOR/main has encoding $pg_enc and collation $pg_coll, not UTF8/C.UTF-8;"
+  log "WARNING: string ordering and case mapping in tests/corpus may differ (recreate the cluster with LC_ALL=C.UTF-8)"
+fi
 
 dachs_status="$(pkg_status gavodachs2-server)"
 if [[ "$dachs_status" != "install ok installed" ]]; then

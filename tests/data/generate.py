@@ -135,8 +135,11 @@ def dali(values: list[float] | tuple[float, ...] | None) -> str | None:
 
 
 class Col:
-    def __init__(self, name, adql_type, unit="", ucd="", desc="", xtype="", nullable=True, verb=1):
+    def __init__(self, name, adql_type, unit="", ucd="", desc="", xtype="", nullable=True, verb=1, unicode=False):
         self.name = name
+        # DaCHS serialises "text" as VOTable char (ASCII: non-ASCII becomes "?"); "unicode" columns
+        # become unicodeChar. Used for the columns holding non-ASCII text.
+        self.unicode = unicode
         self.verb = verb  # DaCHS verbLevel: SCS VERB=n returns columns with verbLevel <= 10*n
         self.type = adql_type
         self.unit = unit
@@ -390,7 +393,7 @@ def gen_obscore(rng: random.Random, sources: Table):
         Col("instrument_name", "VARCHAR", "", "meta.id;instr", "Instrument (NULL for a few rows)"),
         Col("dataproduct_type", "VARCHAR", "", "meta.code.class", "image, spectrum, cube or timeseries", nullable=False),
         Col("calib_level", "SMALLINT", "", "meta.code;obs.calib", "Calibration level 0..4", nullable=False),
-        Col("target_name", "VARCHAR", "", "meta.id;src", "Target name: mixed case, non-ASCII, quotes, NULLs"),
+        Col("target_name", "VARCHAR", "", "meta.id;src", "Target name: mixed case, non-ASCII, quotes, NULLs", unicode=True),
         Col("s_ra", "DOUBLE", "deg", "pos.eq.ra", "Centre RA (ICRS)", nullable=False),
         Col("s_dec", "DOUBLE", "deg", "pos.eq.dec", "Centre Dec (ICRS)", nullable=False),
         Col("s_fov", "DOUBLE", "deg", "phys.angSize;instr.fov", "Field of view (side of the footprint)", nullable=False),
@@ -439,8 +442,8 @@ def gen_strs():
     rows = [[i + 1, s, t] for i, (s, t) in enumerate(values)]
     cols = [
         Col("id", "INTEGER", "", "meta.id;meta.main", "Row id", nullable=False),
-        Col("s", "VARCHAR", "", "", "Test string: case, non-ASCII, quotes, wildcards, NULL"),
-        Col("t", "VARCHAR", "", "", "What s is about (NULL once)"),
+        Col("s", "VARCHAR", "", "", "Test string: case, non-ASCII, quotes, wildcards, NULL", unicode=True),
+        Col("t", "VARCHAR", "", "", "What s is about (NULL once)", unicode=True),
     ]
     return Table("strs", "tests/data/strs.csv", ["adqltest.strs"], "Strings for LIKE/ILIKE/UPPER/LOWER/ordering.", cols, rows, "id")
 
@@ -694,7 +697,8 @@ def xml_attr(s: str) -> str:
 
 def rd_column(c: Col) -> str:
     name = c.name if c.name == c.name.lower() else f"quoted/{c.name}"
-    attrs = [f'name="{xml_attr(name)}"', f'type="{DACHS_TYPES[c.type]}"']
+    dtype = "unicode" if c.unicode else DACHS_TYPES[c.type]
+    attrs = [f'name="{xml_attr(name)}"', f'type="{dtype}"']
     if c.unit:
         attrs.append(f'unit="{xml_attr(c.unit)}"')
     if c.ucd:

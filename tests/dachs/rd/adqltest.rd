@@ -13,8 +13,8 @@
     <meta name="description">Strings for LIKE/ILIKE/UPPER/LOWER/ordering.</meta>
     <primary>id</primary>
     <column name="id" type="integer" ucd="meta.id;meta.main" description="Row id" required="True" verbLevel="1"/>
-    <column name="s" type="text" description="Test string: case, non-ASCII, quotes, wildcards, NULL" verbLevel="1"/>
-    <column name="t" type="text" description="What s is about (NULL once)" verbLevel="1"/>
+    <column name="s" type="unicode" description="Test string: case, non-ASCII, quotes, wildcards, NULL" verbLevel="1"/>
+    <column name="t" type="unicode" description="What s is about (NULL once)" verbLevel="1"/>
   </table>
 
   <table id="nulltab" onDisk="True" adql="True">

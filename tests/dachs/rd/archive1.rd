@@ -18,7 +18,7 @@
     <column name="instrument_name" type="text" ucd="meta.id;instr" description="Instrument (NULL for a few rows)" verbLevel="1"/>
     <column name="dataproduct_type" type="text" ucd="meta.code.class" description="image, spectrum, cube or timeseries" required="True" verbLevel="1"/>
     <column name="calib_level" type="smallint" ucd="meta.code;obs.calib" description="Calibration level 0..4" required="True" verbLevel="1"/>
-    <column name="target_name" type="text" ucd="meta.id;src" description="Target name: mixed case, non-ASCII, quotes, NULLs" verbLevel="1"/>
+    <column name="target_name" type="unicode" ucd="meta.id;src" description="Target name: mixed case, non-ASCII, quotes, NULLs" verbLevel="1"/>
     <column name="s_ra" type="double precision" unit="deg" ucd="pos.eq.ra" description="Centre RA (ICRS)" required="True" verbLevel="1"/>
     <column name="s_dec" type="double precision" unit="deg" ucd="pos.eq.dec" description="Centre Dec (ICRS)" required="True" verbLevel="1"/>
     <column name="s_fov" type="double precision" unit="deg" ucd="phys.angSize;instr.fov" description="Field of view (side of the footprint)" required="True" verbLevel="1"/>
