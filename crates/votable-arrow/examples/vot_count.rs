@@ -1,0 +1,30 @@
+//! Counts the rows of a VOTable read in a streaming way, for memory measurements:
+//! `cargo run --release -p votable-arrow --example vot_count -- FILE [BATCH_SIZE]`.
+
+use std::fs::File;
+use std::io::BufReader;
+
+use votable_arrow::{ReaderOptions, VOTableReader};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: vot_count FILE [BATCH_SIZE]")?;
+    let mut options = ReaderOptions::default();
+    if let Some(b) = args.next() {
+        options.batch_size = b.parse()?;
+    }
+    let file = BufReader::with_capacity(1 << 16, File::open(&path)?);
+    let mut reader = VOTableReader::new(file, options)?;
+    let columns = reader.schema().fields().len();
+    let mut rows = 0usize;
+    let mut batches = 0usize;
+    for batch in reader.by_ref() {
+        rows += batch?.num_rows();
+        batches += 1;
+    }
+    println!(
+        "{path}: {rows} rows, {columns} columns, {batches} batches, status {:?}",
+        reader.status()
+    );
+    Ok(())
+}
