@@ -16,6 +16,9 @@ Query files (tests/corpus/*.adql) hold one or more queries, each introduced by a
     -- ordered: yes            (yes = ORDER BY fixes the row order; no = compare as a multiset)
     SELECT id, s FROM strs WHERE s LIKE 'a%' ORDER BY id
 
+An optional ``-- expect: error`` marks a query that must fail; its DaCHS message is stored as
+expected/<name>.error.
+
 The query text uses the *unqualified* table names under which the local engine registers the CSV
 files (``adql query --table sources=tests/data/sources.csv ...``). Before sending a query to DaCHS,
 this script qualifies them with their DaCHS schema (tests/data/tables.json: sources ->
@@ -68,12 +71,13 @@ FLOAT_TYPES = {"float", "double", "floatComplex", "doubleComplex"}
 
 
 class Query:
-    def __init__(self, name: str, file: Path, line: int, checks: str, ordered: bool, text: str):
+    def __init__(self, name: str, file: Path, line: int, checks: str, ordered: bool, text: str, error: bool):
         self.name, self.file, self.line = name, file, line
         self.checks, self.ordered, self.text = checks, ordered, text
+        self.error = error  # "-- expect: error": the query must fail
 
 
-HEADER_RE = re.compile(r"^--\s*(name|checks|ordered)\s*:\s*(.*?)\s*$")
+HEADER_RE = re.compile(r"^--\s*(name|checks|ordered|expect)\s*:\s*(.*?)\s*$")
 
 
 def load_corpus() -> list[Query]:
@@ -92,7 +96,10 @@ def load_corpus() -> list[Query]:
                 raise SystemExit(f"{file}:{cur['line']}: query {cur['name']}: '-- ordered: yes|no' missing")
             if not cur.get("checks"):
                 raise SystemExit(f"{file}:{cur['line']}: query {cur['name']}: '-- checks:' missing")
-            queries.append(Query(cur["name"], file, cur["line"], cur["checks"], cur["ordered"] == "yes", text))
+            if cur.get("expect", "rows") not in ("rows", "error"):
+                raise SystemExit(f"{file}:{cur['line']}: query {cur['name']}: '-- expect:' must be rows or error")
+            queries.append(Query(cur["name"], file, cur["line"], cur["checks"], cur["ordered"] == "yes", text,
+                                 cur.get("expect") == "error"))
 
         for i, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
             m = HEADER_RE.match(raw)
@@ -360,7 +367,23 @@ def main(argv: list[str]) -> int:
         try:
             names_, rows = json_rows(run_sync(tap_url, text))
         except TapError as e:
+            if x.error:
+                got = f"{e}\n"
+                out = EXPECTED / f"{x.name}.error"
+                if args.check:
+                    unchanged += 1 if out.exists() else 0
+                    if not out.exists():
+                        failures.append(f"{x.name}: no expected/{out.name}")
+                elif out.exists() and out.read_text(encoding="utf-8") == got:
+                    unchanged += 1
+                else:
+                    out.write_text(got, encoding="utf-8")
+                    written += 1
+                continue
             failures.append(f"{x.name} ({x.file.name}:{x.line}): DaCHS error: {e}")
+            continue
+        if x.error:
+            failures.append(f"{x.name} ({x.file.name}:{x.line}): expected an error, DaCHS answered {len(rows)} rows")
             continue
         got = to_csv(names_, rows)
         out = EXPECTED / f"{x.name}.csv"
@@ -381,8 +404,9 @@ def main(argv: list[str]) -> int:
             written += 1
     if not args.check and args.only == "*":
         known = {x.name for x in queries}
-        for stale in EXPECTED.glob("*.csv"):
-            if stale.stem not in known or stale.stem in excluded:
+        for stale in [*EXPECTED.glob("*.csv"), *EXPECTED.glob("*.error")]:
+            errs = {x.name for x in queries if x.error}
+            if stale.stem not in known or stale.stem in excluded or (stale.suffix == ".csv") == (stale.stem in errs):
                 stale.unlink()
                 print(f"removed stale {stale.relative_to(ROOT)}")
     dt = time.time() - t0
