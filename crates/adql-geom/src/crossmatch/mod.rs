@@ -52,7 +52,7 @@ pub enum Radius<'a> {
     PerProbeRow(&'a [f64]),
 }
 
-/// Matched pairs as three parallel columns: row of the build side, row of the probe side (counted from
+/// Matched pairs, in no particular order, as three parallel columns: row of the build side, row of the probe side (counted from
 /// the first row passed to the probe call), distance in degrees.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Matches {
@@ -102,13 +102,19 @@ pub struct CrossmatchIndex {
     grid: ZoneGrid,
     /// `offsets[k]..offsets[k + 1]` are the sources of cell `k` in the arrays below.
     offsets: Vec<u32>,
-    points: Vec<Vec3>,
-    rows: Vec<u32>,
+    /// Sources in key order: unit vector and build row side by side, one cache line per candidate.
+    entries: Vec<Entry>,
     /// Per-row radius of the build side (degrees) and its squared chord bound, when the radius is per row.
     radius: Option<(Vec<f64>, Vec<f64>)>,
     /// Constant radius, degrees, when there is no per-row radius on the build side.
     constant: f64,
     r_max: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    point: Vec3,
+    row: u32,
 }
 
 /// (2 sin(r/2) + slack)², the squared chord bound of a radius in degrees; negative (never passes) for a
@@ -223,8 +229,13 @@ impl CrossmatchIndex {
             offsets[k] += offsets[k - 1];
         }
         let mut cursor = offsets.clone();
-        let mut points = vec![Vec3::new(0.0, 0.0, 0.0); count];
-        let mut rows = vec![0u32; count];
+        let mut entries = vec![
+            Entry {
+                point: Vec3::new(0.0, 0.0, 0.0),
+                row: 0
+            };
+            count
+        ];
         let mut radii = per_row.map(|_| (vec![0.0f64; count], vec![0.0f64; count]));
         for (row, &k) in keys.iter().enumerate() {
             if k == u32::MAX {
@@ -235,14 +246,12 @@ impl CrossmatchIndex {
             };
             let at = *slot as usize;
             *slot += 1;
-            if let (Some(p), Some(out_row), Some(&r), Some(&d)) = (
-                points.get_mut(at),
-                rows.get_mut(at),
-                ra.get(row),
-                dec.get(row),
-            ) {
-                *p = Vec3::from_lonlat_deg(r, d);
-                *out_row = row as u32;
+            if let (Some(e), Some(&r), Some(&d)) = (entries.get_mut(at), ra.get(row), dec.get(row))
+            {
+                *e = Entry {
+                    point: Vec3::from_lonlat_deg(r, d),
+                    row: row as u32,
+                };
             }
             if let (Some((rad, ch)), Some(rs)) = (radii.as_mut(), per_row) {
                 let r = rs.get(row).copied().unwrap_or(f64::NAN);
@@ -255,8 +264,7 @@ impl CrossmatchIndex {
         Ok(Self {
             grid,
             offsets,
-            points,
-            rows,
+            entries,
             radius: radii,
             constant,
             r_max,
@@ -265,12 +273,12 @@ impl CrossmatchIndex {
 
     /// Number of build sources indexed (rows with valid coordinates).
     pub fn len(&self) -> usize {
-        self.points.len()
+        self.entries.len()
     }
 
     /// Whether no build source was indexed.
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.entries.is_empty()
     }
 
     /// The largest radius the index serves, degrees.
@@ -321,25 +329,33 @@ impl CrossmatchIndex {
                 rows: row_offset as usize + ra.len(),
             });
         }
-        if self.points.is_empty() {
+        if self.entries.is_empty() {
             return Ok(());
         }
+        // Visit the probe rows in key order, so that consecutive probes read neighbouring cells of the
+        // index (sequential memory) instead of jumping across it.
+        let mut order: Vec<u64> = ra
+            .iter()
+            .zip(dec)
+            .enumerate()
+            .filter(|(_, (r, d))| valid(**r, **d))
+            .map(|(i, (&r, &d))| (u64::from(self.grid.key(r, d)) << 32) | i as u64)
+            .collect();
+        order.sort_unstable();
         let constant_chord = chord2(self.constant);
-        for (i, (&r, &d)) in ra.iter().zip(dec).enumerate() {
-            if !valid(r, d) {
+        for packed in order {
+            let i = (packed & u64::from(u32::MAX)) as usize;
+            let (Some(&r), Some(&d)) = (ra.get(i), dec.get(i)) else {
                 continue;
-            }
-            let probe_row = row_offset + i as u32;
-            let p = Vec3::from_lonlat_deg(r, d);
-            // Radius of this probe row, if the radius is per probe row.
+            };
             let own = probe_radius.and_then(|rs| rs.get(i)).copied();
             let (row_r, row_chord) = match own {
+                Some(r) if r.is_nan() || r < 0.0 => continue,
                 Some(r) => (r, chord2(r)),
                 None => (self.constant, constant_chord),
             };
-            if own.is_some_and(|r| r.is_nan() || r < 0.0) {
-                continue;
-            }
+            let probe_row = row_offset + i as u32;
+            let p = Vec3::from_lonlat_deg(r, d);
             let mut best: Option<(f64, u32)> = None;
             self.grid.for_each_window(r, d, |first, last| {
                 let (Some(&start), Some(&end)) = (
@@ -349,33 +365,34 @@ impl CrossmatchIndex {
                     return;
                 };
                 let (start, end) = (start as usize, end as usize);
-                let pts = self.points.get(start..end).unwrap_or(&[]);
-                for (k, q) in pts.iter().enumerate() {
+                let entries = self.entries.get(start..end).unwrap_or(&[]);
+                for (k, e) in entries.iter().enumerate() {
+                    let q = e.point;
                     let dx = q.x - p.x;
                     let dy = q.y - p.y;
                     let dz = q.z - p.z;
                     let d2 = dx * dx + dy * dy + dz * dz;
-                    let at = start + k;
                     let (limit, radius) = match &self.radius {
                         Some((rad, ch)) => (
-                            ch.get(at).copied().unwrap_or(-1.0),
-                            rad.get(at).copied().unwrap_or(f64::NAN),
+                            ch.get(start + k).copied().unwrap_or(-1.0),
+                            rad.get(start + k).copied().unwrap_or(f64::NAN),
                         ),
                         None => (row_chord, row_r),
                     };
                     if d2 > limit {
                         continue;
                     }
-                    let dist = p.angle(*q).to_degrees();
+                    // The exact predicate, on the same vectors and in the same argument order as
+                    // `distance(probe, build)`.
+                    let dist = p.angle(q).to_degrees();
                     if dist <= radius {
-                        let build_row = self.rows.get(at).copied().unwrap_or(u32::MAX);
                         match mode {
-                            MatchMode::All => out.push(build_row, probe_row, dist),
+                            MatchMode::All => out.push(e.row, probe_row, dist),
                             MatchMode::Best => {
-                                if best.is_none_or(|(bd, br)| {
-                                    dist < bd || (dist == bd && build_row < br)
-                                }) {
-                                    best = Some((dist, build_row));
+                                if best
+                                    .is_none_or(|(bd, br)| dist < bd || (dist == bd && e.row < br))
+                                {
+                                    best = Some((dist, e.row));
                                 }
                             }
                         }
@@ -390,7 +407,7 @@ impl CrossmatchIndex {
     }
 
     /// [`probe`](Self::probe) over `threads` threads, each taking a contiguous share of the probe rows; the
-    /// pairs come back in the same order as a single-threaded probe.
+    /// pairs come back grouped by share, in a deterministic order.
     ///
     /// # Errors
     /// As [`probe`](Self::probe).
@@ -464,7 +481,8 @@ impl CrossmatchIndex {
 /// * `mode`: [`MatchMode::All`] or [`MatchMode::Best`] (nearest build source per probe source).
 ///
 /// # Output
-/// Exactly the pairs with `distance(build, probe) <= r` (see the module documentation), in probe order.
+/// Exactly the pairs with `distance(probe, build) <= r` (see the module documentation), in no particular
+/// (but deterministic) order.
 ///
 /// # Errors
 /// As [`CrossmatchIndex::build`] and [`CrossmatchIndex::probe`].
