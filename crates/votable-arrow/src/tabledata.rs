@@ -466,7 +466,11 @@ pub(crate) fn decode_text(col: &mut Column, text: &[u8], row: u64) -> Result<()>
             builder.leaf().push_i64(v);
             Ok(())
         }
-        Kind::StrArray { width, count, .. } => {
+        Kind::StrArray {
+            width,
+            count,
+            unicode,
+        } => {
             if text.is_empty() {
                 return builder.push_null();
             }
@@ -480,10 +484,7 @@ pub(crate) fn decode_text(col: &mut Column, text: &[u8], row: u64) -> Result<()>
             let mut rest = s;
             let mut pushed = 0usize;
             while !rest.is_empty() {
-                let cut = rest
-                    .char_indices()
-                    .nth(width)
-                    .map_or(rest.len(), |(i, _)| i);
+                let cut = split_point(rest, width, *unicode);
                 let (chunk, tail) = rest.split_at(cut);
                 leaf.push_str(trim_padding(chunk, true))?;
                 pushed += 1;
@@ -495,6 +496,27 @@ pub(crate) fn decode_text(col: &mut Column, text: &[u8], row: u64) -> Result<()>
             builder.close_list()
         }
     }
+}
+
+/// Where the first `width`-unit string of a 2-D character cell ends: `char` widths
+/// count bytes (UTF-8, as VOTable 1.6 proposes; a cut inside a character moves to its
+/// end), `unicodeChar` widths count UTF-16 units.
+fn split_point(s: &str, width: usize, unicode: bool) -> usize {
+    if unicode {
+        let mut units = 0;
+        for (i, c) in s.char_indices() {
+            if units >= width {
+                return i;
+            }
+            units += c.len_utf16();
+        }
+        return s.len();
+    }
+    let mut cut = width.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut += 1;
+    }
+    cut
 }
 
 /// Pushes the whitespace-separated elements of an array cell; returns their number.

@@ -911,7 +911,12 @@ impl Col {
                 }
                 let s = self.string(row);
                 if let Some(n) = fixed {
-                    if s.chars().count() > *n {
+                    let len = if plan.datatype == Datatype::UnicodeChar {
+                        s.encode_utf16().count()
+                    } else {
+                        s.len()
+                    };
+                    if len > *n {
                         return Err(format!("string longer than the declared {n} characters"));
                     }
                 }
@@ -926,7 +931,11 @@ impl Col {
                 }
                 for i in 0..k {
                     let s = self.string(a + i);
-                    let len = s.chars().count();
+                    let len = if plan.datatype == Datatype::UnicodeChar {
+                        s.encode_utf16().count()
+                    } else {
+                        s.len()
+                    };
                     if len > *width {
                         return Err(format!("string longer than the declared width {width}"));
                     }
