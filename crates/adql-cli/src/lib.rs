@@ -1,6 +1,64 @@
 //! The `adql` command line.
+//!
+//! The binary of the root package calls [`main`]. The layout follows datafusion-cli and hpx:
+//!
+//! - `cli`: the clap derive structures (global flags and the [`Command`](cli::Command) enum);
+//! - `commands/`: one module per subcommand, each with an `exec` function;
+//! - `syntax_args`: the flags shared by every subcommand that parses ADQL;
+//! - `input`: reading the query from a file or standard input;
+//! - `error`: the crate's error type and its exit codes;
+//! - `report`: the one place where errors and diagnostics are rendered for people.
+//!
+//! Adding a subcommand takes a module under `commands/` and one variant (plus its dispatch arm) in
+//! [`Command`](cli::Command).
+//!
+//! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr), 2 usage or I/O error.
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod cli;
+mod commands;
+mod error;
+mod input;
+pub mod output;
+mod report;
+mod syntax_args;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use error::{Error, Result};
+
+/// Runs the command line with the process arguments and returns the process exit code.
+///
+/// Errors are rendered on stderr, prefixed `adql: `; a broken pipe on stdout (`adql fmt q.adql | head`)
+/// counts as success.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap renders its own usage errors and help; it knows whether this is an error (2) or help (0).
+        Err(err) => {
+            // Printing help to a closed pipe is not worth reporting.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(error::EXIT_USAGE));
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => report::print_error(&err),
+    }
+}
+
+/// Runs a parsed command line with stdout as the output.
+fn run(cli: cli::Cli) -> Result<ExitCode> {
+    let stdout = io::stdout().lock();
+    let mut out = io::BufWriter::new(stdout);
+    let mut ctx = commands::Context {
+        verbose: cli.global.verbose,
+        out: &mut out,
+    };
+    let code = cli.command.exec(&mut ctx)?;
+    out.flush().map_err(Error::Output)?;
+    Ok(code)
 }

@@ -1,0 +1,87 @@
+//! The error type of the command line and the exit code each error maps to.
+
+use std::io;
+
+/// Exit code for a query that does not parse or is otherwise invalid.
+pub(crate) const EXIT_INVALID: u8 = 1;
+/// Exit code for a usage error: a bad flag, an unreadable input, an unusable declaration.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Alias for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a subcommand.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The ADQL query does not parse.
+    #[error("{}: {}", .0.origin, .0.error)]
+    Syntax(Box<SyntaxError>),
+    /// An input (file or standard input) could not be read.
+    #[error("cannot read {origin}: {source}")]
+    Input {
+        /// The file name, or `<stdin>`.
+        origin: String,
+        /// Why reading failed.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing the results failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] io::Error),
+}
+
+/// A query that does not parse, with what is needed to show where.
+#[derive(Debug)]
+pub struct SyntaxError {
+    /// The file name, or `<stdin>`.
+    pub origin: String,
+    /// The query text the error's span points into.
+    pub text: String,
+    /// The parser's error.
+    pub error: adql_syntax::ParseError,
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Syntax(_) => EXIT_INVALID,
+            Self::Input { .. } | Self::Output(_) => EXIT_USAGE,
+        }
+    }
+
+    /// Whether this is a write to a closed pipe, which the binary treats as success.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Output(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_recognised_only_on_output() {
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(Error::Output(pipe()).is_broken_pipe());
+        assert!(
+            !Error::Input {
+                origin: "<stdin>".into(),
+                source: pipe()
+            }
+            .is_broken_pipe()
+        );
+        assert!(!Error::Output(io::Error::from(io::ErrorKind::PermissionDenied)).is_broken_pipe());
+    }
+
+    #[test]
+    fn io_errors_are_usage_errors() {
+        let err = Error::Input {
+            origin: "q.adql".into(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(err.exit_code(), EXIT_USAGE);
+        assert!(err.to_string().starts_with("cannot read q.adql: "));
+    }
+}
