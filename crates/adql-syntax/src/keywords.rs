@@ -560,34 +560,195 @@ const MAX_LEN: usize = 17;
 ///
 /// Matching is ASCII case-insensitive and allocation free.
 pub fn is_reserved(word: &str, version: AdqlVersion) -> bool {
-    let Some(upper) = upper_ascii(word) else {
+    if word.is_empty() || word.len() > MAX_LEN {
         return false;
-    };
-    let Some(upper) = upper.get(..word.len()) else {
-        return false;
-    };
-    let found = RESERVED_WORDS_2_1
-        .binary_search_by(|w| w.as_bytes().cmp(upper))
-        .is_ok();
-    match version {
-        AdqlVersion::V2_1 => found,
-        AdqlVersion::V2_0 => found && !ADDED_IN_2_1.iter().any(|w| w.as_bytes() == upper),
-    }
-}
-
-/// `word` upper-cased into a stack buffer, or `None` if it is too long to be reserved.
-fn upper_ascii(word: &str) -> Option<[u8; MAX_LEN]> {
-    if word.len() > MAX_LEN {
-        return None;
     }
     let mut buf = [0u8; MAX_LEN];
     for (dst, src) in buf.iter_mut().zip(word.bytes()) {
         *dst = src.to_ascii_uppercase();
     }
-    Some(buf)
+    let Some(upper) = buf.get(..word.len()) else {
+        return false;
+    };
+    if !lookup(upper) {
+        return false;
+    }
+    match version {
+        AdqlVersion::V2_1 => true,
+        AdqlVersion::V2_0 => !ADDED_IN_2_1.iter().any(|w| w.as_bytes() == upper),
+    }
+}
+
+/// Whether the upper-cased `upper` is one of [`RESERVED_WORDS_2_1`]: a jump on length and first letter, then
+/// a comparison with the few words sharing both.
+fn lookup(upper: &[u8]) -> bool {
+    let Some(&first) = upper.first() else {
+        return false;
+    };
+    match (upper.len(), first) {
+        (2, b'A') => matches!(upper, b"AS" | b"AT"),
+        (2, b'B') => matches!(upper, b"BY"),
+        (2, b'G') => matches!(upper, b"GO"),
+        (2, b'I') => matches!(upper, b"IN" | b"IS"),
+        (2, b'N') => matches!(upper, b"NO"),
+        (2, b'O') => matches!(upper, b"OF" | b"ON" | b"OR"),
+        (2, b'P') => matches!(upper, b"PI"),
+        (2, b'T') => matches!(upper, b"TO"),
+        (3, b'A') => matches!(
+            upper,
+            b"ABS" | b"ADD" | b"ALL" | b"AND" | b"ANY" | b"ARE" | b"ASC" | b"AVG"
+        ),
+        (3, b'B') => matches!(upper, b"BIT" | b"BOX"),
+        (3, b'C') => matches!(upper, b"COS" | b"COT"),
+        (3, b'D') => matches!(upper, b"DAY"),
+        (3, b'E') => matches!(upper, b"END" | b"EXP"),
+        (3, b'F') => matches!(upper, b"FOR"),
+        (3, b'G') => matches!(upper, b"GET"),
+        (3, b'I') => matches!(upper, b"INT"),
+        (3, b'K') => matches!(upper, b"KEY"),
+        (3, b'L') => matches!(upper, b"LOG"),
+        (3, b'M') => matches!(upper, b"MAX" | b"MIN" | b"MOD"),
+        (3, b'N') => matches!(upper, b"NOT"),
+        (3, b'P') => matches!(upper, b"PAD"),
+        (3, b'S') => matches!(upper, b"SET" | b"SIN" | b"SQL" | b"SUM"),
+        (3, b'T') => matches!(upper, b"TAN" | b"TOP"),
+        (4, b'A') => matches!(upper, b"ACOS" | b"AREA" | b"ASIN" | b"ATAN"),
+        (4, b'B') => matches!(upper, b"BOTH"),
+        (4, b'C') => matches!(upper, b"CASE" | b"CAST" | b"CHAR"),
+        (4, b'D') => matches!(upper, b"DATE" | b"DESC" | b"DROP"),
+        (4, b'E') => matches!(upper, b"ELSE" | b"EXEC"),
+        (4, b'F') => matches!(upper, b"FROM" | b"FULL"),
+        (4, b'G') => matches!(upper, b"GOTO"),
+        (4, b'H') => matches!(upper, b"HOUR"),
+        (4, b'I') => matches!(upper, b"INTO"),
+        (4, b'J') => matches!(upper, b"JOIN"),
+        (4, b'L') => matches!(upper, b"LAST" | b"LEFT" | b"LIKE"),
+        (4, b'N') => matches!(upper, b"NEXT" | b"NULL"),
+        (4, b'O') => matches!(upper, b"ONLY" | b"OPEN"),
+        (4, b'R') => matches!(upper, b"RAND" | b"READ" | b"REAL" | b"ROWS"),
+        (4, b'S') => matches!(upper, b"SIZE" | b"SOME" | b"SQRT"),
+        (4, b'T') => matches!(upper, b"THEN" | b"TIME" | b"TRIM" | b"TRUE"),
+        (4, b'U') => matches!(upper, b"USER"),
+        (4, b'V') => matches!(upper, b"VIEW"),
+        (4, b'W') => matches!(upper, b"WHEN" | b"WITH" | b"WORK"),
+        (4, b'Y') => matches!(upper, b"YEAR"),
+        (4, b'Z') => matches!(upper, b"ZONE"),
+        (5, b'A') => matches!(upper, b"ALTER" | b"ATAN2"),
+        (5, b'B') => matches!(upper, b"BEGIN"),
+        (5, b'C') => matches!(upper, b"CHECK" | b"CLOSE" | b"COUNT" | b"CROSS"),
+        (5, b'F') => matches!(
+            upper,
+            b"FALSE" | b"FETCH" | b"FIRST" | b"FLOAT" | b"FLOOR" | b"FOUND"
+        ),
+        (5, b'G') => matches!(upper, b"GRANT" | b"GROUP"),
+        (5, b'I') => matches!(upper, b"ILIKE" | b"INNER" | b"INPUT"),
+        (5, b'L') => matches!(upper, b"LEVEL" | b"LOCAL" | b"LOG10" | b"LOWER"),
+        (5, b'M') => matches!(upper, b"MATCH" | b"MONTH"),
+        (5, b'N') => matches!(upper, b"NAMES" | b"NCHAR"),
+        (5, b'O') => matches!(upper, b"ORDER" | b"OUTER"),
+        (5, b'P') => matches!(upper, b"POINT" | b"POWER" | b"PRIOR"),
+        (5, b'R') => matches!(upper, b"RIGHT" | b"ROUND"),
+        (5, b'S') => matches!(upper, b"SPACE"),
+        (5, b'T') => matches!(upper, b"TABLE"),
+        (5, b'U') => matches!(upper, b"UNION" | b"UPPER" | b"USAGE" | b"USING"),
+        (5, b'V') => matches!(upper, b"VALUE"),
+        (5, b'W') => matches!(upper, b"WHERE" | b"WRITE"),
+        (6, b'A') => matches!(upper, b"ACTION"),
+        (6, b'B') => matches!(upper, b"BIGINT"),
+        (6, b'C') => matches!(
+            upper,
+            b"CIRCLE" | b"COLUMN" | b"COMMIT" | b"COORD1" | b"COORD2" | b"CREATE" | b"CURSOR"
+        ),
+        (6, b'D') => matches!(upper, b"DELETE" | b"DOMAIN" | b"DOUBLE"),
+        (6, b'E') => matches!(upper, b"ESCAPE" | b"EXCEPT" | b"EXISTS"),
+        (6, b'G') => matches!(upper, b"GLOBAL"),
+        (6, b'H') => matches!(upper, b"HAVING"),
+        (6, b'I') => matches!(upper, b"INSERT"),
+        (6, b'M') => matches!(upper, b"MINUTE" | b"MODULE"),
+        (6, b'N') => matches!(upper, b"NULLIF"),
+        (6, b'O') => matches!(upper, b"OFFSET" | b"OPTION" | b"OUTPUT"),
+        (6, b'P') => matches!(upper, b"PUBLIC"),
+        (6, b'R') => matches!(upper, b"REGION" | b"REVOKE"),
+        (6, b'S') => matches!(upper, b"SCHEMA" | b"SCROLL" | b"SECOND" | b"SELECT"),
+        (6, b'U') => matches!(upper, b"UNIQUE" | b"UPDATE"),
+        (6, b'V') => matches!(upper, b"VALUES"),
+        (7, b'B') => matches!(upper, b"BETWEEN"),
+        (7, b'C') => matches!(
+            upper,
+            b"CASCADE"
+                | b"CATALOG"
+                | b"CEILING"
+                | b"COLLATE"
+                | b"CONNECT"
+                | b"CONVERT"
+                | b"CURRENT"
+        ),
+        (7, b'D') => matches!(upper, b"DECIMAL" | b"DECLARE" | b"DEFAULT" | b"DEGREES"),
+        (7, b'E') => matches!(upper, b"EXECUTE" | b"EXTRACT"),
+        (7, b'F') => matches!(upper, b"FOREIGN"),
+        (7, b'I') => matches!(upper, b"INTEGER" | b"IN_UNIT"),
+        (7, b'L') => matches!(upper, b"LEADING"),
+        (7, b'N') => matches!(upper, b"NATURAL" | b"NUMERIC"),
+        (7, b'P') => matches!(upper, b"PARTIAL" | b"POLYGON" | b"PREPARE" | b"PRIMARY"),
+        (7, b'R') => matches!(upper, b"RADIANS"),
+        (7, b'S') => matches!(upper, b"SECTION" | b"SESSION" | b"SQLCODE"),
+        (7, b'U') => matches!(upper, b"UNKNOWN"),
+        (7, b'V') => matches!(upper, b"VARCHAR" | b"VARYING"),
+        (8, b'A') => matches!(upper, b"ABSOLUTE" | b"ALLOCATE"),
+        (8, b'C') => matches!(
+            upper,
+            b"CASCADED" | b"CENTROID" | b"COALESCE" | b"CONTAINS" | b"CONTINUE" | b"COORDSYS"
+        ),
+        (8, b'D') => matches!(upper, b"DEFERRED" | b"DESCRIBE" | b"DISTANCE" | b"DISTINCT"),
+        (8, b'E') => matches!(upper, b"END-EXEC" | b"EXTERNAL"),
+        (8, b'I') => matches!(upper, b"IDENTITY" | b"INTERVAL"),
+        (8, b'L') => matches!(upper, b"LANGUAGE"),
+        (8, b'N') => matches!(upper, b"NATIONAL"),
+        (8, b'O') => matches!(upper, b"OVERLAPS"),
+        (8, b'P') => matches!(upper, b"POSITION" | b"PRESERVE"),
+        (8, b'R') => matches!(upper, b"RELATIVE" | b"RESTRICT" | b"ROLLBACK"),
+        (8, b'S') => matches!(upper, b"SMALLINT" | b"SQLERROR" | b"SQLSTATE"),
+        (8, b'T') => matches!(upper, b"TRAILING" | b"TRUNCATE"),
+        (8, b'W') => matches!(upper, b"WHENEVER"),
+        (9, b'A') => matches!(upper, b"ASSERTION"),
+        (9, b'C') => matches!(upper, b"CHARACTER" | b"COLLATION"),
+        (9, b'E') => matches!(upper, b"EXCEPTION"),
+        (9, b'I') => matches!(
+            upper,
+            b"IMMEDIATE" | b"INDICATOR" | b"INITIALLY" | b"INTERSECT" | b"ISOLATION"
+        ),
+        (9, b'P') => matches!(upper, b"PRECISION" | b"PROCEDURE"),
+        (9, b'S') => matches!(upper, b"SUBSTRING"),
+        (9, b'T') => matches!(upper, b"TEMPORARY" | b"TIMESTAMP" | b"TRANSLATE"),
+        (10, b'B') => matches!(upper, b"BIT_LENGTH"),
+        (10, b'C') => matches!(upper, b"CONNECTION" | b"CONSTRAINT"),
+        (10, b'D') => matches!(
+            upper,
+            b"DEALLOCATE" | b"DEFERRABLE" | b"DESCRIPTOR" | b"DISCONNECT"
+        ),
+        (10, b'I') => matches!(upper, b"INTERSECTS"),
+        (10, b'P') => matches!(upper, b"PRIVILEGES"),
+        (10, b'R') => matches!(upper, b"REFERENCES"),
+        (11, b'C') => matches!(upper, b"CHAR_LENGTH" | b"CONSTRAINTS"),
+        (11, b'D') => matches!(upper, b"DIAGNOSTICS"),
+        (11, b'I') => matches!(upper, b"INSENSITIVE"),
+        (11, b'S') => matches!(upper, b"SYSTEM_USER"),
+        (11, b'T') => matches!(upper, b"TRANSACTION" | b"TRANSLATION"),
+        (12, b'C') => matches!(upper, b"CURRENT_DATE" | b"CURRENT_TIME" | b"CURRENT_USER"),
+        (12, b'O') => matches!(upper, b"OCTET_LENGTH"),
+        (12, b'S') => matches!(upper, b"SESSION_USER"),
+        (13, b'A') => matches!(upper, b"AUTHORIZATION"),
+        (13, b'C') => matches!(upper, b"CORRESPONDING"),
+        (13, b'T') => matches!(upper, b"TIMEZONE_HOUR"),
+        (15, b'T') => matches!(upper, b"TIMEZONE_MINUTE"),
+        (16, b'C') => matches!(upper, b"CHARACTER_LENGTH"),
+        (17, b'C') => matches!(upper, b"CURRENT_TIMESTAMP"),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -620,5 +781,11 @@ mod tests {
         assert!(!is_reserved("ra", AdqlVersion::V2_1));
         assert!(!is_reserved("current_timestampx", AdqlVersion::V2_1));
         assert!(!is_reserved("", AdqlVersion::V2_1));
+        assert!(is_reserved("current_timestamp", AdqlVersion::V2_1));
+        assert!(is_reserved("CHARACTER_LENGTH", AdqlVersion::V2_1));
+        assert!(!is_reserved("CURRENT_TIMESTAMx", AdqlVersion::V2_1));
+        for w in RESERVED_WORDS_2_1 {
+            assert!(is_reserved(w, AdqlVersion::V2_1), "{w}");
+        }
     }
 }

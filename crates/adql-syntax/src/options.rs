@@ -376,7 +376,9 @@ pub struct ParseOptions {
     pub udfs: UdfPolicy,
     /// Non-standard extensions.
     pub extensions: Extensions,
-    /// Maximum nesting of parentheses, subqueries, functions and unary operators.
+    /// Maximum nesting of parentheses, subqueries, function calls, unary operators and operator chains
+    /// (the depth of the tree). Independently of it, the parser stops with the same error before using
+    /// 1 MiB of stack, so that no input can overflow a 2 MiB thread.
     pub max_depth: usize,
 }
 
@@ -393,6 +395,7 @@ impl Default for ParseOptions {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::ast::TypeLength;

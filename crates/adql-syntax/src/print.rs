@@ -450,6 +450,7 @@ impl Display for Query {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use crate::ast::*;
 

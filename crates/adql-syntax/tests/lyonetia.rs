@@ -3,9 +3,10 @@
 //! other, and every valid query must round-trip through the printer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use adql_syntax::{ParseOptions, UdfPolicy, UdfSignature, parse_with};
+use adql_syntax::parse_with;
+use support::{load_cases, options, suite_dir};
 
 /// Queries whose verdict we knowingly do not match: `(file, 0-based index in the file, why)`.
 ///
@@ -31,105 +32,6 @@ const EXPECTED_DISAGREEMENTS: &[(&str, usize, &str)] = &[
          DaCHS rejects it only because it knows no such function",
     ),
 ];
-
-/// How a directory of the suite is run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Profile {
-    /// Strict ADQL 2.1, every optional feature, only the UDFs declared in the file or query.
-    Ivoa,
-    /// Any UDF allowed (DaCHS behaviour).
-    Gavo,
-    /// Every feature, any UDF.
-    Roe,
-}
-
-/// One query of the suite.
-struct Case {
-    file: String,
-    index: usize,
-    valid: bool,
-    adql: String,
-    udfs: Vec<String>,
-    profile: Profile,
-}
-
-fn suite_dir() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/conformance/lyonetia/src/adql"
-    ))
-    .to_path_buf()
-}
-
-fn forms(node: roxmltree::Node<'_, '_>) -> Vec<String> {
-    node.children()
-        .filter(|c| c.has_tag_name("functions"))
-        .flat_map(|f| f.descendants().filter(|d| d.has_tag_name("form")))
-        .map(|f| text_of(f).trim().to_owned())
-        .collect()
-}
-
-/// All the text under `node`, CDATA included, whitespace and newlines kept.
-fn text_of(node: roxmltree::Node<'_, '_>) -> String {
-    node.descendants()
-        .filter(|d| d.is_text())
-        .filter_map(|d| d.text())
-        .collect()
-}
-
-pub fn load_cases() -> Option<Vec<Case>> {
-    let root = suite_dir();
-    if !root.is_dir() {
-        return None;
-    }
-    let mut cases = Vec::new();
-    for (dir, profile) in [
-        ("ivoa", Profile::Ivoa),
-        ("gavo", Profile::Gavo),
-        ("roe", Profile::Roe),
-    ] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-            .collect();
-        files.sort();
-        for path in files {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let doc = roxmltree::Document::parse(&text).unwrap();
-            let file_udfs = forms(doc.root_element());
-            let name = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
-            for (index, query) in doc
-                .root_element()
-                .children()
-                .filter(|c| c.has_tag_name("query"))
-                .enumerate()
-            {
-                let adql = query.children().find(|c| c.has_tag_name("adql")).unwrap();
-                let mut udfs = file_udfs.clone();
-                udfs.extend(forms(query));
-                cases.push(Case {
-                    file: name.clone(),
-                    index,
-                    valid: adql.attribute("valid") == Some("true"),
-                    adql: text_of(adql),
-                    udfs,
-                    profile,
-                });
-            }
-        }
-    }
-    Some(cases)
-}
-
-fn options(case: &Case) -> ParseOptions {
-    let mut opts = ParseOptions::default();
-    if case.profile == Profile::Ivoa {
-        let sigs: Vec<UdfSignature> = case.udfs.iter().map(|f| f.parse().unwrap()).collect();
-        opts.udfs = UdfPolicy::Declared(sigs);
-    }
-    opts
-}
 
 #[test]
 fn lyonetia_verdicts_agree() {

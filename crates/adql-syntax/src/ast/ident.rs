@@ -149,8 +149,8 @@ impl Spanned for TableName {
 /// `schema.table.col`, `catalog.schema.table.col`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ColumnRef {
-    /// The qualifier, if any.
-    pub table: Option<TableName>,
+    /// The qualifier, if any (boxed: most columns have none, and this keeps [`crate::ast::Expr`] small).
+    pub table: Option<Box<TableName>>,
     /// The column.
     pub column: Ident,
     /// Where it was written.
@@ -165,7 +165,7 @@ impl ColumnRef {
         let table = if parts.is_empty() {
             None
         } else {
-            Some(TableName::from_parts(parts)?)
+            Some(Box::new(TableName::from_parts(parts)?))
         };
         Some(ColumnRef {
             table,
@@ -178,7 +178,7 @@ impl ColumnRef {
     pub fn parts(&self) -> impl Iterator<Item = &Ident> {
         self.table
             .iter()
-            .flat_map(TableName::parts)
+            .flat_map(|t| t.parts())
             .chain(std::iter::once(&self.column))
     }
 }
@@ -190,6 +190,7 @@ impl Spanned for ColumnRef {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -211,6 +211,7 @@ impl FromStr for AdqlType {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -37,13 +37,13 @@ impl<'a> Parser<'a, '_> {
     pub fn value_expr(&self, i: &'a str) -> PResult<'a, Expr> {
         let (rest, e) = self.value(i, VALUE)?;
         if e.is_condition() {
-            return self.fatal(
+            return self.fatal_with(|| {
                 ParseError::new("a search condition cannot be used as a value", e.span())
                     .with_label("this is a condition, not a value")
                     .with_hint(
                         "ADQL has no boolean values: conditions only go in WHERE, HAVING and ON",
-                    ),
-            );
+                    )
+            });
         }
         Ok((rest, e))
     }
@@ -195,14 +195,14 @@ impl<'a> Parser<'a, '_> {
             let (rest, not) = self.opt_kw(t.rest, Expect::Not);
             let (rest, null) = self.kw(rest, Expect::Null)?;
             if !matches!(left, Expr::Column(_)) {
-                return self.fatal(
+                return self.fatal_with(|| {
                     ParseError::new(
                         "`IS NULL` applies only to a column reference in ADQL",
                         left.span(),
                     )
                     .with_label("not a column reference")
-                    .with_hint("test a column, e.g. `t.col IS NULL`"),
-                );
+                    .with_hint("test a column, e.g. `t.col IS NULL`")
+                });
             }
             let span = start.union(null);
             return Ok((
@@ -310,13 +310,13 @@ impl<'a> Parser<'a, '_> {
             let (rest, right) = self.value(t.rest, prec + 1)?;
             self.not_geometry(&right, op.as_str())?;
             if right.is_condition() {
-                return self.fatal(
+                return self.fatal_with(|| {
                     ParseError::new(
                         "a search condition cannot be an operand of an arithmetic operator",
                         right.span(),
                     )
-                    .with_label("this is a condition, not a value"),
-                );
+                    .with_label("this is a condition, not a value")
+                });
             }
             let span = left.span().union(right.span());
             left = Expr::Binary {
@@ -349,10 +349,10 @@ impl<'a> Parser<'a, '_> {
             },
         )?;
         if e.is_condition() {
-            return self.fatal(
+            return self.fatal_with(|| {
                 ParseError::new("a search condition cannot take a sign", e.span())
-                    .with_label("not a value"),
-            );
+                    .with_label("not a value")
+            });
         }
         let span = t.span(self).union(e.span());
         Ok((
@@ -369,10 +369,11 @@ impl<'a> Parser<'a, '_> {
         let t = self.peek(i);
         match t.tok {
             Tok::Number(text, kind) => {
-                if text == "0" && self.opts().extensions.hex_literals {
-                    if let Some((rest, hex)) = self.hex_literal(t.start, t.rest) {
-                        return Ok((rest, hex));
-                    }
+                if text == "0"
+                    && self.opts().extensions.hex_literals
+                    && let Some((rest, hex)) = self.hex_literal(t.start, t.rest)
+                {
+                    return Ok((rest, hex));
                 }
                 let lit = NumberLit {
                     text: text.to_owned(),
@@ -428,11 +429,11 @@ impl<'a> Parser<'a, '_> {
                 | BuiltinFunction::Centroid),
             ) = f.builtin_name()
         {
-            return Err(super::fatal_err(
+            return Err(super::fatal_err_with(|| {
                 ParseError::new(format!("a geometry value ({}) cannot be an operand of `{what}`", b.name()), f.span)
                     .with_label("geometry value")
-                    .with_hint("geometries can be compared, passed to functions and selected, not computed with"),
-            ));
+                    .with_hint("geometries can be compared, passed to functions and selected, not computed with")
+            }));
         }
         Ok(())
     }
@@ -516,7 +517,7 @@ impl<'a> Parser<'a, '_> {
                     .map(|p| p.span)
                     .unwrap_or_default()
                     .union(parts.last().map(|p| p.span).unwrap_or_default());
-                return self.fatal(
+                return self.fatal_with(|| {
                     ParseError::new(
                         format!("too many name parts: a {kind} has at most {max}"),
                         span,
@@ -526,14 +527,28 @@ impl<'a> Parser<'a, '_> {
                         "a column is named [[[catalog.]schema.]table.]column"
                     } else {
                         "a table is named [[catalog.]schema.]table"
-                    }),
-                );
+                    })
+                });
             }
             i = rest;
         }
     }
 
     fn column_ref(&self, i: &'a str) -> PResult<'a, Expr> {
+        // Fast path for the common unqualified column: no vector of parts.
+        let t = self.peek(i);
+        if !self.peek(t.rest).is_punct(Punct::Dot) {
+            let (rest, column) = self.ident(i, Expect::ColumnName)?;
+            let span = column.span;
+            return Ok((
+                rest,
+                Expr::Column(ColumnRef {
+                    table: None,
+                    column,
+                    span,
+                }),
+            ));
+        }
         let (rest, parts) = self.name_parts(i, Expect::ColumnName, 4, "column reference")?;
         let span = parts
             .first()
@@ -544,7 +559,7 @@ impl<'a> Parser<'a, '_> {
         let Some(column) = parts.pop() else {
             return backtrack();
         };
-        let table = table_name_from_parts(parts);
+        let table = table_name_from_parts(parts).map(Box::new);
         Ok((
             rest,
             Expr::Column(ColumnRef {
@@ -582,14 +597,14 @@ impl<'a> Parser<'a, '_> {
                         let names: Vec<&str> = sigs.iter().map(|s| s.name.as_str()).collect();
                         format!("the declared functions are: {}", names.join(", "))
                     };
-                    return self.fatal(
+                    return self.fatal_with(|| {
                         ParseError::new(format!("unknown function `{w}`"), name_span)
                             .with_label("not an ADQL function nor a declared user-defined function")
-                            .with_hint(hint),
-                    );
+                            .with_hint(hint)
+                    });
                 }
                 Some(sig) if sig.params.len() != args.len() => {
-                    return self.fatal(
+                    return self.fatal_with(|| {
                         ParseError::new(
                             format!(
                                 "`{w}` takes {} argument(s) but {} were given",
@@ -599,8 +614,8 @@ impl<'a> Parser<'a, '_> {
                             span,
                         )
                         .with_label("wrong number of arguments")
-                        .with_hint(format!("declared as `{sig}`")),
-                    );
+                        .with_hint(format!("declared as `{sig}`"))
+                    });
                 }
                 Some(_) => {}
             }

@@ -96,6 +96,9 @@ fn is_coord_sys_literal(e: &Expr) -> bool {
     matches!(e, Expr::Literal(Literal::String(_) | Literal::Null(_)))
 }
 
+/// The quantifier and arguments of a call.
+type Args = (Option<SetQuantifier>, Vec<Expr>);
+
 impl<'a> Parser<'a, '_> {
     /// A built-in function call; `name` is the function's name token.
     pub fn builtin_call(&self, name: Lexed<'a>, f: BuiltinFunction) -> PResult<'a, Expr> {
@@ -105,91 +108,25 @@ impl<'a> Parser<'a, '_> {
         }
         let (i, _) = self.punct(name.rest, Punct::LParen, Expect::LParen)?;
         let _guard = self.enter(i)?;
-        let mut quantifier = None;
+        // Each form is its own function: deeply nested calls then keep small stack frames.
         use BuiltinFunction as B;
-        let (i, args) = match f {
-            B::Pi => (i, Vec::new()),
+        let (i, (quantifier, args)) = match f {
+            B::Pi => (i, (None, Vec::new())),
             B::Mod | B::Power | B::Atan2 | B::Contains | B::Intersects => self.fixed_args(i, 2)?,
-            B::Rand => {
-                let t = self.peek(i);
-                match t.tok {
-                    Tok::Number(text, NumberKind::Integer) => {
-                        let lit = NumberLit {
-                            text: text.to_owned(),
-                            kind: NumberKind::Integer,
-                            span: t.span(self),
-                        };
-                        (t.rest, vec![Expr::Literal(Literal::Number(lit))])
-                    }
-                    _ => {
-                        self.expected_at(t.start, Expect::UnsignedInteger);
-                        (i, Vec::new())
-                    }
-                }
-            }
-            B::Round | B::Truncate => {
-                let (i, x) = self.value_expr(i)?;
-                let (i, comma) = self.opt_punct(i, Punct::Comma, Expect::Comma);
-                if comma.is_some() {
-                    let (i, digits) = self.signed_integer(i)?;
-                    (i, vec![x, digits])
-                } else {
-                    (i, vec![x])
-                }
-            }
+            B::Rand => self.rand_args(i)?,
+            B::Round | B::Truncate => self.round_args(i)?,
             B::Count | B::Avg | B::Min | B::Max | B::Sum => {
                 let t = self.peek(i);
                 if f == B::Count && t.is_punct(Punct::Star) {
                     let (rest, close) = self.punct(t.rest, Punct::RParen, Expect::RParen)?;
                     return Ok((rest, Expr::CountStar(name_span.union(close))));
                 }
-                let i = if t.is_kw("DISTINCT") {
-                    quantifier = Some(SetQuantifier::Distinct);
-                    t.rest
-                } else if t.is_kw("ALL") {
-                    quantifier = Some(SetQuantifier::All);
-                    t.rest
-                } else {
-                    self.expected_at(t.start, Expect::Distinct);
-                    self.expected_at(t.start, Expect::All);
-                    if f == B::Count {
-                        self.expected_at(t.start, Expect::Star);
-                    }
-                    i
-                };
-                let (i, x) = self.value_expr(i)?;
-                (i, vec![x])
+                self.aggregate_args(i, f == B::Count)?
             }
-            B::Coalesce => self.comma_list(i, |i| self.value_expr(i))?,
-            B::InUnit => {
-                let (i, x) = self.value_expr(i)?;
-                let (i, _) = self.punct(i, Punct::Comma, Expect::Comma)?;
-                let t = self.peek(i);
-                let Tok::Str(raw) = t.tok else {
-                    return self.fail(i, Expect::StringLiteral);
-                };
-                let unit = StringLit {
-                    value: super::unescape(raw, '\''),
-                    span: t.span(self),
-                };
-                (t.rest, vec![x, Expr::Literal(Literal::String(unit))])
-            }
-            B::Region => {
-                let (i, x) = self.value_expr(i)?;
-                if self.version() == AdqlVersion::V2_1
-                    && !matches!(x, Expr::Literal(Literal::String(_)))
-                {
-                    return self.fatal(
-                        ParseError::new("the argument of REGION must be a string literal in ADQL 2.1", x.span())
-                            .with_label("not a string literal")
-                            .with_hint("write the STC-S region as a literal, e.g. REGION('Circle ICRS 10 20 1')"),
-                    );
-                }
-                (i, vec![x])
-            }
-            B::Point | B::Circle | B::Box | B::Polygon | B::Distance => {
-                let (i, args) = self.comma_list(i, |i| self.value_expr(i))?;
-                (i, args)
+            B::InUnit => self.in_unit_args(i)?,
+            B::Region => self.region_args(i)?,
+            B::Coalesce | B::Point | B::Circle | B::Box | B::Polygon | B::Distance => {
+                self.list_args(i)?
             }
             _ => self.fixed_args(i, 1)?,
         };
@@ -209,7 +146,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Exactly `n` comma-separated value arguments.
-    fn fixed_args(&self, mut i: &'a str, n: usize) -> PResult<'a, Vec<Expr>> {
+    fn fixed_args(&self, mut i: &'a str, n: usize) -> PResult<'a, Args> {
         let mut args = Vec::with_capacity(n);
         for k in 0..n {
             if k > 0 {
@@ -219,7 +156,94 @@ impl<'a> Parser<'a, '_> {
             args.push(e);
             i = rest;
         }
-        Ok((i, args))
+        Ok((i, (None, args)))
+    }
+
+    /// One or more value arguments.
+    fn list_args(&self, i: &'a str) -> PResult<'a, Args> {
+        let (i, args) = self.comma_list(i, |i| self.value_expr(i))?;
+        Ok((i, (None, args)))
+    }
+
+    /// `RAND([unsigned integer literal])`.
+    fn rand_args(&self, i: &'a str) -> PResult<'a, Args> {
+        let t = self.peek(i);
+        if let Tok::Number(text, NumberKind::Integer) = t.tok {
+            let lit = NumberLit {
+                text: text.to_owned(),
+                kind: NumberKind::Integer,
+                span: t.span(self),
+            };
+            return Ok((t.rest, (None, vec![Expr::Literal(Literal::Number(lit))])));
+        }
+        self.expected_at(t.start, Expect::UnsignedInteger);
+        Ok((i, (None, Vec::new())))
+    }
+
+    /// `ROUND(x [, signed integer literal])`, `TRUNCATE(...)`.
+    fn round_args(&self, i: &'a str) -> PResult<'a, Args> {
+        let (i, x) = self.value_expr(i)?;
+        let (i, comma) = self.opt_punct(i, Punct::Comma, Expect::Comma);
+        if comma.is_none() {
+            return Ok((i, (None, vec![x])));
+        }
+        let (i, digits) = self.signed_integer(i)?;
+        Ok((i, (None, vec![x, digits])))
+    }
+
+    /// `[DISTINCT | ALL] x` of an aggregate.
+    fn aggregate_args(&self, i: &'a str, count: bool) -> PResult<'a, Args> {
+        let t = self.peek(i);
+        let (i, quantifier) = if t.is_kw("DISTINCT") {
+            (t.rest, Some(SetQuantifier::Distinct))
+        } else if t.is_kw("ALL") {
+            (t.rest, Some(SetQuantifier::All))
+        } else {
+            self.expected_at(t.start, Expect::Distinct);
+            self.expected_at(t.start, Expect::All);
+            if count {
+                self.expected_at(t.start, Expect::Star);
+            }
+            (i, None)
+        };
+        let (i, x) = self.value_expr(i)?;
+        Ok((i, (quantifier, vec![x])))
+    }
+
+    /// `IN_UNIT(x, 'unit')`.
+    fn in_unit_args(&self, i: &'a str) -> PResult<'a, Args> {
+        let (i, x) = self.value_expr(i)?;
+        let (i, _) = self.punct(i, Punct::Comma, Expect::Comma)?;
+        let t = self.peek(i);
+        let Tok::Str(raw) = t.tok else {
+            return self.fail(i, Expect::StringLiteral);
+        };
+        let unit = StringLit {
+            value: super::unescape(raw, '\''),
+            span: t.span(self),
+        };
+        Ok((
+            t.rest,
+            (None, vec![x, Expr::Literal(Literal::String(unit))]),
+        ))
+    }
+
+    /// `REGION('literal')` (any string expression in ADQL 2.0).
+    fn region_args(&self, i: &'a str) -> PResult<'a, Args> {
+        let (i, x) = self.value_expr(i)?;
+        if self.version() == AdqlVersion::V2_1 && !matches!(x, Expr::Literal(Literal::String(_))) {
+            return self.fatal_with(|| {
+                ParseError::new(
+                    "the argument of REGION must be a string literal in ADQL 2.1",
+                    x.span(),
+                )
+                .with_label("not a string literal")
+                .with_hint(
+                    "write the STC-S region as a literal, e.g. REGION('Circle ICRS 10 20 1')",
+                )
+            });
+        }
+        Ok((i, (None, vec![x])))
     }
 
     /// `[+|-] unsigned integer`, as an expression.
@@ -279,7 +303,7 @@ impl<'a> Parser<'a, '_> {
         if takes_cs {
             let cs = func.args.remove(0);
             if !v20 && !is_coord_sys_literal(&cs) {
-                return Err(super::fatal_err(
+                return Err(super::fatal_err_with(|| {
                     ParseError::new(
                         format!(
                             "the coordinate system of {} must be a string literal",
@@ -288,8 +312,8 @@ impl<'a> Parser<'a, '_> {
                         cs.span(),
                     )
                     .with_label("not a string literal")
-                    .with_hint("write it as a literal such as 'ICRS', or leave it out"),
-                ));
+                    .with_hint("write it as a literal such as 'ICRS', or leave it out")
+                }));
             }
             func.coord_sys = Some(Box::new(cs));
         }
@@ -340,11 +364,11 @@ impl<'a> Parser<'a, '_> {
 
     fn geometry_error(&self, func: &Function, hint: &str) -> Result<(), nom::Err<super::PErr>> {
         let name = func.builtin_name().map_or("", |b| b.name());
-        Err(super::fatal_err(
+        Err(super::fatal_err_with(|| {
             ParseError::new(format!("wrong arguments for {name}"), func.span)
                 .with_label("invalid argument list")
-                .with_hint(hint.to_owned()),
-        ))
+                .with_hint(hint.to_owned())
+        }))
     }
 
     /// `CAST(expr AS type)`; `name` is the `CAST` token.
@@ -435,10 +459,10 @@ impl<'a> Parser<'a, '_> {
         };
         match text.parse::<u64>() {
             Ok(n) => Ok((t.rest, n)),
-            Err(_) => self.fatal(
+            Err(_) => self.fatal_with(|| {
                 ParseError::new(format!("the number {text} is too large"), t.span(self))
-                    .with_label("does not fit in 64 bits"),
-            ),
+                    .with_label("does not fit in 64 bits")
+            }),
         }
     }
 }

@@ -187,6 +187,7 @@ pub(crate) fn next_token(i: &str) -> (Tok<'_>, usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

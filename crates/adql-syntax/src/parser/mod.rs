@@ -78,6 +78,20 @@ pub(crate) struct Parser<'a, 'o> {
     far_pos: Cell<usize>,
     far_expected: Cell<ExpectSet>,
     far_hint: Cell<Option<(usize, Hint)>>,
+    last_peek: Cell<Option<(usize, Lexed<'a>)>>,
+    /// Address of a local of the parse entry point, to measure how much stack the recursion uses.
+    stack_base: usize,
+}
+
+/// Stack the parser allows itself, whatever `max_depth` says: parsing stays safe on 2 MiB threads (Rust's
+/// default for spawned threads) even in unoptimised builds, where frames are several times larger.
+const STACK_BUDGET: usize = 1 << 20;
+
+/// An address in the current stack frame. Only compared, never dereferenced.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
 }
 
 /// Leaves one nesting level when dropped.
@@ -100,6 +114,8 @@ impl<'a, 'o> Parser<'a, 'o> {
             far_pos: Cell::new(0),
             far_expected: Cell::new(ExpectSet::EMPTY),
             far_hint: Cell::new(None),
+            last_peek: Cell::new(None),
+            stack_base: stack_address(),
         }
     }
 
@@ -117,14 +133,25 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 
     /// The next token, past whitespace and comments.
+    ///
+    /// The parser looks at the same position many times (every optional clause checks for its keyword), so
+    /// the last answer is kept: long comments are skipped once, not once per question.
     pub fn peek(&self, i: &'a str) -> Lexed<'a> {
-        let i = skip_ws(i);
-        let (tok, len) = next_token(i);
-        Lexed {
-            tok,
-            start: self.offset(i),
-            rest: i.get(len..).unwrap_or_default(),
+        let at = self.offset(i);
+        if let Some((cached_at, lexed)) = self.last_peek.get()
+            && cached_at == at
+        {
+            return lexed;
         }
+        let j = skip_ws(i);
+        let (tok, len) = next_token(j);
+        let lexed = Lexed {
+            tok,
+            start: self.offset(j),
+            rest: j.get(len..).unwrap_or_default(),
+        };
+        self.last_peek.set(Some((at, lexed)));
+        lexed
     }
 
     /// Offset of the next token.
@@ -161,29 +188,33 @@ impl<'a, 'o> Parser<'a, 'o> {
         Err(nom::Err::Error(PErr::Backtrack))
     }
 
-    /// A final failure.
-    pub fn fatal<T>(&self, error: ParseError) -> PResult<'a, T> {
-        Err(nom::Err::Failure(PErr::Fatal(Box::new(error))))
+    /// A final failure, built by `error` (out of line: recursive parsing functions keep small frames).
+    #[cold]
+    #[inline(never)]
+    pub fn fatal_with<T>(&self, error: impl FnOnce() -> ParseError) -> PResult<'a, T> {
+        Err(nom::Err::Failure(PErr::Fatal(Box::new(error()))))
     }
 
-    /// Enters one nesting level, failing when the limit is passed.
+    /// Enters one nesting level, failing when `max_depth` or the stack budget is passed.
     pub fn enter(&self, i: &str) -> Result<DepthGuard<'_>, nom::Err<PErr>> {
         let depth = self.depth.get() + 1;
-        if depth > self.opts.max_depth {
+        let too_deep = depth > self.opts.max_depth;
+        if too_deep || self.stack_base.abs_diff(stack_address()) > STACK_BUDGET {
             let pos = self.token_start(i);
             let (tok, len) = next_token(skip_ws(i));
             let end = if tok == Tok::Eof { pos } else { pos + len };
-            return Err(nom::Err::Failure(PErr::Fatal(Box::new(
-                ParseError::new(
-                    format!(
-                        "the query is nested too deeply (more than {} levels)",
-                        self.opts.max_depth
-                    ),
-                    Span::new(pos, end),
-                )
-                .with_label("nesting limit reached here")
-                .with_hint("simplify the query, or raise `ParseOptions::max_depth`"),
-            ))));
+            let max = self.opts.max_depth;
+            return Err(fatal_err_with(|| {
+                let message = if too_deep {
+                    format!("the query is nested too deeply (more than {max} levels)")
+                } else {
+                    "the query is nested too deeply (the parser's stack budget is exhausted)"
+                        .to_owned()
+                };
+                ParseError::new(message, Span::new(pos, end))
+                    .with_label("nesting limit reached here")
+                    .with_hint("simplify the query, or raise `ParseOptions::max_depth`")
+            }));
         }
         self.depth.set(depth);
         Ok(DepthGuard { depth: &self.depth })
@@ -318,9 +349,11 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 }
 
-/// A final failure as a nom error.
-pub(crate) fn fatal_err(error: ParseError) -> nom::Err<PErr> {
-    nom::Err::Failure(PErr::Fatal(Box::new(error)))
+/// A final failure as a nom error, built out of line.
+#[cold]
+#[inline(never)]
+pub(crate) fn fatal_err_with(error: impl FnOnce() -> ParseError) -> nom::Err<PErr> {
+    nom::Err::Failure(PErr::Fatal(Box::new(error())))
 }
 
 /// Removes the doubling of `quote` inside a quoted token.

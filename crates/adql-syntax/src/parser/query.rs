@@ -35,7 +35,7 @@ impl<'a> Parser<'a, '_> {
         let (i, with) = if t.is_kw("WITH") {
             let span = t.span(self);
             if !top {
-                return self.fatal(
+                return self.fatal_with(|| 
                     ParseError::new("WITH is only allowed at the top of a query", span)
                         .with_label("inside a subquery or set operand")
                         .with_hint("move the common table expression to the WITH clause of the outer query"),
@@ -190,17 +190,17 @@ impl<'a> Parser<'a, '_> {
             Some(_) => {
                 let (i, _) = self.kw(i, Expect::By)?;
                 let (i, terms) = self.comma_list(i, |i| self.value_expr(i))?;
-                if self.version() == AdqlVersion::V2_0 {
-                    if let Some(bad) = terms.iter().find(|e| !matches!(e, Expr::Column(_))) {
-                        return self.fatal(
-                            ParseError::new(
-                                "GROUP BY on expressions is not supported in ADQL 2.0",
-                                bad.span(),
-                            )
-                            .with_label("not a column reference")
-                            .with_hint("ADQL 2.0 groups by column references only; use ADQL 2.1"),
-                        );
-                    }
+                if self.version() == AdqlVersion::V2_0
+                    && let Some(bad) = terms.iter().find(|e| !matches!(e, Expr::Column(_)))
+                {
+                    return self.fatal_with(|| {
+                        ParseError::new(
+                            "GROUP BY on expressions is not supported in ADQL 2.0",
+                            bad.span(),
+                        )
+                        .with_label("not a column reference")
+                        .with_hint("ADQL 2.0 groups by column references only; use ADQL 2.1")
+                    });
                 }
                 (i, terms)
             }
@@ -481,7 +481,7 @@ impl<'a> Parser<'a, '_> {
                 _ => false,
             };
             if !ok {
-                return self.fatal(
+                return self.fatal_with(|| {
                     ParseError::new(
                         "ORDER BY on expressions or qualified columns is not supported in ADQL 2.0",
                         expr.span(),
@@ -489,8 +489,8 @@ impl<'a> Parser<'a, '_> {
                     .with_label("not a column name or position")
                     .with_hint(
                         "ADQL 2.0 orders by a column name or a select-list position; use ADQL 2.1",
-                    ),
-                );
+                    )
+                });
             }
         }
         let t = self.peek(i);
