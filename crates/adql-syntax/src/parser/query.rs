@@ -35,7 +35,7 @@ impl<'a> Parser<'a, '_> {
         let (i, with) = if t.is_kw("WITH") {
             let span = t.span(self);
             if !top {
-                return self.fatal_with(|| 
+                return self.fatal_with(||
                     ParseError::new("WITH is only allowed at the top of a query", span)
                         .with_label("inside a subquery or set operand")
                         .with_hint("move the common table expression to the WITH clause of the outer query"),
