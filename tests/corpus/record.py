@@ -43,6 +43,7 @@ them or answers differently from the ADQL standard.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
 import fnmatch
 import io
@@ -341,6 +342,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--only", default="*", help="fnmatch pattern on query names")
     ap.add_argument("--list", action="store_true", help="list the queries and exit")
     ap.add_argument("--show", action="store_true", help="print the rewritten query text")
+    ap.add_argument("--jobs", type=int, default=2, help="queries sent in parallel (default 2)")
     args = ap.parse_args(argv)
 
     tap_url = os.environ.get("ADQL_TEST_TAP_URL", "http://localhost:8080/tap").strip() or "http://localhost:8080/tap"
@@ -355,24 +357,37 @@ def main(argv: list[str]) -> int:
 
     EXPECTED.mkdir(exist_ok=True)
     failures: list[str] = []
-    written = unchanged = skipped = 0
+    written = unchanged = 0
+    slow: list[tuple[float, str]] = []
     t0 = time.time()
-    for x in queries:
-        if x.name in excluded:
-            skipped += 1
-            continue
+    todo = [x for x in queries if x.name not in excluded]
+    skipped = len(queries) - len(todo)
+
+    def fetch(x: Query):
         text = qualify(x.text, names)
+        tq = time.time()
+        try:
+            result = json_rows(run_sync(tap_url, text))
+        except TapError as e:
+            result = e
+        return text, time.time() - tq, result
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        answers = list(pool.map(fetch, todo))
+
+    for x, (text, dt_q, result) in zip(todo, answers):
+        slow.append((dt_q, x.name))
         if args.show:
             print(f"-- {x.name}\n{text}\n")
-        try:
-            names_, rows = json_rows(run_sync(tap_url, text))
-        except TapError as e:
+        if isinstance(result, TapError):
+            e = result
             if x.error:
                 got = f"{e}\n"
                 out = EXPECTED / f"{x.name}.error"
                 if args.check:
-                    unchanged += 1 if out.exists() else 0
-                    if not out.exists():
+                    if out.exists():
+                        unchanged += 1
+                    else:
                         failures.append(f"{x.name}: no expected/{out.name}")
                 elif out.exists() and out.read_text(encoding="utf-8") == got:
                     unchanged += 1
@@ -382,6 +397,7 @@ def main(argv: list[str]) -> int:
                 continue
             failures.append(f"{x.name} ({x.file.name}:{x.line}): DaCHS error: {e}")
             continue
+        names_, rows = result
         if x.error:
             failures.append(f"{x.name} ({x.file.name}:{x.line}): expected an error, DaCHS answered {len(rows)} rows")
             continue
@@ -415,6 +431,9 @@ def main(argv: list[str]) -> int:
         f"{len(queries)} queries: {written} written, {unchanged} {verb}, {skipped} excluded, "
         f"{len(failures)} failed ({dt:.1f}s against {tap_url})"
     )
+    for dt_q, name in sorted(slow, reverse=True)[:5]:
+        if dt_q > 2.0:
+            print(f"slow: {name} {dt_q:.1f}s")
     for f in failures:
         print("FAIL", f, file=sys.stderr)
     return 1 if failures else 0
