@@ -23,6 +23,6 @@ pub use span::{Span, Spanned};
 pub use table::{Join, JoinConstraint, JoinKind, TableRef};
 pub use types::{AdqlType, TypeLength, UnknownType};
 pub use visit::{
-    Visitor, VisitorMut, walk_expr, walk_expr_mut, walk_query, walk_query_mut, walk_table_ref,
-    walk_table_ref_mut,
+    Visitor, VisitorMut, walk_expr, walk_expr_mut, walk_query, walk_query_mut, walk_select,
+    walk_select_mut, walk_table_ref, walk_table_ref_mut,
 };
