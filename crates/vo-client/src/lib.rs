@@ -1,1 +1,64 @@
-//! vo_client (work in progress).
+//! Clients for IVOA services and the MAST Mashup API, for the `adql` planner and command line.
+//!
+//! - [`tap`]: TAP 1.1 — sync and async (UWS) queries, `TAP_UPLOAD`, MAXREC and overflow;
+//! - [`vosi`]: capabilities (TAPRegExt), table metadata (with a `TAP_SCHEMA` fallback),
+//!   availability;
+//! - [`scs`], [`sia`], [`ssa`]: Simple Cone Search, SIA 2.0, SSA;
+//! - [`mashup`]: the MAST Mashup API (long polling, paging, filters, name resolution);
+//! - [`auth`]: MAST tokens, sent to MAST hosts only and never printed;
+//! - [`http`]: the shared HTTP client (timeouts, retries with jittered backoff and
+//!   `Retry-After`, redirects, proxies, gzip, `User-Agent`).
+//!
+//! Every tabular answer is a [`QueryResult`]: an async stream of Arrow record batches that
+//! reports, once read to its end, whether the service truncated it ([`Completeness`]).
+//! A body cut short is an error, never a shorter table.
+
+pub mod arrow_util;
+pub mod auth;
+mod dal;
+pub mod error;
+pub mod http;
+pub mod mashup;
+pub mod result;
+pub mod scs;
+pub mod sia;
+pub mod ssa;
+pub mod tap;
+mod votable;
+pub mod vosi;
+mod xml;
+
+pub use auth::{Secret, TokenPolicy};
+pub use error::{Error, Result};
+pub use http::{ClientConfig, HttpClient, ProxyConfig, RetryPolicy};
+pub use result::{Completeness, QueryResult, Table};
+
+use url::Url;
+
+/// `base` with one more path segment (`http://h/tap` + `sync` → `http://h/tap/sync`), whether
+/// or not `base` ends with a slash; the query string is dropped.
+pub(crate) fn url_child(base: &Url, segment: &str) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(segment);
+    }
+    url
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_urls() {
+        let u = Url::parse("http://h/tap").unwrap();
+        assert_eq!(url_child(&u, "sync").as_str(), "http://h/tap/sync");
+        let u = Url::parse("http://h/tap/?x=1").unwrap();
+        assert_eq!(url_child(&u, "async").as_str(), "http://h/tap/async");
+        let u = Url::parse("http://h/tap/async/j1").unwrap();
+        assert_eq!(url_child(&u, "phase").as_str(), "http://h/tap/async/j1/phase");
+    }
+}

@@ -1,0 +1,225 @@
+//! The MAST Mashup API (`POST https://mast.stsci.edu/api/v0/invoke`, form field `request`
+//! holding a JSON request object).
+//!
+//! While the server answers `"status": "EXECUTING"` the identical request is posted again;
+//! once it is `COMPLETE`, every page (`paging.pagesFiltered`) is fetched in turn, lazily, as
+//! the result stream is read.
+
+pub mod filters;
+pub mod request;
+pub mod response;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, Request, check_status, read_body};
+use crate::result::{Chunk, Completeness, QueryResult};
+pub use filters::{Filter, FilterValues};
+pub use request::MashupRequest;
+pub use response::{Page, Paging, Status};
+
+/// The Mashup endpoint.
+pub const DEFAULT_MASHUP_URL: &str = "https://mast.stsci.edu/api/v0/invoke";
+
+/// Largest answer page accepted.
+const PAGE_LIMIT: usize = 1 << 30;
+
+const SERVICE: &str = "MAST Mashup";
+
+/// Settings of a [`MastClient`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MashupOptions {
+    /// Pause between re-posts of a request the server reports as still executing (the
+    /// server's own `timeout` already makes each post a long poll).
+    pub poll_delay: Duration,
+    /// Give up on one request after this long.
+    pub deadline: Duration,
+    /// Rows per record batch.
+    pub batch_size: usize,
+}
+
+impl Default for MashupOptions {
+    fn default() -> Self {
+        MashupOptions { poll_delay: Duration::from_millis(500), deadline: Duration::from_secs(600), batch_size: 8192 }
+    }
+}
+
+/// A Mashup client.
+#[derive(Debug, Clone)]
+pub struct MastClient {
+    http: HttpClient,
+    url: Url,
+    options: MashupOptions,
+}
+
+/// One answer of the name resolver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedName {
+    /// The name asked for.
+    pub search_string: String,
+    /// Which resolver answered (`SIMBAD`, `NED`, `TIC`, …).
+    pub resolver: String,
+    /// The resolver's name for the object.
+    pub canonical_name: Option<String>,
+    /// Right ascension (degrees).
+    pub ra: f64,
+    /// Declination (degrees).
+    pub dec: f64,
+    /// Object type, when given.
+    pub object_type: Option<String>,
+    /// Search radius used by the resolver (degrees; negative when not applicable).
+    pub search_radius: Option<f64>,
+}
+
+impl MastClient {
+    /// A client of the public MAST endpoint.
+    pub fn new(http: HttpClient) -> Result<Self> {
+        Self::with_url(http, DEFAULT_MASHUP_URL)
+    }
+
+    /// A client of another endpoint (a mirror, or a test server).
+    pub fn with_url(http: HttpClient, url: &str) -> Result<Self> {
+        let url = crate::dal::parse_base("Mashup", url)?;
+        Ok(MastClient { http, url, options: MashupOptions::default() })
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: MashupOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Posts a request until its status is no longer `EXECUTING`; returns the answer object.
+    pub async fn invoke_raw(&self, request: &MashupRequest) -> Result<Value> {
+        let start = Instant::now();
+        let form = request.form();
+        loop {
+            let req = Request::post_form(SERVICE, self.url.clone(), form.clone()).accept("application/json, text/plain");
+            let resp = check_status(SERVICE, self.http.send(&req).await?).await?;
+            let body = read_body(SERVICE, &self.url, resp, PAGE_LIMIT).await?;
+            let doc: Value = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+                service: SERVICE.to_owned(),
+                url: self.url.clone(),
+                message: format!("{} answered with invalid JSON: {e}", request.service),
+            })?;
+            match response::status_of(&doc) {
+                Status::Executing => {
+                    if start.elapsed() >= self.options.deadline {
+                        return Err(Error::Deadline { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), waited: start.elapsed() });
+                    }
+                    tokio::time::sleep(self.options.poll_delay).await;
+                }
+                Status::Error => {
+                    let msg = doc.get("msg").and_then(Value::as_str).filter(|m| !m.is_empty()).unwrap_or("the service reported an error without a message");
+                    return Err(Error::Service { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), message: msg.to_owned() });
+                }
+                Status::Complete | Status::Other(_) => return Ok(doc),
+            }
+        }
+    }
+
+    async fn page(&self, request: &MashupRequest) -> Result<Page> {
+        let doc = self.invoke_raw(request).await?;
+        response::parse_page(doc).map_err(|message| Error::Protocol { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), message })
+    }
+
+    /// Runs a request and streams every page as record batches. The schema is fixed by the
+    /// first page; a later page whose values do not fit it is an error.
+    pub async fn query(&self, request: MashupRequest) -> Result<QueryResult> {
+        let first = self.page(&request).await?;
+        let schema = response::infer_schema(&first.fields, &first.data);
+        let pages = first.paging.map_or(1, |p| p.pages_filtered.max(1));
+        let service = format!("{SERVICE} {}", request.service);
+        let to_batches = {
+            let schema = schema.clone();
+            let url = self.url.clone();
+            let batch_size = self.options.batch_size;
+            let service = service.clone();
+            move |rows: &[Value]| {
+                response::to_batches(&schema, rows, batch_size).map_err(|message| Error::Protocol {
+                    service: service.clone(),
+                    url: url.clone(),
+                    message: format!("cannot convert the rows to Arrow: {message}"),
+                })
+            }
+        };
+        let initial: VecDeque<_> = to_batches(&first.data)?.into();
+        struct State<F> {
+            client: MastClient,
+            request: MashupRequest,
+            next_page: u64,
+            pages: u64,
+            pending: VecDeque<arrow_array::RecordBatch>,
+            convert: F,
+            done: bool,
+        }
+        let state = State { client: self.clone(), next_page: request.page + 1, pages, request, pending: initial, convert: to_batches, done: false };
+        let stream = futures::stream::unfold(state, |mut st| async move {
+            loop {
+                if st.done {
+                    return None;
+                }
+                if let Some(b) = st.pending.pop_front() {
+                    return Some((Ok(Chunk::Batch(b)), st));
+                }
+                if st.next_page > st.pages {
+                    st.done = true;
+                    return Some((Ok(Chunk::End(Completeness::Complete)), st));
+                }
+                let page = match st.client.page(&st.request.with_page(st.next_page)).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                };
+                st.next_page += 1;
+                match (st.convert)(&page.data) {
+                    Ok(batches) => st.pending.extend(batches),
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                }
+            }
+        });
+        Ok(QueryResult::new(schema, stream.boxed()))
+    }
+
+    /// Resolves an object name to coordinates with `Mast.Name.Lookup`.
+    pub async fn resolve(&self, name: &str) -> Result<Vec<ResolvedName>> {
+        let request = MashupRequest::new("Mast.Name.Lookup").param("input", name).param("format", "json");
+        let doc = self.invoke_raw(&request).await?;
+        parse_resolved(&doc).map_err(|message| Error::Protocol { service: format!("{SERVICE} Mast.Name.Lookup"), url: self.url.clone(), message })
+    }
+}
+
+/// Interprets a `Mast.Name.Lookup` answer.
+pub fn parse_resolved(doc: &Value) -> std::result::Result<Vec<ResolvedName>, String> {
+    let list = match doc.get("resolvedCoordinate") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err("`resolvedCoordinate` is not a list".to_owned()),
+    };
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    list.iter()
+        .map(|c| {
+            let ra = c.get("ra").and_then(Value::as_f64).ok_or("a resolved coordinate without ra")?;
+            let dec = c.get("decl").or_else(|| c.get("dec")).and_then(Value::as_f64).ok_or("a resolved coordinate without decl")?;
+            Ok(ResolvedName {
+                search_string: s(c, "searchString").unwrap_or_default(),
+                resolver: s(c, "resolver").unwrap_or_default(),
+                canonical_name: s(c, "canonicalName"),
+                ra,
+                dec,
+                object_type: s(c, "objectType"),
+                search_radius: c.get("searchRadius").and_then(Value::as_f64),
+            })
+        })
+        .collect()
+}
