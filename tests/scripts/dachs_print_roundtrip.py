@@ -99,7 +99,7 @@ def roundtrip(adql, binary, queries, verbose):
         if dachs_error(adql, text) is not None:
             dachs_rejects.append((where, index))
             continue
-        fmt = subprocess.run([binary, "fmt", "-"], input=text, capture_output=True, text=True)
+        fmt = subprocess.run([binary, "fmt", "-"], input=text, capture_output=True, encoding="utf-8")
         if fmt.returncode != 0:
             not_printed.append((where, index, text, fmt.stderr.strip()))
             continue
