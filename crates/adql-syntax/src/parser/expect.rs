@@ -127,7 +127,7 @@ pub(crate) enum Hint {
 
 /// Keywords that start or separate clauses: finding one where a name was expected is a structural mistake
 /// (a missing item), not a reserved word used as a name.
-const STRUCTURAL: [&str; 20] = [
+const STRUCTURAL: [&str; 19] = [
     "SELECT",
     "FROM",
     "WHERE",
@@ -146,7 +146,6 @@ const STRUCTURAL: [&str; 20] = [
     "USING",
     "ASC",
     "DESC",
-    "OFFSET",
     "TOP",
 ];
 
@@ -257,6 +256,17 @@ fn token_hint(
         || expected.contains(Expect::TableName)
         || expected.contains(Expect::Alias)
         || expected.contains(Expect::Expression);
+    // The word just before the failure: `FROM t LIMIT 10` reads LIMIT as an alias and fails at `10`.
+    let previous_word = before
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or_default();
+    if previous_word.eq_ignore_ascii_case("LIMIT") && matches!(tok, Tok::Number(..)) {
+        return Some(
+            "ADQL has no LIMIT clause: write `SELECT TOP n ...` to limit the number of rows"
+                .to_owned(),
+        );
+    }
     match tok {
         Tok::Word(w) if w.eq_ignore_ascii_case("LIMIT") => {
             Some("ADQL has no LIMIT clause: write `SELECT TOP n ...` to limit the number of rows".to_owned())

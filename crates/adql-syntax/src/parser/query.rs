@@ -294,8 +294,10 @@ impl<'a> Parser<'a, '_> {
             return Ok((rest, Some(name)));
         }
         self.expected_at(t.start, Expect::As);
+        // In ADQL 2.0 OFFSET is not reserved, but `t OFFSET 10` is an attempt at the 2.1 clause, not an alias.
+        let offset_clause = t.is_kw("OFFSET") && matches!(self.peek(t.rest).tok, Tok::Number(..));
         match t.tok {
-            Tok::Word(w) if !self.is_reserved(w) => Ok((
+            Tok::Word(w) if !self.is_reserved(w) && !offset_clause => Ok((
                 t.rest,
                 Some(Ident {
                     value: w.to_owned(),
