@@ -542,9 +542,60 @@ pub(crate) fn byte_stream(resp: reqwest::Response) -> impl Stream<Item = io::Res
     resp.bytes_stream().map_err(io::Error::other)
 }
 
-/// The body as an `AsyncBufRead` (for the streaming VOTable reader).
-pub(crate) fn body_reader(resp: reqwest::Response) -> impl AsyncBufRead + Send + Unpin + 'static {
-    tokio_util::io::StreamReader::new(byte_stream(resp))
+type BodyStream = std::pin::Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// A body stream that, when dropped, hands what is left of the body to its [`BodyRest`]:
+/// a decoder stops at the end of its document, and the bytes after it (a final newline)
+/// must still be read for the connection to go back to the pool.
+struct Tracked {
+    inner: Option<BodyStream>,
+    rest: Arc<std::sync::Mutex<Option<BodyStream>>>,
+}
+
+impl Stream for Tracked {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        match self.inner.as_mut() {
+            Some(s) => s.as_mut().poll_next(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let (Some(inner), Ok(mut slot)) = (self.inner.take(), self.rest.lock()) {
+            *slot = Some(inner);
+        }
+    }
+}
+
+/// The unread end of a body (see [`body_reader`]).
+pub(crate) struct BodyRest(Arc<std::sync::Mutex<Option<BodyStream>>>);
+
+impl BodyRest {
+    /// Reads and discards at most `limit` remaining bytes, so that the connection can be
+    /// reused; a longer or failing tail just closes the connection.
+    pub(crate) async fn drain(self, limit: usize) {
+        let stream = self.0.lock().ok().and_then(|mut s| s.take());
+        let Some(mut stream) = stream else { return };
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// The body as an `AsyncBufRead` (for the streaming VOTable reader), and the handle that
+/// drains what the reader leaves unread once it is dropped.
+pub(crate) fn body_reader(resp: reqwest::Response) -> (impl AsyncBufRead + Send + Unpin + 'static, BodyRest) {
+    let rest = Arc::new(std::sync::Mutex::new(None));
+    let tracked = Tracked { inner: Some(Box::pin(byte_stream(resp))), rest: rest.clone() };
+    (tokio_util::io::StreamReader::new(tracked), BodyRest(rest))
 }
 
 #[cfg(test)]

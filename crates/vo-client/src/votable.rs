@@ -28,21 +28,25 @@ pub(crate) async fn stream_response(
     maxrec: Option<u64>,
 ) -> Result<QueryResult> {
     let url = resp.url().clone();
-    let reader = AsyncVOTableReader::new(body_reader(resp), options).await.map_err(|e| map_error(service, &url, e))?;
+    let (body, rest) = body_reader(resp);
+    let reader = AsyncVOTableReader::new(body, options).await.map_err(|e| map_error(service, &url, e))?;
     let schema = reader.schema();
     let service = service.to_owned();
-    let stream = futures::stream::unfold(Some(reader), move |state| {
+    let stream = futures::stream::unfold(Some((reader, rest)), move |state| {
         let service = service.clone();
         let url = url.clone();
         async move {
-            let mut reader = state?;
+            let (mut reader, rest) = state?;
             match reader.next_batch().await {
-                Ok(Some(batch)) => Some((Ok(Chunk::Batch(batch)), Some(reader))),
+                Ok(Some(batch)) => Some((Ok(Chunk::Batch(batch)), Some((reader, rest)))),
                 Err(err) => Some((Err(map_error(&service, &url, err)), None)),
                 Ok(None) => {
                     // Read to the end of the document: the status may follow the table, and a
                     // document cut short after the rows is still an error.
-                    let item = match reader.finish().await {
+                    let finished = reader.finish().await;
+                    // The reader is gone: read the tail of the body so the connection is reused.
+                    rest.drain(64 * 1024).await;
+                    let item = match finished {
                         Err(err) => Err(map_error(&service, &url, err)),
                         Ok(doc) => match doc.query_status {
                             QueryStatus::Ok => Ok(Chunk::End(Completeness::Complete)),

@@ -292,6 +292,15 @@ impl TapService {
         Ok(guard.attach(result))
     }
 
+    /// Lists the jobs of the service (`GET <base>/async`).
+    pub async fn jobs(&self) -> Result<Vec<uws::JobRef>> {
+        let url = self.endpoint("async");
+        let req = crate::http::Request::get(&self.service, url.clone());
+        let resp = crate::http::check_status(&self.service, self.http.send(&req).await?).await?;
+        let body = crate::http::read_body(&self.service, &url, resp, 64 << 20).await?;
+        uws::parse_job_list(&body).map_err(|message| Error::Protocol { service: self.service.clone(), url, message })
+    }
+
     /// Reads the VOSI capabilities.
     pub async fn capabilities(&self) -> Result<Capabilities> {
         crate::vosi::capabilities::fetch(&self.http, &self.service, self.endpoint("capabilities")).await
