@@ -241,6 +241,20 @@ pub enum UdfPolicy {
 }
 
 impl UdfPolicy {
+    /// The functions declared by a TAPRegExt `languageFeatures` list of `(type IVOID, form)` pairs: every
+    /// `features-udf` form, parsed. Other entries are ignored.
+    pub fn from_tapregext<T: AsRef<str>, F: AsRef<str>>(
+        features: impl IntoIterator<Item = (T, F)>,
+    ) -> Result<UdfPolicy, InvalidSignature> {
+        let mut sigs = Vec::new();
+        for (ty, form) in features {
+            if ty.as_ref().trim().eq_ignore_ascii_case(UDF) {
+                sigs.push(form.as_ref().parse()?);
+            }
+        }
+        Ok(UdfPolicy::Declared(sigs))
+    }
+
     /// The declaration of `name` (case-insensitive), if declared.
     pub fn find(&self, name: &str) -> Option<&UdfSignature> {
         match self {
@@ -440,6 +454,25 @@ mod tests {
         assert!(s.contains(Feature::UserDefinedFunctions));
         assert!(!s.contains(Feature::Except));
         assert!(!s.contains(Feature::Circle));
+    }
+
+    #[test]
+    fn udf_policy_from_tapregext() {
+        let policy = UdfPolicy::from_tapregext([(
+            "ivo://ivoa.net/std/TAPRegExt#features-udf",
+            "ivo_hasword(haystack TEXT, needle TEXT) -> INTEGER",
+        )]);
+        assert!(policy.is_err(), "TEXT is not an ADQL type");
+        let policy = UdfPolicy::from_tapregext([
+            (
+                "ivo://ivoa.net/std/TAPRegExt#features-udf",
+                "ivo_hasword(haystack VARCHAR(*), needle VARCHAR(*)) -> INTEGER",
+            ),
+            ("ivo://ivoa.net/std/tapregext#features-adqlgeo", "POINT"),
+        ])
+        .unwrap();
+        assert_eq!(policy.find("IVO_HASWORD").map(|s| s.params.len()), Some(2));
+        assert!(policy.find("point").is_none());
     }
 
     #[test]

@@ -393,8 +393,9 @@ impl BuiltinFunction {
 impl Expr {
     /// A column reference from one to four name parts, outermost first (`Expr::column(["g", "ra"])`).
     ///
-    /// # Panics
-    /// Never; zero or more than four parts give a column reference to the last part (or an empty name).
+    /// Meant for building trees from known-good names; a malformed list (none, or more than four parts)
+    /// gives a reference to its last part alone (an empty delimited name when there are no parts). Use
+    /// [`ColumnRef::from_parts`] to detect that case.
     pub fn column<I: Into<Ident>>(parts: impl IntoIterator<Item = I>) -> Expr {
         let parts: Vec<Ident> = parts.into_iter().map(Into::into).collect();
         let fallback = parts.last().cloned().unwrap_or_else(|| Ident::quoted(""));

@@ -67,6 +67,12 @@ pub struct Cte {
     pub span: Span,
 }
 
+impl Spanned for Cte {
+    fn span(&self) -> Span {
+        self.span
+    }
+}
+
 /// The body of a query.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SetExpr {
@@ -274,6 +280,12 @@ impl OrderByItem {
             direction,
             span: Span::EMPTY,
         }
+    }
+}
+
+impl Spanned for OrderByItem {
+    fn span(&self) -> Span {
+        self.span
     }
 }
 

@@ -90,6 +90,12 @@ pub struct Join {
     pub span: Span,
 }
 
+impl Spanned for Join {
+    fn span(&self) -> Span {
+        self.span
+    }
+}
+
 /// The kind of a join.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JoinKind {

@@ -268,6 +268,9 @@ fn token_hint(
         );
     }
     match tok {
+        Tok::Punct(Punct::Comma) if before.ends_with('*') && expected.contains(Expect::From) => Some(
+            "`*` must be the whole select list: name the columns, or qualify it as `t.*`".to_owned(),
+        ),
         Tok::Word(w) if w.eq_ignore_ascii_case("LIMIT") => {
             Some("ADQL has no LIMIT clause: write `SELECT TOP n ...` to limit the number of rows".to_owned())
         }

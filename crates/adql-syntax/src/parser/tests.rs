@@ -950,6 +950,7 @@ fn render_is_rustc_style() {
 #[test]
 fn hints_for_common_mistakes() {
     assert!(hint("SELECT a FROM t LIMIT 10").contains("SELECT TOP n"));
+    assert!(hint("SELECT *, x FROM t").contains("whole select list"));
     assert!(
         hint("SELECT a FROM t WHERE CONTAINS(POINT(ra, dec), CIRCLE(1, 2, 3))")
             .contains("1 = CONTAINS")
