@@ -4,6 +4,8 @@
 Writes, from a fixed seed and with the Python standard library only:
 
 * ``tests/data/*.csv``   -- the test tables (CSV with a header row; the source of truth)
+* ``tests/data/columns.tsv`` -- the same column metadata as a flat TSV (table, file, dachs, column,
+  type, unit, xtype) for dependency-free readers
 * ``tests/data/tables.json`` -- column metadata of every table (ADQL type, unit, UCD, xtype,
   description) and where DaCHS serves it (``schema.table``); the local engine reads units from
   here for IN_UNIT, the DaCHS resource descriptors are generated from it
@@ -835,6 +837,12 @@ def build() -> dict[Path, str]:
         ],
     }
     out[DATA_DIR / "tables.json"] = json.dumps(meta, indent=1, ensure_ascii=False) + "\n"
+    # the same catalogue as a flat TSV for dependency-free readers (tests/support/corpus.rs)
+    tsv = ["table\tfile\tdachs\tcolumn\ttype\tunit\txtype"]
+    for t in tables:
+        for c in t.cols:
+            tsv.append("\t".join([t.name, t.file, t.dachs[0], c.name, c.type, c.unit, c.xtype]))
+    out[DATA_DIR / "columns.tsv"] = "\n".join(tsv) + "\n"
 
     by_schema: dict[str, list[Table]] = {}
     for t in tables:

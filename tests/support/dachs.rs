@@ -141,7 +141,10 @@ fn probe(tap_url: &str) -> Result<bool, String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    let host_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let host_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         authority.to_string()
     } else {
         format!("{authority}:80")
@@ -155,21 +158,33 @@ fn probe(tap_url: &str) -> Result<bool, String> {
         match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
             Ok(mut stream) => {
                 let timeout = Some(Duration::from_secs(10));
-                stream.set_read_timeout(timeout).map_err(|e| e.to_string())?;
-                stream.set_write_timeout(timeout).map_err(|e| e.to_string())?;
+                stream
+                    .set_read_timeout(timeout)
+                    .map_err(|e| e.to_string())?;
+                stream
+                    .set_write_timeout(timeout)
+                    .map_err(|e| e.to_string())?;
                 let req = format!(
                     "GET {path}/availability HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: adql-tests\r\nConnection: close\r\n\r\n"
                 );
-                stream.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+                stream
+                    .write_all(req.as_bytes())
+                    .map_err(|e| e.to_string())?;
                 let mut body = Vec::new();
-                stream.take(1 << 20).read_to_end(&mut body).map_err(|e| e.to_string())?;
+                stream
+                    .take(1 << 20)
+                    .read_to_end(&mut body)
+                    .map_err(|e| e.to_string())?;
                 let text = String::from_utf8_lossy(&body);
                 let status_ok = text
                     .lines()
                     .next()
                     .is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
                 if !status_ok {
-                    return Err(format!("answer: {}", text.lines().next().unwrap_or("(empty)")));
+                    return Err(format!(
+                        "answer: {}",
+                        text.lines().next().unwrap_or("(empty)")
+                    ));
                 }
                 return Ok(text.contains("available>true<"));
             }
