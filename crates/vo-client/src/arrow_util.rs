@@ -1,7 +1,10 @@
 //! Reading Arrow cells as text, for metadata tables (TAP_SCHEMA) and tests.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type};
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 
@@ -32,7 +35,11 @@ pub fn cell_string(array: &dyn Array, row: usize) -> Option<String> {
 
 /// The cell of the column named `column` (case-insensitive) as text.
 pub fn column_cell(batch: &RecordBatch, column: &str, row: usize) -> Option<String> {
-    let idx = batch.schema().fields().iter().position(|f| f.name().eq_ignore_ascii_case(column))?;
+    let idx = batch
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name().eq_ignore_ascii_case(column))?;
     cell_string(batch.column(idx).as_ref(), row)
 }
 
@@ -48,10 +55,16 @@ mod tests {
 
     #[test]
     fn cells() {
-        let schema = Arc::new(Schema::new(vec![Field::new("A", DataType::Utf8, true), Field::new("n", DataType::Int64, true)]));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("A", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, true),
+        ]));
         let b = RecordBatch::try_new(
             schema,
-            vec![Arc::new(StringArray::from(vec![Some("x"), None])), Arc::new(Int64Array::from(vec![Some(5), Some(-1)]))],
+            vec![
+                Arc::new(StringArray::from(vec![Some("x"), None])),
+                Arc::new(Int64Array::from(vec![Some(5), Some(-1)])),
+            ],
         )
         .unwrap();
         assert_eq!(column_cell(&b, "a", 0).as_deref(), Some("x"));

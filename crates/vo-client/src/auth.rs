@@ -66,14 +66,23 @@ pub struct TokenPolicy {
 
 impl Default for TokenPolicy {
     fn default() -> Self {
-        TokenPolicy { token: None, hosts: DEFAULT_TOKEN_HOSTS.iter().map(|h| (*h).to_owned()).collect() }
+        TokenPolicy {
+            token: None,
+            hosts: DEFAULT_TOKEN_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+        }
     }
 }
 
 impl TokenPolicy {
     /// A policy sending `token` to the default MAST hosts.
     pub fn mast(token: Secret) -> Self {
-        TokenPolicy { token: Some(token), ..TokenPolicy::default() }
+        TokenPolicy {
+            token: Some(token),
+            ..TokenPolicy::default()
+        }
     }
 
     /// Reads the token and host list from the environment and the configuration file (see
@@ -84,23 +93,31 @@ impl TokenPolicy {
             Some(path) => ConfigFile::load(&path)?,
             None => ConfigFile::default(),
         };
-        let env_token = std::env::var(MAST_TOKEN_ENV).ok().filter(|t| !t.trim().is_empty());
+        let env_token = std::env::var(MAST_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty());
         Ok(Self::resolve(env_token, file))
     }
 
     /// Combines an environment token (preferred) with what a configuration file says.
     pub fn resolve(env_token: Option<String>, file: ConfigFile) -> Self {
         let token = env_token.map(|t| Secret::new(t.trim())).or(file.mast_token);
-        let hosts = file
-            .mast_token_hosts
-            .unwrap_or_else(|| DEFAULT_TOKEN_HOSTS.iter().map(|h| (*h).to_owned()).collect());
+        let hosts = file.mast_token_hosts.unwrap_or_else(|| {
+            DEFAULT_TOKEN_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect()
+        });
         TokenPolicy { token, hosts }
     }
 
     /// The token to send to `host`, if that host is on the list.
     pub fn token_for(&self, host: &str) -> Option<&Secret> {
         let token = self.token.as_ref()?;
-        self.hosts.iter().any(|pattern| host_matches(pattern, host)).then_some(token)
+        self.hosts
+            .iter()
+            .any(|pattern| host_matches(pattern, host))
+            .then_some(token)
     }
 }
 
@@ -112,7 +129,10 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
     match pattern.strip_prefix("*.") {
         Some(domain) => {
-            host == domain || (host.len() > domain.len() && host.ends_with(domain) && host[..host.len() - domain.len()].ends_with('.'))
+            host == domain
+                || (host.len() > domain.len()
+                    && host.ends_with(domain)
+                    && host[..host.len() - domain.len()].ends_with('.'))
         }
         None => host == pattern,
     }
@@ -124,7 +144,11 @@ pub fn config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
     Some(base.join("adql").join("config.toml"))
 }
 
@@ -141,7 +165,8 @@ impl ConfigFile {
     /// Loads the file; a missing file gives the empty configuration.
     pub fn load(path: &Path) -> Result<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).map_err(|msg| Error::Config(format!("{}: {msg}", path.display()))),
+            Ok(text) => Self::parse(&text)
+                .map_err(|msg| Error::Config(format!("{}: {msg}", path.display()))),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
             Err(err) => Err(Error::Config(format!("{}: {err}", path.display()))),
         }
@@ -163,22 +188,34 @@ impl ConfigFile {
         let mast_token = match mast.get("token") {
             None => None,
             Some(value) => {
-                let token = value.as_str().ok_or("`mast.token` must be a string")?.trim();
+                let token = value
+                    .as_str()
+                    .ok_or("`mast.token` must be a string")?
+                    .trim();
                 (!token.is_empty()).then(|| Secret::new(token))
             }
         };
         let mast_token_hosts = match mast.get("token_hosts") {
             None => None,
             Some(value) => {
-                let list = value.as_array().ok_or("`mast.token_hosts` must be an array of strings")?;
+                let list = value
+                    .as_array()
+                    .ok_or("`mast.token_hosts` must be an array of strings")?;
                 let hosts = list
                     .iter()
-                    .map(|v| v.as_str().map(str::to_owned).ok_or("`mast.token_hosts` must be an array of strings"))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .ok_or("`mast.token_hosts` must be an array of strings")
+                    })
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 Some(hosts)
             }
         };
-        Ok(ConfigFile { mast_token, mast_token_hosts })
+        Ok(ConfigFile {
+            mast_token,
+            mast_token_hosts,
+        })
     }
 }
 
@@ -216,7 +253,8 @@ mod tests {
 
     #[test]
     fn config_file_and_env() {
-        let file = ConfigFile::parse("[mast]\ntoken = \" sekrit \"\ntoken_hosts = [\"a.b\"]\n").unwrap();
+        let file =
+            ConfigFile::parse("[mast]\ntoken = \" sekrit \"\ntoken_hosts = [\"a.b\"]\n").unwrap();
         assert_eq!(file.mast_token, Some(Secret::new("sekrit")));
         let p = TokenPolicy::resolve(None, file.clone());
         assert_eq!(p.hosts, vec!["a.b".to_owned()]);
@@ -237,9 +275,15 @@ mod tests {
     #[test]
     fn missing_config_file_is_empty() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(ConfigFile::load(&dir.path().join("none.toml")).unwrap(), ConfigFile::default());
+        assert_eq!(
+            ConfigFile::load(&dir.path().join("none.toml")).unwrap(),
+            ConfigFile::default()
+        );
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "[mast]\ntoken='x'\n").unwrap();
-        assert_eq!(ConfigFile::load(&path).unwrap().mast_token, Some(Secret::new("x")));
+        assert_eq!(
+            ConfigFile::load(&path).unwrap().mast_token,
+            Some(Secret::new("x"))
+        );
     }
 }

@@ -10,9 +10,12 @@ use crate::result::QueryResult;
 
 /// Parses a service URL, which may already carry parameters (`…?CAT=GSC23&`).
 pub(crate) fn parse_base(kind: &str, url: &str) -> Result<Url> {
-    let base = Url::parse(url.trim()).map_err(|e| Error::InvalidInput(format!("{kind} URL {url:?}: {e}")))?;
+    let base = Url::parse(url.trim())
+        .map_err(|e| Error::InvalidInput(format!("{kind} URL {url:?}: {e}")))?;
     if !matches!(base.scheme(), "http" | "https") {
-        return Err(Error::InvalidInput(format!("{kind} URL {url:?}: only http and https are supported")));
+        return Err(Error::InvalidInput(format!(
+            "{kind} URL {url:?}: only http and https are supported"
+        )));
     }
     Ok(base)
 }
@@ -20,7 +23,11 @@ pub(crate) fn parse_base(kind: &str, url: &str) -> Result<Url> {
 /// Appends parameters to a base URL, keeping the parameters it already has (and dropping the
 /// empty ones a trailing `&` produces).
 pub(crate) fn with_params(base: &Url, params: &[(String, String)]) -> Url {
-    let existing: Vec<(String, String)> = base.query_pairs().filter(|(k, _)| !k.is_empty()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let existing: Vec<(String, String)> = base
+        .query_pairs()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let mut url = base.clone();
     url.set_query(None);
     {
@@ -61,9 +68,18 @@ mod tests {
     #[test]
     fn params_appended() {
         let base = Url::parse("http://gsss.stsci.edu/ConeSearch.aspx?CAT=GSC23&").unwrap();
-        let u = with_params(&base, &[("RA".into(), "10.5".into()), ("DEC".into(), "-3".into())]);
-        assert_eq!(u.as_str(), "http://gsss.stsci.edu/ConeSearch.aspx?CAT=GSC23&RA=10.5&DEC=-3");
-        let u = with_params(&Url::parse("http://h/scs").unwrap(), &[("SR".into(), "0.1".into())]);
+        let u = with_params(
+            &base,
+            &[("RA".into(), "10.5".into()), ("DEC".into(), "-3".into())],
+        );
+        assert_eq!(
+            u.as_str(),
+            "http://gsss.stsci.edu/ConeSearch.aspx?CAT=GSC23&RA=10.5&DEC=-3"
+        );
+        let u = with_params(
+            &Url::parse("http://h/scs").unwrap(),
+            &[("SR".into(), "0.1".into())],
+        );
         assert_eq!(u.as_str(), "http://h/scs?SR=0.1");
     }
 }

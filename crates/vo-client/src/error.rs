@@ -178,6 +178,7 @@ pub(crate) fn excerpt(body: &[u8], max_chars: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -196,7 +197,10 @@ mod tests {
             status: 502,
             excerpt: "Bad gateway".into(),
         };
-        assert_eq!(err.to_string(), "TAP: http://h/tap/sync answered HTTP 502: Bad gateway");
+        assert_eq!(
+            err.to_string(),
+            "TAP: http://h/tap/sync answered HTTP 502: Bad gateway"
+        );
         assert!(err.is_transient());
     }
 }

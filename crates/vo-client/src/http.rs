@@ -19,7 +19,11 @@ use crate::auth::TokenPolicy;
 use crate::error::{Error, Result, excerpt};
 
 /// The `User-Agent` sent with every request.
-pub const USER_AGENT: &str = concat!("adql/", env!("CARGO_PKG_VERSION"), " (vo-client; +https://example.invalid/adql)");
+pub const USER_AGENT: &str = concat!(
+    "adql/",
+    env!("CARGO_PKG_VERSION"),
+    " (vo-client; +https://example.invalid/adql)"
+);
 
 /// How many bytes of an error body are read to find a message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -52,14 +56,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
     }
 
     /// The jittered delay before retry number `retry` (0-based): a uniformly random value
     /// between half and all of `min(max_delay, base_delay · 2^retry)`, so that many clients
     /// failing together do not come back together.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32.checked_shl(retry.min(30)).unwrap_or(u32::MAX));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(retry.min(30)).unwrap_or(u32::MAX));
         let capped = exp.min(self.max_delay);
         let factor: f64 = rand::random_range(0.5..=1.0);
         capped.mul_f64(factor)
@@ -87,7 +96,10 @@ impl ProxyConfig {
     /// Reads `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper or lower case).
     pub fn from_env() -> Self {
         fn var(upper: &str, lower: &str) -> Option<String> {
-            std::env::var(upper).or_else(|_| std::env::var(lower)).ok().filter(|v| !v.trim().is_empty())
+            std::env::var(upper)
+                .or_else(|_| std::env::var(lower))
+                .ok()
+                .filter(|v| !v.trim().is_empty())
         }
         ProxyConfig {
             http: var("HTTP_PROXY", "http_proxy"),
@@ -104,7 +116,9 @@ impl ProxyConfig {
             Some(list) => format!("{list},{LOOPBACK_NO_PROXY}"),
             None => LOOPBACK_NO_PROXY.to_owned(),
         };
-        let bad = |which: &str, err: reqwest::Error| Error::Config(format!("invalid {which} proxy URL: {err}"));
+        let bad = |which: &str, err: reqwest::Error| {
+            Error::Config(format!("invalid {which} proxy URL: {err}"))
+        };
         if let Some(p) = self.http.as_ref().or(self.all.as_ref()) {
             let proxy = reqwest::Proxy::http(p.as_str()).map_err(|e| bad("HTTP", e))?;
             builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
@@ -158,7 +172,11 @@ impl ClientConfig {
     /// The defaults, with proxies from the environment and the MAST token from
     /// `MAST_API_TOKEN` or the configuration file (see [`crate::auth`]).
     pub fn from_env() -> Result<Self> {
-        Ok(ClientConfig { proxy: ProxyConfig::from_env(), tokens: TokenPolicy::from_env_and_config()?, ..ClientConfig::default() })
+        Ok(ClientConfig {
+            proxy: ProxyConfig::from_env(),
+            tokens: TokenPolicy::from_env_and_config()?,
+            ..ClientConfig::default()
+        })
     }
 }
 
@@ -175,8 +193,16 @@ pub(crate) enum Idempotency {
 /// One part of a multipart body.
 #[derive(Debug, Clone)]
 pub(crate) enum Part {
-    Text { name: String, value: String },
-    File { name: String, file_name: String, mime: &'static str, bytes: Bytes },
+    Text {
+        name: String,
+        value: String,
+    },
+    File {
+        name: String,
+        file_name: String,
+        mime: &'static str,
+        bytes: Bytes,
+    },
 }
 
 /// A request body that can be rebuilt for every attempt.
@@ -250,8 +276,13 @@ impl HttpClient {
             .pool_max_idle_per_host(config.max_idle_per_host)
             .gzip(true);
         let builder = config.proxy.apply(builder)?;
-        let inner = builder.build().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpClient { inner, config: Arc::new(config) })
+        let inner = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpClient {
+            inner,
+            config: Arc::new(config),
+        })
     }
 
     /// A client with [`ClientConfig::from_env`].
@@ -292,23 +323,34 @@ impl HttpClient {
             match sent {
                 Ok(resp) => {
                     let status = resp.status();
-                    if req.follow_redirects && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                    if req.follow_redirects
+                        && status.is_redirection()
+                        && status != StatusCode::NOT_MODIFIED
+                    {
                         let next = redirect_target(&resp, &url).ok_or_else(|| Error::Protocol {
                             service: req.service.clone(),
                             url: url.clone(),
-                            message: format!("HTTP {} without a usable Location header", status.as_u16()),
+                            message: format!(
+                                "HTTP {} without a usable Location header",
+                                status.as_u16()
+                            ),
                         })?;
                         redirects += 1;
                         if redirects > self.config.max_redirects {
                             return Err(Error::Protocol {
                                 service: req.service.clone(),
                                 url,
-                                message: format!("more than {} redirects", self.config.max_redirects),
+                                message: format!(
+                                    "more than {} redirects",
+                                    self.config.max_redirects
+                                ),
                             });
                         }
                         // 303, and 301/302 after a POST (what every browser does), turn into a GET.
                         let to_get = status == StatusCode::SEE_OTHER
-                            || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND) && method == Method::POST);
+                            || ((status == StatusCode::MOVED_PERMANENTLY
+                                || status == StatusCode::FOUND)
+                                && method == Method::POST);
                         if to_get {
                             method = Method::GET;
                             body = Body::Empty;
@@ -316,8 +358,12 @@ impl HttpClient {
                         url = next;
                         continue;
                     }
-                    let retryable_status = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-                    if retryable_status && req.idempotency == Idempotency::Idempotent && retries < self.config.retry.max_retries {
+                    let retryable_status =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    if retryable_status
+                        && req.idempotency == Idempotency::Idempotent
+                        && retries < self.config.retry.max_retries
+                    {
                         let delay = match retry_after(resp.headers(), SystemTime::now()) {
                             Some(d) if d > self.config.retry.max_retry_after => return Ok(resp),
                             Some(d) => d,
@@ -349,7 +395,14 @@ impl HttpClient {
         }
     }
 
-    fn build(&self, method: &Method, url: &Url, body: &Body, accept: Option<&'static str>, same_origin: bool) -> reqwest::RequestBuilder {
+    fn build(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &Body,
+        accept: Option<&'static str>,
+        same_origin: bool,
+    ) -> reqwest::RequestBuilder {
         let mut headers = HeaderMap::new();
         if let Some(accept) = accept {
             headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
@@ -363,7 +416,10 @@ impl HttpClient {
             value.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, value);
         }
-        let builder = self.inner.request(method.clone(), url.clone()).headers(headers);
+        let builder = self
+            .inner
+            .request(method.clone(), url.clone())
+            .headers(headers);
         match body {
             Body::Empty => builder,
             Body::Form(pairs) => builder.form(pairs),
@@ -372,13 +428,22 @@ impl HttpClient {
                 for part in parts {
                     form = match part {
                         Part::Text { name, value } => form.text(name.clone(), value.clone()),
-                        Part::File { name, file_name, mime, bytes } => {
-                            let p = reqwest::multipart::Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
-                                .file_name(file_name.clone());
+                        Part::File {
+                            name,
+                            file_name,
+                            mime,
+                            bytes,
+                        } => {
+                            let p = reqwest::multipart::Part::stream_with_length(
+                                reqwest::Body::from(bytes.clone()),
+                                bytes.len() as u64,
+                            )
+                            .file_name(file_name.clone());
                             // A static, valid MIME type: the fallback never triggers.
                             let p = match p.mime_str(mime) {
                                 Ok(p) => p,
-                                Err(_) => reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.clone()),
+                                Err(_) => reqwest::multipart::Part::bytes(bytes.to_vec())
+                                    .file_name(file_name.clone()),
                             };
                             form.part(name.clone(), p)
                         }
@@ -399,8 +464,16 @@ fn redirect_target(resp: &reqwest::Response, base: &Url) -> Option<Url> {
 /// repeat it).
 pub(crate) fn transport_error(service: &str, url: &Url, err: &reqwest::Error) -> Error {
     if err.is_timeout() {
-        let what = if err.is_connect() { "connect timeout" } else { "read timeout" };
-        return Error::Timeout { service: service.to_owned(), url: url.clone(), what: what.to_owned() };
+        let what = if err.is_connect() {
+            "connect timeout"
+        } else {
+            "read timeout"
+        };
+        return Error::Timeout {
+            service: service.to_owned(),
+            url: url.clone(),
+            what: what.to_owned(),
+        };
     }
     let mut message = err.to_string();
     let mut source = std::error::Error::source(err);
@@ -410,18 +483,33 @@ pub(crate) fn transport_error(service: &str, url: &Url, err: &reqwest::Error) ->
         source = s.source();
     }
     // reqwest prints "error sending request for url (…)"; keep it but it never holds a token.
-    Error::Transport { service: service.to_owned(), url: url.clone(), message }
+    Error::Transport {
+        service: service.to_owned(),
+        url: url.clone(),
+        message,
+    }
 }
 
 /// Maps an I/O error raised while streaming a body (it may wrap a `reqwest` error).
 pub(crate) fn io_error(service: &str, url: &Url, err: &io::Error) -> Error {
-    if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<reqwest::Error>()) {
+    if let Some(inner) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<reqwest::Error>())
+    {
         return transport_error(service, url, inner);
     }
     if err.kind() == io::ErrorKind::TimedOut {
-        return Error::Timeout { service: service.to_owned(), url: url.clone(), what: "read timeout".to_owned() };
+        return Error::Timeout {
+            service: service.to_owned(),
+            url: url.clone(),
+            what: "read timeout".to_owned(),
+        };
     }
-    Error::Transport { service: service.to_owned(), url: url.clone(), message: err.to_string() }
+    Error::Transport {
+        service: service.to_owned(),
+        url: url.clone(),
+        message: err.to_string(),
+    }
 }
 
 /// Parses `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
@@ -436,17 +524,23 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 
 /// Parses the three HTTP date formats of RFC 9110 §5.6.7 (IMF-fixdate, RFC 850, asctime).
 pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = s.split(|c: char| c == ' ' || c == ',').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = s.split([' ', ',']).filter(|p| !p.is_empty()).collect();
     let (day, month, year, time) = match parts.as_slice() {
         // Sun, 06 Nov 1994 08:49:37 GMT
-        [_, d, m, y, t, "GMT"] if d.len() <= 2 && y.len() == 4 => (*d, *m, y.parse::<i64>().ok()?, *t),
+        [_, d, m, y, t, "GMT"] if d.len() <= 2 && y.len() == 4 => {
+            (*d, *m, y.parse::<i64>().ok()?, *t)
+        }
         // Sunday, 06-Nov-94 08:49:37 GMT
         [_, dmy, t, "GMT"] => {
             let mut it = dmy.split('-');
             let (d, m, y) = (it.next()?, it.next()?, it.next()?);
             let y: i64 = y.parse().ok()?;
             // RFC 9110: two-digit years more than 50 years in the future are in the past century.
-            let y = if y < 100 { if y < 70 { 2000 + y } else { 1900 + y } } else { y };
+            let y = if y < 100 {
+                if y < 70 { 2000 + y } else { 1900 + y }
+            } else {
+                y
+            };
             (d, m, y, *t)
         }
         // Sun Nov  6 08:49:37 1994
@@ -454,9 +548,11 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         _ => return None,
     };
     let day: i64 = day.parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|name| *name == month)? as i64
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|name| *name == month)? as i64
         + 1;
     let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
@@ -464,7 +560,9 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = days.checked_mul(86_400)?.checked_add(h * 3600 + mi * 60 + se)?;
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + mi * 60 + se)?;
     let secs = u64::try_from(secs).ok()?;
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
@@ -481,7 +579,10 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Reads at most `limit` bytes of a body (the rest is dropped with the connection).
-pub(crate) async fn read_prefix(resp: reqwest::Response, limit: usize) -> std::result::Result<Vec<u8>, reqwest::Error> {
+pub(crate) async fn read_prefix(
+    resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, reqwest::Error> {
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
@@ -496,7 +597,12 @@ pub(crate) async fn read_prefix(resp: reqwest::Response, limit: usize) -> std::r
 }
 
 /// Reads a whole (small, bounded) body, e.g. a UWS job document or a VOSI document.
-pub(crate) async fn read_body(service: &str, url: &Url, resp: reqwest::Response, limit: usize) -> Result<Bytes> {
+pub(crate) async fn read_body(
+    service: &str,
+    url: &Url,
+    resp: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes> {
     if let Some(len) = resp.content_length()
         && len > limit as u64
     {
@@ -524,21 +630,37 @@ pub(crate) async fn read_body(service: &str, url: &Url, resp: reqwest::Response,
 
 /// Turns a non-success response into an error carrying the service's own message when the
 /// body is an error document we understand (DALI/TAP VOTable, SCS `Error`, plain text).
-pub(crate) async fn check_status(service: &str, resp: reqwest::Response) -> Result<reqwest::Response> {
+pub(crate) async fn check_status(
+    service: &str,
+    resp: reqwest::Response,
+) -> Result<reqwest::Response> {
     let status = resp.status();
     if status.is_success() {
         return Ok(resp);
     }
     let url = resp.url().clone();
-    let body = read_prefix(resp, ERROR_BODY_LIMIT).await.unwrap_or_default();
+    let body = read_prefix(resp, ERROR_BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     if let Some(message) = crate::xml::error_document_message(&body) {
-        return Err(Error::Service { service: service.to_owned(), url, message: format!("HTTP {}: {message}", status.as_u16()) });
+        return Err(Error::Service {
+            service: service.to_owned(),
+            url,
+            message: format!("HTTP {}: {message}", status.as_u16()),
+        });
     }
-    Err(Error::Status { service: service.to_owned(), url, status: status.as_u16(), excerpt: excerpt(&body, 300) })
+    Err(Error::Status {
+        service: service.to_owned(),
+        url,
+        status: status.as_u16(),
+        excerpt: excerpt(&body, 300),
+    })
 }
 
 /// The body as a stream of bytes whose errors are `io::Error`s wrapping `reqwest::Error`s.
-pub(crate) fn byte_stream(resp: reqwest::Response) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static {
+pub(crate) fn byte_stream(
+    resp: reqwest::Response,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static {
     resp.bytes_stream().map_err(io::Error::other)
 }
 
@@ -555,7 +677,10 @@ struct Tracked {
 impl Stream for Tracked {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
         match self.inner.as_mut() {
             Some(s) => s.as_mut().poll_next(cx),
             None => std::task::Poll::Ready(None),
@@ -592,9 +717,14 @@ impl BodyRest {
 
 /// The body as an `AsyncBufRead` (for the streaming VOTable reader), and the handle that
 /// drains what the reader leaves unread once it is dropped.
-pub(crate) fn body_reader(resp: reqwest::Response) -> (impl AsyncBufRead + Send + Unpin + 'static, BodyRest) {
+pub(crate) fn body_reader(
+    resp: reqwest::Response,
+) -> (impl AsyncBufRead + Send + Unpin + 'static, BodyRest) {
     let rest = Arc::new(std::sync::Mutex::new(None));
-    let tracked = Tracked { inner: Some(Box::pin(byte_stream(resp))), rest: rest.clone() };
+    let tracked = Tracked {
+        inner: Some(Box::pin(byte_stream(resp))),
+        rest: rest.clone(),
+    };
     (tokio_util::io::StreamReader::new(tracked), BodyRest(rest))
 }
 
@@ -606,7 +736,10 @@ mod tests {
     #[test]
     fn http_dates() {
         let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
         assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
@@ -620,22 +753,38 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(3)));
-        h.insert(header::RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
         // A date in the past means "now".
-        assert_eq!(retry_after(&h, now + Duration::from_secs(100)), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(&h, now + Duration::from_secs(100)),
+            Some(Duration::ZERO)
+        );
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("later"));
         assert_eq!(retry_after(&h, now), None);
     }
 
     #[test]
     fn backoff_is_jittered_and_capped() {
-        let p = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(350), ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
         for _ in 0..50 {
             let d0 = p.backoff(0);
-            assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100), "{d0:?}");
+            assert!(
+                d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100),
+                "{d0:?}"
+            );
             let d5 = p.backoff(5);
-            assert!(d5 >= Duration::from_millis(175) && d5 <= Duration::from_millis(350), "{d5:?}");
+            assert!(
+                d5 >= Duration::from_millis(175) && d5 <= Duration::from_millis(350),
+                "{d5:?}"
+            );
         }
         assert!(p.backoff(200) <= Duration::from_millis(350));
     }

@@ -74,18 +74,37 @@ impl fmt::Debug for QueryResult {
 
 impl QueryResult {
     pub(crate) fn new(schema: SchemaRef, inner: BoxStream<'static, Result<Chunk>>) -> Self {
-        QueryResult { schema, inner, completeness: None, rows: 0, cleanup: None, on_drop: None, finished: false }
+        QueryResult {
+            schema,
+            inner,
+            completeness: None,
+            rows: 0,
+            cleanup: None,
+            on_drop: None,
+            finished: false,
+        }
     }
 
     /// A result whose batches are already in memory.
-    pub fn from_batches(schema: SchemaRef, batches: Vec<RecordBatch>, completeness: Completeness) -> Self {
-        let items = batches.into_iter().map(|b| Ok(Chunk::Batch(b))).chain(std::iter::once(Ok(Chunk::End(completeness))));
+    pub fn from_batches(
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        completeness: Completeness,
+    ) -> Self {
+        let items = batches
+            .into_iter()
+            .map(|b| Ok(Chunk::Batch(b)))
+            .chain(std::iter::once(Ok(Chunk::End(completeness))));
         Self::new(schema, futures::stream::iter(items).boxed())
     }
 
     /// Sets the work run at the end of the stream (awaited before the stream reports its
     /// end) and the action run if the result is dropped before that.
-    pub(crate) fn with_cleanup(mut self, cleanup: Cleanup, on_drop: Box<dyn FnOnce() + Send>) -> Self {
+    pub(crate) fn with_cleanup(
+        mut self,
+        cleanup: Cleanup,
+        on_drop: Box<dyn FnOnce() + Send>,
+    ) -> Self {
         self.cleanup = Some(cleanup);
         self.on_drop = Some(on_drop);
         self
@@ -114,7 +133,11 @@ impl QueryResult {
         }
         // The stream only ends cleanly after its End chunk, which sets completeness.
         let completeness = self.completeness.unwrap_or(Completeness::Complete);
-        Ok(Table { schema: self.schema.clone(), batches, completeness })
+        Ok(Table {
+            schema: self.schema.clone(),
+            batches,
+            completeness,
+        })
     }
 }
 
@@ -166,7 +189,9 @@ impl Drop for QueryResult {
         } else if self.finished && self.cleanup.is_some() {
             // Ended but the caller stopped polling before the cleanup finished: finish it in
             // the background when a runtime is available.
-            if let (Some(cleanup), Ok(handle)) = (self.cleanup.take(), tokio::runtime::Handle::try_current()) {
+            if let (Some(cleanup), Ok(handle)) =
+                (self.cleanup.take(), tokio::runtime::Handle::try_current())
+            {
                 handle.spawn(cleanup);
             }
         }
@@ -205,14 +230,22 @@ mod tests {
 
     fn batch() -> (SchemaRef, RecordBatch) {
         let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, false)]));
-        let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![1, 2, 3]))]).unwrap();
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int32Array::from(vec![1, 2, 3]))],
+        )
+        .unwrap();
         (schema, b)
     }
 
     #[tokio::test]
     async fn collect_reports_truncation() {
         let (schema, b) = batch();
-        let r = QueryResult::from_batches(schema, vec![b.clone(), b], Completeness::Truncated { maxrec: Some(6) });
+        let r = QueryResult::from_batches(
+            schema,
+            vec![b.clone(), b],
+            Completeness::Truncated { maxrec: Some(6) },
+        );
         let t = r.collect().await.unwrap();
         assert_eq!(t.num_rows(), 6);
         assert_eq!(t.completeness, Completeness::Truncated { maxrec: Some(6) });
@@ -224,10 +257,11 @@ mod tests {
         let cleaned = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
         let (c, d) = (cleaned.clone(), dropped.clone());
-        let r = QueryResult::from_batches(schema.clone(), vec![b.clone()], Completeness::Complete).with_cleanup(
-            async move { c.store(true, Ordering::SeqCst) }.boxed(),
-            Box::new(move || d.store(true, Ordering::SeqCst)),
-        );
+        let r = QueryResult::from_batches(schema.clone(), vec![b.clone()], Completeness::Complete)
+            .with_cleanup(
+                async move { c.store(true, Ordering::SeqCst) }.boxed(),
+                Box::new(move || d.store(true, Ordering::SeqCst)),
+            );
         let t = r.collect().await.unwrap();
         assert_eq!(t.completeness, Completeness::Complete);
         assert!(cleaned.load(Ordering::SeqCst));
@@ -235,8 +269,10 @@ mod tests {
 
         let dropped = Arc::new(AtomicBool::new(false));
         let d = dropped.clone();
-        let r = QueryResult::from_batches(schema, vec![b], Completeness::Complete)
-            .with_cleanup(async {}.boxed(), Box::new(move || d.store(true, Ordering::SeqCst)));
+        let r = QueryResult::from_batches(schema, vec![b], Completeness::Complete).with_cleanup(
+            async {}.boxed(),
+            Box::new(move || d.store(true, Ordering::SeqCst)),
+        );
         drop(r);
         assert!(dropped.load(Ordering::SeqCst));
     }

@@ -35,7 +35,12 @@ pub enum Verbosity {
 impl ConeSearch {
     /// A service at `url` (which may end with `?` or `&` and carry its own parameters).
     pub fn new(http: HttpClient, url: &str) -> Result<Self> {
-        Ok(ConeSearch { http, base: parse_base("cone search", url)?, service: "cone search".to_owned(), batch_size: 8192 })
+        Ok(ConeSearch {
+            http,
+            base: parse_base("cone search", url)?,
+            service: "cone search".to_owned(),
+            batch_size: 8192,
+        })
     }
 
     /// Names the service in errors.
@@ -45,17 +50,32 @@ impl ConeSearch {
     }
 
     /// The request parameters (checked: RA in [0, 360], DEC in [-90, 90], SR ≥ 0, finite).
-    pub fn params(ra: f64, dec: f64, sr: f64, verb: Option<Verbosity>) -> Result<Vec<(String, String)>> {
+    pub fn params(
+        ra: f64,
+        dec: f64,
+        sr: f64,
+        verb: Option<Verbosity>,
+    ) -> Result<Vec<(String, String)>> {
         if !ra.is_finite() || !(0.0..=360.0).contains(&ra) {
-            return Err(Error::InvalidInput(format!("RA {ra} is not in [0, 360] degrees")));
+            return Err(Error::InvalidInput(format!(
+                "RA {ra} is not in [0, 360] degrees"
+            )));
         }
         if !dec.is_finite() || !(-90.0..=90.0).contains(&dec) {
-            return Err(Error::InvalidInput(format!("DEC {dec} is not in [-90, 90] degrees")));
+            return Err(Error::InvalidInput(format!(
+                "DEC {dec} is not in [-90, 90] degrees"
+            )));
         }
-        if !sr.is_finite() || sr < 0.0 || sr > 180.0 {
-            return Err(Error::InvalidInput(format!("SR {sr} is not in [0, 180] degrees")));
+        if !sr.is_finite() || !(0.0..=180.0).contains(&sr) {
+            return Err(Error::InvalidInput(format!(
+                "SR {sr} is not in [0, 180] degrees"
+            )));
         }
-        let mut p = vec![("RA".to_owned(), num(ra)), ("DEC".to_owned(), num(dec)), ("SR".to_owned(), num(sr))];
+        let mut p = vec![
+            ("RA".to_owned(), num(ra)),
+            ("DEC".to_owned(), num(dec)),
+            ("SR".to_owned(), num(sr)),
+        ];
         if let Some(v) = verb {
             let v = match v {
                 Verbosity::Minimal => "1",
@@ -68,9 +88,23 @@ impl ConeSearch {
     }
 
     /// Searches the cone of radius `sr` degrees around (`ra`, `dec`) (ICRS degrees).
-    pub async fn search(&self, ra: f64, dec: f64, sr: f64, verb: Option<Verbosity>) -> Result<QueryResult> {
+    pub async fn search(
+        &self,
+        ra: f64,
+        dec: f64,
+        sr: f64,
+        verb: Option<Verbosity>,
+    ) -> Result<QueryResult> {
         let params = Self::params(ra, dec, sr, verb)?;
-        get_votable(&self.http, &self.service, &self.base, &params, None, ReaderOptions::default().with_batch_size(self.batch_size)).await
+        get_votable(
+            &self.http,
+            &self.service,
+            &self.base,
+            &params,
+            None,
+            ReaderOptions::default().with_batch_size(self.batch_size),
+        )
+        .await
     }
 }
 

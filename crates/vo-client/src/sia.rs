@@ -48,16 +48,38 @@ impl SiaPos {
         match self {
             SiaPos::Circle { ra, dec, radius } => {
                 if ![*ra, *dec, *radius].iter().all(|v| v.is_finite()) || *radius < 0.0 {
-                    return Err(Error::InvalidInput("SIA CIRCLE needs finite ra, dec and a radius ≥ 0".to_owned()));
+                    return Err(Error::InvalidInput(
+                        "SIA CIRCLE needs finite ra, dec and a radius ≥ 0".to_owned(),
+                    ));
                 }
-                Ok(format!("CIRCLE {} {} {}", num(*ra), num(*dec), num(*radius)))
+                Ok(format!(
+                    "CIRCLE {} {} {}",
+                    num(*ra),
+                    num(*dec),
+                    num(*radius)
+                ))
             }
-            SiaPos::Range { ra, dec } => Ok(format!("RANGE {} {} {} {}", dali(ra.0), dali(ra.1), dali(dec.0), dali(dec.1))),
+            SiaPos::Range { ra, dec } => Ok(format!(
+                "RANGE {} {} {} {}",
+                dali(ra.0),
+                dali(ra.1),
+                dali(dec.0),
+                dali(dec.1)
+            )),
             SiaPos::Polygon(vertices) => {
-                if vertices.len() < 3 || vertices.iter().any(|(a, d)| !a.is_finite() || !d.is_finite()) {
-                    return Err(Error::InvalidInput("SIA POLYGON needs at least three finite vertices".to_owned()));
+                if vertices.len() < 3
+                    || vertices
+                        .iter()
+                        .any(|(a, d)| !a.is_finite() || !d.is_finite())
+                {
+                    return Err(Error::InvalidInput(
+                        "SIA POLYGON needs at least three finite vertices".to_owned(),
+                    ));
                 }
-                let coords: Vec<String> = vertices.iter().flat_map(|(a, d)| [num(*a), num(*d)]).collect();
+                let coords: Vec<String> = vertices
+                    .iter()
+                    .flat_map(|(a, d)| [num(*a), num(*d)])
+                    .collect();
                 Ok(format!("POLYGON {}", coords.join(" ")))
             }
         }
@@ -108,15 +130,18 @@ impl SiaQuery {
         for pos in &self.pos {
             p.push(("POS".to_owned(), pos.render()?));
         }
-        let intervals = |p: &mut Vec<(String, String)>, name: &str, list: &[(f64, f64)]| -> Result<()> {
-            for (lo, hi) in list {
-                if lo.is_nan() || hi.is_nan() || lo > hi {
-                    return Err(Error::InvalidInput(format!("SIA {name} interval {lo} {hi} is empty or not a number")));
+        let intervals =
+            |p: &mut Vec<(String, String)>, name: &str, list: &[(f64, f64)]| -> Result<()> {
+                for (lo, hi) in list {
+                    if lo.is_nan() || hi.is_nan() || lo > hi {
+                        return Err(Error::InvalidInput(format!(
+                            "SIA {name} interval {lo} {hi} is empty or not a number"
+                        )));
+                    }
+                    p.push((name.to_owned(), format!("{} {}", dali(*lo), dali(*hi))));
                 }
-                p.push((name.to_owned(), format!("{} {}", dali(*lo), dali(*hi))));
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         intervals(&mut p, "BAND", &self.band)?;
         intervals(&mut p, "TIME", &self.time)?;
         intervals(&mut p, "FOV", &self.fov)?;
@@ -134,7 +159,11 @@ impl SiaQuery {
         for (name, list) in strings {
             p.extend(list.iter().map(|v| (name.to_owned(), v.clone())));
         }
-        p.extend(self.calib.iter().map(|c| ("CALIB".to_owned(), c.to_string())));
+        p.extend(
+            self.calib
+                .iter()
+                .map(|c| ("CALIB".to_owned(), c.to_string())),
+        );
         if let Some(m) = self.maxrec {
             p.push(("MAXREC".to_owned(), m.to_string()));
         }
@@ -154,13 +183,25 @@ pub struct SiaService {
 impl SiaService {
     /// A service whose query endpoint is `url` (e.g. `…/sia2/query`).
     pub fn new(http: HttpClient, url: &str) -> Result<Self> {
-        Ok(SiaService { http, base: parse_base("SIA", url)?, service: "SIA".to_owned() })
+        Ok(SiaService {
+            http,
+            base: parse_base("SIA", url)?,
+            service: "SIA".to_owned(),
+        })
     }
 
     /// Runs a query.
     pub async fn search(&self, query: &SiaQuery) -> Result<QueryResult> {
         let params = query.params()?;
-        get_votable(&self.http, &self.service, &self.base, &params, query.maxrec, ReaderOptions::default()).await
+        get_votable(
+            &self.http,
+            &self.service,
+            &self.base,
+            &params,
+            query.maxrec,
+            ReaderOptions::default(),
+        )
+        .await
     }
 }
 
@@ -172,7 +213,17 @@ mod tests {
     #[test]
     fn renders_params() {
         let q = SiaQuery {
-            pos: vec![SiaPos::Circle { ra: 10.0, dec: 20.5, radius: 0.1 }, SiaPos::Range { ra: (0.0, 1.0), dec: (f64::NEG_INFINITY, 5.0) }],
+            pos: vec![
+                SiaPos::Circle {
+                    ra: 10.0,
+                    dec: 20.5,
+                    radius: 0.1,
+                },
+                SiaPos::Range {
+                    ra: (0.0, 1.0),
+                    dec: (f64::NEG_INFINITY, 5.0),
+                },
+            ],
             band: vec![(5e-7, 6e-7)],
             dptype: vec!["image".into()],
             calib: vec![3],
@@ -186,9 +237,15 @@ mod tests {
         assert!(p.contains(&("DPTYPE".to_owned(), "image".to_owned())));
         assert!(p.contains(&("CALIB".to_owned(), "3".to_owned())));
         assert!(p.contains(&("MAXREC".to_owned(), "10".to_owned())));
-        let bad = SiaQuery { time: vec![(5.0, 1.0)], ..SiaQuery::default() };
+        let bad = SiaQuery {
+            time: vec![(5.0, 1.0)],
+            ..SiaQuery::default()
+        };
         assert!(bad.params().is_err());
-        let bad = SiaQuery { pos: vec![SiaPos::Polygon(vec![(0.0, 0.0), (1.0, 1.0)])], ..SiaQuery::default() };
+        let bad = SiaQuery {
+            pos: vec![SiaPos::Polygon(vec![(0.0, 0.0), (1.0, 1.0)])],
+            ..SiaQuery::default()
+        };
         assert!(bad.params().is_err());
     }
 }

@@ -34,13 +34,17 @@ impl SsaQuery {
         let mut p = vec![("REQUEST".to_owned(), "queryData".to_owned())];
         if let Some((ra, dec)) = self.pos {
             if !ra.is_finite() || !dec.is_finite() || !(-90.0..=90.0).contains(&dec) {
-                return Err(Error::InvalidInput(format!("SSA POS {ra},{dec} is not a valid position")));
+                return Err(Error::InvalidInput(format!(
+                    "SSA POS {ra},{dec} is not a valid position"
+                )));
             }
             p.push(("POS".to_owned(), format!("{},{}", num(ra), num(dec))));
         }
         if let Some(size) = self.size {
             if !size.is_finite() || size < 0.0 {
-                return Err(Error::InvalidInput(format!("SSA SIZE {size} must be a finite number ≥ 0")));
+                return Err(Error::InvalidInput(format!(
+                    "SSA SIZE {size} must be a finite number ≥ 0"
+                )));
             }
             p.push(("SIZE".to_owned(), num(size)));
         }
@@ -50,10 +54,24 @@ impl SsaQuery {
             {
                 return Err(Error::InvalidInput(format!("SSA BAND {l}/{h} is empty")));
             }
-            p.push(("BAND".to_owned(), format!("{}/{}", lo.map(num).unwrap_or_default(), hi.map(num).unwrap_or_default())));
+            p.push((
+                "BAND".to_owned(),
+                format!(
+                    "{}/{}",
+                    lo.map(num).unwrap_or_default(),
+                    hi.map(num).unwrap_or_default()
+                ),
+            ));
         }
         if let Some((start, end)) = &self.time {
-            p.push(("TIME".to_owned(), format!("{}/{}", start.as_deref().unwrap_or(""), end.as_deref().unwrap_or(""))));
+            p.push((
+                "TIME".to_owned(),
+                format!(
+                    "{}/{}",
+                    start.as_deref().unwrap_or(""),
+                    end.as_deref().unwrap_or("")
+                ),
+            ));
         }
         if let Some(f) = &self.format {
             p.push(("FORMAT".to_owned(), f.clone()));
@@ -77,13 +95,25 @@ pub struct SsaService {
 impl SsaService {
     /// A service at `url`.
     pub fn new(http: HttpClient, url: &str) -> Result<Self> {
-        Ok(SsaService { http, base: parse_base("SSA", url)?, service: "SSA".to_owned() })
+        Ok(SsaService {
+            http,
+            base: parse_base("SSA", url)?,
+            service: "SSA".to_owned(),
+        })
     }
 
     /// Runs a query.
     pub async fn search(&self, query: &SsaQuery) -> Result<QueryResult> {
         let params = query.params()?;
-        get_votable(&self.http, &self.service, &self.base, &params, query.maxrec, ReaderOptions::default()).await
+        get_votable(
+            &self.http,
+            &self.service,
+            &self.base,
+            &params,
+            query.maxrec,
+            ReaderOptions::default(),
+        )
+        .await
     }
 }
 
@@ -107,6 +137,13 @@ mod tests {
         assert_eq!(p[1], ("POS".to_owned(), "187.25,2.05".to_owned()));
         assert_eq!(p[3], ("BAND".to_owned(), "0.0000001/".to_owned()));
         assert_eq!(p[4], ("TIME".to_owned(), "2000-01-01/".to_owned()));
-        assert!(SsaQuery { size: Some(-1.0), ..SsaQuery::default() }.params().is_err());
+        assert!(
+            SsaQuery {
+                size: Some(-1.0),
+                ..SsaQuery::default()
+            }
+            .params()
+            .is_err()
+        );
     }
 }

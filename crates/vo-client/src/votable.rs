@@ -13,8 +13,16 @@ use crate::result::{Chunk, Completeness, QueryResult};
 pub(crate) fn map_error(service: &str, url: &Url, err: votable_arrow::Error) -> Error {
     match err {
         votable_arrow::Error::Io(io) => io_error(service, url, &io),
-        votable_arrow::Error::ServiceError(message) => Error::Service { service: service.to_owned(), url: url.clone(), message },
-        source => Error::VOTable { service: service.to_owned(), url: url.clone(), source },
+        votable_arrow::Error::ServiceError(message) => Error::Service {
+            service: service.to_owned(),
+            url: url.clone(),
+            message,
+        },
+        source => Error::VOTable {
+            service: service.to_owned(),
+            url: url.clone(),
+            source,
+        },
     }
 }
 
@@ -29,7 +37,9 @@ pub(crate) async fn stream_response(
 ) -> Result<QueryResult> {
     let url = resp.url().clone();
     let (body, rest) = body_reader(resp);
-    let reader = AsyncVOTableReader::new(body, options).await.map_err(|e| map_error(service, &url, e))?;
+    let reader = AsyncVOTableReader::new(body, options)
+        .await
+        .map_err(|e| map_error(service, &url, e))?;
     let schema = reader.schema();
     let service = service.to_owned();
     let stream = futures::stream::unfold(Some((reader, rest)), move |state| {
@@ -50,8 +60,14 @@ pub(crate) async fn stream_response(
                         Err(err) => Err(map_error(&service, &url, err)),
                         Ok(doc) => match doc.query_status {
                             QueryStatus::Ok => Ok(Chunk::End(Completeness::Complete)),
-                            QueryStatus::Overflow => Ok(Chunk::End(Completeness::Truncated { maxrec })),
-                            QueryStatus::Error(message) => Err(Error::Service { service, url, message }),
+                            QueryStatus::Overflow => {
+                                Ok(Chunk::End(Completeness::Truncated { maxrec }))
+                            }
+                            QueryStatus::Error(message) => Err(Error::Service {
+                                service,
+                                url,
+                                message,
+                            }),
                         },
                     };
                     Some((item, None))

@@ -25,11 +25,17 @@ pub(crate) struct Element {
 impl Element {
     /// The value of an attribute, by local name (`xsi:type` is found as `type`).
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Children with the given local name.
-    pub(crate) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub(crate) fn children_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
@@ -40,7 +46,9 @@ impl Element {
 
     /// The trimmed text of the first child with the given name, when not empty.
     pub(crate) fn child_text(&self, name: &str) -> Option<String> {
-        self.child(name).map(|c| c.text.trim().to_owned()).filter(|t| !t.is_empty())
+        self.child(name)
+            .map(|c| c.text.trim().to_owned())
+            .filter(|t| !t.is_empty())
     }
 }
 
@@ -55,10 +63,16 @@ fn start_element(e: &BytesStart<'_>) -> Result<Element, String> {
     let mut attrs = Vec::new();
     for attr in e.attributes() {
         let attr = attr.map_err(|err| err.to_string())?;
-        let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|err| err.to_string())?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| err.to_string())?;
         attrs.push((local(attr.key.as_ref()), value.into_owned()));
     }
-    Ok(Element { name: local(e.name().as_ref()), attrs, ..Element::default() })
+    Ok(Element {
+        name: local(e.name().as_ref()),
+        attrs,
+        ..Element::default()
+    })
 }
 
 /// Parses a whole document into its root element.
@@ -67,7 +81,9 @@ pub(crate) fn parse(doc: &[u8]) -> Result<Element, String> {
     let mut stack: Vec<Element> = Vec::new();
     let mut buf = Vec::new();
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| format!("XML error at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("XML error at byte {}: {e}", reader.buffer_position()))?;
         match event {
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
@@ -113,7 +129,9 @@ pub(crate) fn parse(doc: &[u8]) -> Result<Element, String> {
                     }
                 }
             }
-            Event::Eof => return Err("document ended before its root element was closed".to_owned()),
+            Event::Eof => {
+                return Err("document ended before its root element was closed".to_owned());
+            }
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
         buf.clear();
@@ -132,7 +150,12 @@ pub(crate) fn error_document_message(body: &[u8]) -> Option<String> {
     loop {
         let event = reader.read_event_into(&mut buf).ok()?;
         match event {
-            Event::Start(e) | Event::Empty(e) if matches!(local(e.name().as_ref()).as_str(), "DATA" | "TABLEDATA" | "BINARY" | "BINARY2") => {
+            Event::Start(e) | Event::Empty(e)
+                if matches!(
+                    local(e.name().as_ref()).as_str(),
+                    "DATA" | "TABLEDATA" | "BINARY" | "BINARY2"
+                ) =>
+            {
                 return None;
             }
             Event::Start(e) => {
@@ -172,10 +195,22 @@ pub(crate) fn error_document_message(body: &[u8]) -> Option<String> {
                     let text = text.trim();
                     // DaCHS puts the message in the content and "ERROR" in the value; some
                     // services do the reverse.
-                    return Some(if text.is_empty() || text == "ERROR" { value } else { text.to_owned() });
+                    return Some(if text.is_empty() || text == "ERROR" {
+                        value
+                    } else {
+                        text.to_owned()
+                    });
                 }
             }
-            Event::Eof => return open.map(|(text, value)| if text.trim().is_empty() { value } else { text.trim().to_owned() }),
+            Event::Eof => {
+                return open.map(|(text, value)| {
+                    if text.trim().is_empty() {
+                        value
+                    } else {
+                        text.trim().to_owned()
+                    }
+                });
+            }
             _ => {}
         }
         buf.clear();
@@ -221,7 +256,13 @@ mod tests {
         assert_eq!(root.child_text("phase").as_deref(), Some("ERROR"));
         let r = root.child("results").unwrap().child("result").unwrap();
         assert_eq!(r.attr("href"), Some("http://h/r?a=1&b=2"));
-        assert_eq!(root.child("errorSummary").unwrap().child_text("message").as_deref(), Some("bad <thing> A"));
+        assert_eq!(
+            root.child("errorSummary")
+                .unwrap()
+                .child_text("message")
+                .as_deref(),
+            Some("bad <thing> A")
+        );
     }
 
     #[test]
@@ -233,15 +274,28 @@ mod tests {
     #[test]
     fn error_documents() {
         let dachs = br#"<VOTABLE><RESOURCE type="results"><INFO name="QUERY_STATUS" value="ERROR">Could not parse your query: near 'FRM'</INFO></RESOURCE></VOTABLE>"#;
-        assert_eq!(error_document_message(dachs).as_deref(), Some("Could not parse your query: near 'FRM'"));
-        let empty = br#"<VOTABLE><RESOURCE><INFO name="QUERY_STATUS" value="ERROR"/></RESOURCE></VOTABLE>"#;
+        assert_eq!(
+            error_document_message(dachs).as_deref(),
+            Some("Could not parse your query: near 'FRM'")
+        );
+        let empty =
+            br#"<VOTABLE><RESOURCE><INFO name="QUERY_STATUS" value="ERROR"/></RESOURCE></VOTABLE>"#;
         assert_eq!(error_document_message(empty).as_deref(), Some("ERROR"));
         let scs = br#"<VOTABLE><DEFINITIONS><PARAM ID="Error" name="Error" datatype="char" value="Invalid data type: text/html"/></DEFINITIONS></VOTABLE>"#;
-        assert_eq!(error_document_message(scs).as_deref(), Some("Invalid data type: text/html"));
+        assert_eq!(
+            error_document_message(scs).as_deref(),
+            Some("Invalid data type: text/html")
+        );
         let ok = br#"<VOTABLE><RESOURCE><INFO name="QUERY_STATUS" value="OK"/><TABLE><DATA><TABLEDATA/></DATA></TABLE></RESOURCE></VOTABLE>"#;
         assert_eq!(error_document_message(ok), None);
         assert_eq!(error_document_message(b"Internal Server Error"), None);
         // Cut short inside the message.
-        assert_eq!(error_document_message(br#"<VOTABLE><INFO name="QUERY_STATUS" value="ERROR">Field x does"#).as_deref(), Some("Field x does"));
+        assert_eq!(
+            error_document_message(
+                br#"<VOTABLE><INFO name="QUERY_STATUS" value="ERROR">Field x does"#
+            )
+            .as_deref(),
+            Some("Field x does")
+        );
     }
 }

@@ -21,8 +21,18 @@ use vo_client::tap::{Mode, Phase, PollOptions, TapOptions, TapQuery, TapService,
 use vo_client::{ClientConfig, Completeness, Error, HttpClient};
 
 fn tap(url: &str, mode: Mode) -> TapService {
-    let options = TapOptions { mode, poll: PollOptions { initial: Duration::from_millis(200), max_wait: Duration::from_secs(5), deadline: Some(Duration::from_secs(120)) }, ..TapOptions::default() };
-    TapService::new(HttpClient::new(ClientConfig::default()).unwrap(), url).unwrap().with_options(options)
+    let options = TapOptions {
+        mode,
+        poll: PollOptions {
+            initial: Duration::from_millis(200),
+            max_wait: Duration::from_secs(5),
+            deadline: Some(Duration::from_secs(120)),
+        },
+        ..TapOptions::default()
+    };
+    TapService::new(HttpClient::new(ClientConfig::default()).unwrap(), url)
+        .unwrap()
+        .with_options(options)
 }
 
 const TOP5: &str = "SELECT TOP 5 source_id, ra, dec FROM archive2.sources ORDER BY source_id";
@@ -30,7 +40,13 @@ const TOP5: &str = "SELECT TOP 5 source_id, ra, dec FROM archive2.sources ORDER 
 #[tokio::test]
 async fn sync_query() {
     let Some(url) = dachs::tap_url() else { return };
-    let t = tap(&url, Mode::Sync).query(&TapQuery::new(TOP5)).await.unwrap().collect().await.unwrap();
+    let t = tap(&url, Mode::Sync)
+        .query(&TapQuery::new(TOP5))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(t.num_rows(), 5);
     assert_eq!(t.completeness, Completeness::Complete);
     let ra = t.schema.field_with_name("ra").unwrap();
@@ -44,13 +60,33 @@ async fn async_query_matches_sync() {
     let phases = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = phases.clone();
     let mut service = tap(&url, Mode::Async);
-    let opts = TapOptions { on_phase: Some(Arc::new(move |p: &Phase| seen.lock().unwrap().push(p.clone()))), ..service.options().clone() };
+    let opts = TapOptions {
+        on_phase: Some(Arc::new(move |p: &Phase| {
+            seen.lock().unwrap().push(p.clone())
+        })),
+        ..service.options().clone()
+    };
     service = service.with_options(opts);
-    let a = service.query(&TapQuery::new(TOP5)).await.unwrap().collect().await.unwrap();
-    let s = tap(&url, Mode::Sync).query(&TapQuery::new(TOP5)).await.unwrap().collect().await.unwrap();
+    let a = service
+        .query(&TapQuery::new(TOP5))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let s = tap(&url, Mode::Sync)
+        .query(&TapQuery::new(TOP5))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(a.num_rows(), 5);
     for i in 0..5 {
-        assert_eq!(column_cell(&a.batches[0], "source_id", i), column_cell(&s.batches[0], "source_id", i));
+        assert_eq!(
+            column_cell(&a.batches[0], "source_id", i),
+            column_cell(&s.batches[0], "source_id", i)
+        );
     }
     assert_eq!(phases.lock().unwrap().last(), Some(&Phase::Completed));
 }
@@ -65,7 +101,11 @@ async fn upload_joined_on_the_server() {
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![Arc::new(Int32Array::from(vec![1, 2, 3])), Arc::new(Float64Array::from(vec![56.75, 0.2, 10.0])), Arc::new(Float64Array::from(vec![24.12, -30.0, 89.5]))],
+        vec![
+            Arc::new(Int32Array::from(vec![1, 2, 3])),
+            Arc::new(Float64Array::from(vec![56.75, 0.2, 10.0])),
+            Arc::new(Float64Array::from(vec![24.12, -30.0, 89.5])),
+        ],
     )
     .unwrap();
     let upload = Upload::from_batches("t1", schema, &[batch]).unwrap();
@@ -77,8 +117,16 @@ async fn upload_joined_on_the_server() {
     // The expected counts, from the same circles written as literals.
     let mut expected = Vec::new();
     for (id, ra, dec) in [(1, 56.75, 24.12), (2, 0.2, -30.0), (3, 10.0, 89.5)] {
-        let adql = format!("SELECT COUNT(*) AS n FROM archive2.sources AS s WHERE 1=CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', {ra}, {dec}, 0.1))");
-        let t = tap(&url, Mode::Sync).query(&TapQuery::new(adql)).await.unwrap().collect().await.unwrap();
+        let adql = format!(
+            "SELECT COUNT(*) AS n FROM archive2.sources AS s WHERE 1=CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', {ra}, {dec}, 0.1))"
+        );
+        let t = tap(&url, Mode::Sync)
+            .query(&TapQuery::new(adql))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
         let n = column_cell(&t.batches[0], "n", 0).unwrap();
         if n != "0" {
             expected.push((id.to_string(), n));
@@ -86,9 +134,21 @@ async fn upload_joined_on_the_server() {
     }
     assert_eq!(expected[0], ("1".to_owned(), "97".to_owned()));
     for mode in [Mode::Sync, Mode::Async] {
-        let t = tap(&url, mode).query(&q).await.unwrap().collect().await.unwrap();
-        let rows: Vec<(String, String)> =
-            (0..t.num_rows()).map(|i| (column_cell(&t.batches[0], "id", i).unwrap(), column_cell(&t.batches[0], "n", i).unwrap())).collect();
+        let t = tap(&url, mode)
+            .query(&q)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let rows: Vec<(String, String)> = (0..t.num_rows())
+            .map(|i| {
+                (
+                    column_cell(&t.batches[0], "id", i).unwrap(),
+                    column_cell(&t.batches[0], "n", i).unwrap(),
+                )
+            })
+            .collect();
         assert_eq!(rows, expected, "{mode:?}");
     }
 }
@@ -97,23 +157,44 @@ async fn upload_joined_on_the_server() {
 async fn overflow_at_maxrec() {
     let Some(url) = dachs::tap_url() else { return };
     for mode in [Mode::Sync, Mode::Async] {
-        let t = tap(&url, mode).query(&TapQuery::new("SELECT source_id FROM archive2.sources").maxrec(5)).await.unwrap().collect().await.unwrap();
+        let t = tap(&url, mode)
+            .query(&TapQuery::new("SELECT source_id FROM archive2.sources").maxrec(5))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
         assert_eq!(t.num_rows(), 5);
-        assert_eq!(t.completeness, Completeness::Truncated { maxrec: Some(5) }, "{mode:?}");
+        assert_eq!(
+            t.completeness,
+            Completeness::Truncated { maxrec: Some(5) },
+            "{mode:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn adql_error_carries_the_server_message() {
     let Some(url) = dachs::tap_url() else { return };
-    let err = tap(&url, Mode::Sync).query(&TapQuery::new("SELCT * FROM archive2.sources")).await.unwrap_err();
+    let err = tap(&url, Mode::Sync)
+        .query(&TapQuery::new("SELCT * FROM archive2.sources"))
+        .await
+        .unwrap_err();
     match &err {
-        Error::Service { message, .. } => assert!(message.contains("Could not parse your query"), "{message}"),
+        Error::Service { message, .. } => {
+            assert!(message.contains("Could not parse your query"), "{message}")
+        }
         other => panic!("unexpected {other:?}"),
     }
-    let err = tap(&url, Mode::Async).query(&TapQuery::new("SELECT * FROM nosuch.tab")).await.unwrap_err();
+    let err = tap(&url, Mode::Async)
+        .query(&TapQuery::new("SELECT * FROM nosuch.tab"))
+        .await
+        .unwrap_err();
     match &err {
-        Error::JobFailed { message, .. } => assert!(message.contains("Could not locate table 'nosuch.tab'"), "{message}"),
+        Error::JobFailed { message, .. } => assert!(
+            message.contains("Could not locate table 'nosuch.tab'"),
+            "{message}"
+        ),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -151,7 +232,13 @@ async fn vosi_documents() {
 async fn cone_search() {
     let Some(url) = dachs::scs_url() else { return };
     let cone = ConeSearch::new(HttpClient::new(ClientConfig::default()).unwrap(), &url).unwrap();
-    let t = cone.search(56.75, 24.12, 0.05, Some(Verbosity::Minimal)).await.unwrap().collect().await.unwrap();
+    let t = cone
+        .search(56.75, 24.12, 0.05, Some(Verbosity::Minimal))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(t.num_rows(), 45);
     assert_eq!(t.completeness, Completeness::Complete);
     assert!(t.schema.field_with_name("source_id").is_ok());
@@ -170,13 +257,18 @@ async fn cancelled_job_is_deleted() {
         ..service.options().clone()
     };
     let service = service.with_options(opts);
-    let mut q = TapQuery::new("SELECT COUNT(*) AS n FROM archive2.sources AS a, archive2.sources AS b, archive2.sources AS c WHERE a.ra + b.ra + c.ra < 0");
+    let mut q = TapQuery::new(
+        "SELECT COUNT(*) AS n FROM archive2.sources AS a, archive2.sources AS b, archive2.sources AS c WHERE a.ra + b.ra + c.ra < 0",
+    );
     q.run_id = Some(run_id.clone());
     let runner = service.clone();
     let task = tokio::spawn(async move { runner.query(&q).await.map(drop) });
     // Wait until the job is queued or running, then cancel.
     loop {
-        let p = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
+        let p = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if matches!(p, Phase::Queued | Phase::Executing) {
             break;
         }
@@ -190,7 +282,11 @@ async fn cancelled_job_is_deleted() {
         let mut ours = false;
         for job in service.jobs().await.unwrap() {
             let Some(href) = job.href else { continue };
-            let j = vo_client::tap::AsyncJob::attach(http.clone(), "TAP", url::Url::parse(&href).unwrap());
+            let j = vo_client::tap::AsyncJob::attach(
+                http.clone(),
+                "TAP",
+                url::Url::parse(&href).unwrap(),
+            );
             if let Ok(info) = j.info().await
                 && info.run_id.as_deref() == Some(run_id.as_str())
             {
@@ -215,7 +311,9 @@ async fn counting_proxy(target: String) -> (String, Arc<AtomicUsize>, Arc<Atomic
     let (o, m) = (open.clone(), max.clone());
     tokio::spawn(async move {
         loop {
-            let Ok((mut client, _)) = listener.accept().await else { return };
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
             let now = o.fetch_add(1, Ordering::SeqCst) + 1;
             m.fetch_max(now, Ordering::SeqCst);
             let (o, target) = (o.clone(), target.clone());
@@ -235,13 +333,22 @@ async fn counting_proxy(target: String) -> (String, Arc<AtomicUsize>, Arc<Atomic
 async fn two_hundred_cones_with_bounded_concurrency() {
     let Some(scs) = dachs::scs_url() else { return };
     let scs = url::Url::parse(&scs).unwrap();
-    let target = format!("{}:{}", scs.host_str().unwrap(), scs.port_or_known_default().unwrap());
+    let target = format!(
+        "{}:{}",
+        scs.host_str().unwrap(),
+        scs.port_or_known_default().unwrap()
+    );
     let (proxy, _open, max_open) = counting_proxy(target).await;
     let mut via_proxy = scs.clone();
     via_proxy.set_host(Some("127.0.0.1")).unwrap();
-    via_proxy.set_port(Some(proxy.rsplit(':').next().unwrap().parse().unwrap())).unwrap();
+    via_proxy
+        .set_port(Some(proxy.rsplit(':').next().unwrap().parse().unwrap()))
+        .unwrap();
     const BOUND: usize = 8;
-    let cfg = ClientConfig { max_idle_per_host: BOUND, ..ClientConfig::default() };
+    let cfg = ClientConfig {
+        max_idle_per_host: BOUND,
+        ..ClientConfig::default()
+    };
     let cone = ConeSearch::new(HttpClient::new(cfg).unwrap(), via_proxy.as_str()).unwrap();
     let position = |i: usize| (56.0 + (i % 20) as f64 * 0.07, 23.5 + (i / 20) as f64 * 0.12);
     let results: Vec<(usize, usize)> = futures::stream::iter(0..200usize)
@@ -249,7 +356,13 @@ async fn two_hundred_cones_with_bounded_concurrency() {
             let cone = cone.clone();
             async move {
                 let (ra, dec) = position(i);
-                let t = cone.search(ra, dec, 0.05, Some(Verbosity::Minimal)).await.unwrap().collect().await.unwrap();
+                let t = cone
+                    .search(ra, dec, 0.05, Some(Verbosity::Minimal))
+                    .await
+                    .unwrap()
+                    .collect()
+                    .await
+                    .unwrap();
                 assert_eq!(t.completeness, Completeness::Complete);
                 (i, t.num_rows())
             }
@@ -260,15 +373,31 @@ async fn two_hundred_cones_with_bounded_concurrency() {
     assert_eq!(results.len(), 200);
     let by_index: BTreeMap<usize, usize> = results.iter().copied().collect();
     assert_eq!(by_index.len(), 200, "a cone was lost or answered twice");
-    assert_eq!(by_index.keys().copied().collect::<Vec<_>>(), (0..200).collect::<Vec<_>>());
+    assert_eq!(
+        by_index.keys().copied().collect::<Vec<_>>(),
+        (0..200).collect::<Vec<_>>()
+    );
     assert!(by_index.values().any(|&n| n > 0));
     let max = max_open.load(Ordering::SeqCst);
-    assert!(max <= BOUND && max >= 1, "{max} connections open at once, bound {BOUND}");
+    assert!(
+        (1..=BOUND).contains(&max),
+        "{max} connections open at once, bound {BOUND}"
+    );
     // Spot-check answers against a direct sequential search.
-    let direct = ConeSearch::new(HttpClient::new(ClientConfig::default()).unwrap(), scs.as_str()).unwrap();
+    let direct = ConeSearch::new(
+        HttpClient::new(ClientConfig::default()).unwrap(),
+        scs.as_str(),
+    )
+    .unwrap();
     for i in (0..200).step_by(40) {
         let (ra, dec) = position(i);
-        let t = direct.search(ra, dec, 0.05, Some(Verbosity::Minimal)).await.unwrap().collect().await.unwrap();
+        let t = direct
+            .search(ra, dec, 0.05, Some(Verbosity::Minimal))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
         assert_eq!(t.num_rows(), by_index[&i], "cone {i}");
     }
 }

@@ -30,17 +30,29 @@ pub struct Filter {
 impl Filter {
     /// Exact values.
     pub fn exact(column: &str, values: Vec<Value>) -> Self {
-        Filter { column: column.to_owned(), values: FilterValues::Exact(values), separator: None }
+        Filter {
+            column: column.to_owned(),
+            values: FilterValues::Exact(values),
+            separator: None,
+        }
     }
 
     /// One range.
     pub fn range(column: &str, min: f64, max: f64) -> Self {
-        Filter { column: column.to_owned(), values: FilterValues::Ranges(vec![(min, max)]), separator: None }
+        Filter {
+            column: column.to_owned(),
+            values: FilterValues::Ranges(vec![(min, max)]),
+            separator: None,
+        }
     }
 
     /// A free-text pattern.
     pub fn free_text(column: &str, pattern: &str) -> Self {
-        Filter { column: column.to_owned(), values: FilterValues::FreeText(pattern.to_owned()), separator: None }
+        Filter {
+            column: column.to_owned(),
+            values: FilterValues::FreeText(pattern.to_owned()),
+            separator: None,
+        }
     }
 
     /// Sets the separator.
@@ -58,7 +70,15 @@ impl Filter {
                 obj.insert("values".to_owned(), Value::Array(values.clone()));
             }
             FilterValues::Ranges(ranges) => {
-                obj.insert("values".to_owned(), Value::Array(ranges.iter().map(|(lo, hi)| json!({"min": lo, "max": hi})).collect()));
+                obj.insert(
+                    "values".to_owned(),
+                    Value::Array(
+                        ranges
+                            .iter()
+                            .map(|(lo, hi)| json!({"min": lo, "max": hi}))
+                            .collect(),
+                    ),
+                );
             }
             FilterValues::FreeText(pattern) => {
                 obj.insert("values".to_owned(), Value::Array(Vec::new()));
@@ -78,17 +98,25 @@ impl std::str::FromStr for Filter {
     /// Parses the command-line forms `COL=V1,V2` (exact values), `COL=MIN..MAX` (a range) and
     /// `COL=%text%` (free text: any value containing `%`).
     fn from_str(s: &str) -> Result<Self> {
-        let (column, spec) = s.split_once('=').ok_or_else(|| Error::InvalidInput(format!("filter {s:?}: expected COL=VALUES")))?;
+        let (column, spec) = s
+            .split_once('=')
+            .ok_or_else(|| Error::InvalidInput(format!("filter {s:?}: expected COL=VALUES")))?;
         let column = column.trim();
         if column.is_empty() || spec.trim().is_empty() {
-            return Err(Error::InvalidInput(format!("filter {s:?}: expected COL=VALUES")));
+            return Err(Error::InvalidInput(format!(
+                "filter {s:?}: expected COL=VALUES"
+            )));
         }
         let spec = spec.trim();
         if spec.contains('%') {
             return Ok(Filter::free_text(column, spec));
         }
         if let Some((lo, hi)) = spec.split_once("..") {
-            let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| Error::InvalidInput(format!("filter {s:?}: {v:?} is not a number")));
+            let parse = |v: &str| {
+                v.trim().parse::<f64>().map_err(|_| {
+                    Error::InvalidInput(format!("filter {s:?}: {v:?} is not a number"))
+                })
+            };
             let (lo, hi) = (parse(lo)?, parse(hi)?);
             if lo.is_nan() || hi.is_nan() || lo > hi {
                 return Err(Error::InvalidInput(format!("filter {s:?}: empty range")));
@@ -96,7 +124,10 @@ impl std::str::FromStr for Filter {
             return Ok(Filter::range(column, lo, hi));
         }
         // Values stay strings, as MAST's own clients send them, even for numeric columns.
-        let values = spec.split(',').map(|v| Value::String(v.trim().to_owned())).collect();
+        let values = spec
+            .split(',')
+            .map(|v| Value::String(v.trim().to_owned()))
+            .collect();
         Ok(Filter::exact(column, values))
     }
 }
@@ -109,13 +140,25 @@ mod tests {
     #[test]
     fn parses_cli_forms() {
         let f: Filter = "obs_collection=JWST,HST".parse().unwrap();
-        assert_eq!(f.to_json(), json!({"paramName": "obs_collection", "values": ["JWST", "HST"]}));
+        assert_eq!(
+            f.to_json(),
+            json!({"paramName": "obs_collection", "values": ["JWST", "HST"]})
+        );
         let f: Filter = "t_max=52264.4586..54452.8914".parse().unwrap();
-        assert_eq!(f.to_json(), json!({"paramName": "t_max", "values": [{"min": 52264.4586, "max": 54452.8914}]}));
+        assert_eq!(
+            f.to_json(),
+            json!({"paramName": "t_max", "values": [{"min": 52264.4586, "max": 54452.8914}]})
+        );
         let f: Filter = "obsid=%200%".parse().unwrap();
-        assert_eq!(f.to_json(), json!({"paramName": "obsid", "values": [], "freeText": "%200%"}));
+        assert_eq!(
+            f.to_json(),
+            json!({"paramName": "obsid", "values": [], "freeText": "%200%"})
+        );
         let f = Filter::exact("filters", vec![json!("NUV"), json!("FUV")]).with_separator(";");
-        assert_eq!(f.to_json(), json!({"paramName": "filters", "values": ["NUV", "FUV"], "separator": ";"}));
+        assert_eq!(
+            f.to_json(),
+            json!({"paramName": "filters", "values": ["NUV", "FUV"], "separator": ";"})
+        );
         assert!("novalue".parse::<Filter>().is_err());
         assert!("x=5..1".parse::<Filter>().is_err());
         assert!("x=a..b".parse::<Filter>().is_err());

@@ -45,7 +45,11 @@ pub struct MashupOptions {
 
 impl Default for MashupOptions {
     fn default() -> Self {
-        MashupOptions { poll_delay: Duration::from_millis(500), deadline: Duration::from_secs(600), batch_size: 8192 }
+        MashupOptions {
+            poll_delay: Duration::from_millis(500),
+            deadline: Duration::from_secs(600),
+            batch_size: 8192,
+        }
     }
 }
 
@@ -85,7 +89,11 @@ impl MastClient {
     /// A client of another endpoint (a mirror, or a test server).
     pub fn with_url(http: HttpClient, url: &str) -> Result<Self> {
         let url = crate::dal::parse_base("Mashup", url)?;
-        Ok(MastClient { http, url, options: MashupOptions::default() })
+        Ok(MastClient {
+            http,
+            url,
+            options: MashupOptions::default(),
+        })
     }
 
     /// Replaces the options.
@@ -99,7 +107,8 @@ impl MastClient {
         let start = Instant::now();
         let form = request.form();
         loop {
-            let req = Request::post_form(SERVICE, self.url.clone(), form.clone()).accept("application/json, text/plain");
+            let req = Request::post_form(SERVICE, self.url.clone(), form.clone())
+                .accept("application/json, text/plain");
             let resp = check_status(SERVICE, self.http.send(&req).await?).await?;
             let body = read_body(SERVICE, &self.url, resp, PAGE_LIMIT).await?;
             let doc: Value = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
@@ -110,13 +119,25 @@ impl MastClient {
             match response::status_of(&doc) {
                 Status::Executing => {
                     if start.elapsed() >= self.options.deadline {
-                        return Err(Error::Deadline { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), waited: start.elapsed() });
+                        return Err(Error::Deadline {
+                            service: format!("{SERVICE} {}", request.service),
+                            url: self.url.clone(),
+                            waited: start.elapsed(),
+                        });
                     }
                     tokio::time::sleep(self.options.poll_delay).await;
                 }
                 Status::Error => {
-                    let msg = doc.get("msg").and_then(Value::as_str).filter(|m| !m.is_empty()).unwrap_or("the service reported an error without a message");
-                    return Err(Error::Service { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), message: msg.to_owned() });
+                    let msg = doc
+                        .get("msg")
+                        .and_then(Value::as_str)
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or("the service reported an error without a message");
+                    return Err(Error::Service {
+                        service: format!("{SERVICE} {}", request.service),
+                        url: self.url.clone(),
+                        message: msg.to_owned(),
+                    });
                 }
                 Status::Complete | Status::Other(_) => return Ok(doc),
             }
@@ -125,7 +146,11 @@ impl MastClient {
 
     async fn page(&self, request: &MashupRequest) -> Result<Page> {
         let doc = self.invoke_raw(request).await?;
-        response::parse_page(doc).map_err(|message| Error::Protocol { service: format!("{SERVICE} {}", request.service), url: self.url.clone(), message })
+        response::parse_page(doc).map_err(|message| Error::Protocol {
+            service: format!("{SERVICE} {}", request.service),
+            url: self.url.clone(),
+            message,
+        })
     }
 
     /// Runs a request and streams every page as record batches. The schema is fixed by the
@@ -158,7 +183,15 @@ impl MastClient {
             convert: F,
             done: bool,
         }
-        let state = State { client: self.clone(), next_page: request.page + 1, pages, request, pending: initial, convert: to_batches, done: false };
+        let state = State {
+            client: self.clone(),
+            next_page: request.page + 1,
+            pages,
+            request,
+            pending: initial,
+            convert: to_batches,
+            done: false,
+        };
         let stream = futures::stream::unfold(state, |mut st| async move {
             loop {
                 if st.done {
@@ -193,9 +226,15 @@ impl MastClient {
 
     /// Resolves an object name to coordinates with `Mast.Name.Lookup`.
     pub async fn resolve(&self, name: &str) -> Result<Vec<ResolvedName>> {
-        let request = MashupRequest::new("Mast.Name.Lookup").param("input", name).param("format", "json");
+        let request = MashupRequest::new("Mast.Name.Lookup")
+            .param("input", name)
+            .param("format", "json");
         let doc = self.invoke_raw(&request).await?;
-        parse_resolved(&doc).map_err(|message| Error::Protocol { service: format!("{SERVICE} Mast.Name.Lookup"), url: self.url.clone(), message })
+        parse_resolved(&doc).map_err(|message| Error::Protocol {
+            service: format!("{SERVICE} Mast.Name.Lookup"),
+            url: self.url.clone(),
+            message,
+        })
     }
 }
 
@@ -209,8 +248,15 @@ pub fn parse_resolved(doc: &Value) -> std::result::Result<Vec<ResolvedName>, Str
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     list.iter()
         .map(|c| {
-            let ra = c.get("ra").and_then(Value::as_f64).ok_or("a resolved coordinate without ra")?;
-            let dec = c.get("decl").or_else(|| c.get("dec")).and_then(Value::as_f64).ok_or("a resolved coordinate without decl")?;
+            let ra = c
+                .get("ra")
+                .and_then(Value::as_f64)
+                .ok_or("a resolved coordinate without ra")?;
+            let dec = c
+                .get("decl")
+                .or_else(|| c.get("dec"))
+                .and_then(Value::as_f64)
+                .ok_or("a resolved coordinate without decl")?;
             Ok(ResolvedName {
                 search_string: s(c, "searchString").unwrap_or_default(),
                 resolver: s(c, "resolver").unwrap_or_default(),

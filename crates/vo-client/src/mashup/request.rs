@@ -51,8 +51,13 @@ impl MashupRequest {
 
     /// Sets the filters of a `*.Filtered*` service (and `columns` to `*` unless set).
     pub fn filters(mut self, filters: &[Filter]) -> Self {
-        self.params.entry("columns").or_insert_with(|| Value::String("*".to_owned()));
-        self.params.insert("filters".to_owned(), Value::Array(filters.iter().map(Filter::to_json).collect()));
+        self.params
+            .entry("columns")
+            .or_insert_with(|| Value::String("*".to_owned()));
+        self.params.insert(
+            "filters".to_owned(),
+            Value::Array(filters.iter().map(Filter::to_json).collect()),
+        );
         self
     }
 
@@ -60,7 +65,10 @@ impl MashupRequest {
     /// `….Position` services, `ra`/`dec`/`radius` parameters for cone services.
     pub fn position(mut self, ra: f64, dec: f64, radius: f64) -> Self {
         if self.service.ends_with(".Position") {
-            self.params.insert("position".to_owned(), Value::String(format!("{ra}, {dec}, {radius}")));
+            self.params.insert(
+                "position".to_owned(),
+                Value::String(format!("{ra}, {dec}, {radius}")),
+            );
         } else {
             self.params.insert("ra".to_owned(), Value::from(ra));
             self.params.insert("dec".to_owned(), Value::from(dec));
@@ -71,7 +79,10 @@ impl MashupRequest {
 
     /// The same request for another page.
     pub fn with_page(&self, page: u64) -> Self {
-        MashupRequest { page, ..self.clone() }
+        MashupRequest {
+            page,
+            ..self.clone()
+        }
     }
 
     /// The request object.
@@ -83,7 +94,10 @@ impl MashupRequest {
         obj.insert("pagesize".to_owned(), Value::from(self.pagesize));
         obj.insert("page".to_owned(), Value::from(self.page));
         obj.insert("timeout".to_owned(), Value::from(self.timeout));
-        obj.insert("removenullcolumns".to_owned(), Value::Bool(self.remove_null_columns));
+        obj.insert(
+            "removenullcolumns".to_owned(),
+            Value::Bool(self.remove_null_columns),
+        );
         if let Some(cb) = &self.cache_breaker {
             obj.insert("cachebreaker".to_owned(), Value::String(cb.clone()));
         }
@@ -108,12 +122,20 @@ mod tests {
         let r = MashupRequest::new("Mast.Caom.Filtered.Position").position(210.8023, 54.349, 0.24);
         assert_eq!(r.params["position"], json!("210.8023, 54.349, 0.24"));
         let r = MashupRequest::new("Mast.Caom.Cone").position(1.5, -2.0, 0.2);
-        assert_eq!((r.params["ra"].clone(), r.params["dec"].clone(), r.params["radius"].clone()), (json!(1.5), json!(-2.0), json!(0.2)));
+        assert_eq!(
+            (
+                r.params["ra"].clone(),
+                r.params["dec"].clone(),
+                r.params["radius"].clone()
+            ),
+            (json!(1.5), json!(-2.0), json!(0.2))
+        );
     }
 
     #[test]
     fn request_object() {
-        let mut r = MashupRequest::new("Mast.Caom.Filtered").filters(&["obs_collection=JWST".parse().unwrap()]);
+        let mut r = MashupRequest::new("Mast.Caom.Filtered")
+            .filters(&["obs_collection=JWST".parse().unwrap()]);
         r.cache_breaker = None;
         assert_eq!(
             r.with_page(3).to_json(),

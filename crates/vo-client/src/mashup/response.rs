@@ -75,7 +75,9 @@ pub struct Page {
 pub fn status_of(doc: &Value) -> Status {
     match doc.get("status").and_then(Value::as_str).map(str::trim) {
         Some(s) if s.eq_ignore_ascii_case("EXECUTING") => Status::Executing,
-        Some(s) if s.eq_ignore_ascii_case("COMPLETE") || s.eq_ignore_ascii_case("COMPLETED") => Status::Complete,
+        Some(s) if s.eq_ignore_ascii_case("COMPLETE") || s.eq_ignore_ascii_case("COMPLETED") => {
+            Status::Complete
+        }
         Some(s) if s.eq_ignore_ascii_case("ERROR") => Status::Error,
         Some(s) => Status::Other(s.to_owned()),
         None => Status::Other(String::new()),
@@ -88,7 +90,11 @@ pub fn parse_page(doc: Value) -> Result<Page, String> {
     let Value::Object(mut obj) = doc else {
         return Err("the answer is not a JSON object".to_owned());
     };
-    let msg = obj.get("msg").and_then(Value::as_str).map(str::to_owned).filter(|m| !m.is_empty());
+    let msg = obj
+        .get("msg")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .filter(|m| !m.is_empty());
     let paging = obj.get("paging").and_then(Value::as_object).map(|p| {
         let n = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
         Paging {
@@ -105,8 +111,18 @@ pub fn parse_page(doc: Value) -> Result<Page, String> {
         Some(Value::Array(list)) => list
             .iter()
             .map(|f| {
-                let name = f.get("name").and_then(Value::as_str).ok_or("a field without a name")?;
-                Ok(MashupField { name: name.to_owned(), declared_type: f.get("type").and_then(Value::as_str).unwrap_or("string").to_owned() })
+                let name = f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or("a field without a name")?;
+                Ok(MashupField {
+                    name: name.to_owned(),
+                    declared_type: f
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("string")
+                        .to_owned(),
+                })
             })
             .collect::<Result<Vec<_>, &str>>()?,
         Some(_) => return Err("`fields` is not a list".to_owned()),
@@ -119,7 +135,13 @@ pub fn parse_page(doc: Value) -> Result<Page, String> {
     if data.iter().any(|r| !r.is_object()) {
         return Err("a row of `data` is not an object".to_owned());
     }
-    Ok(Page { status, msg, paging, fields, data })
+    Ok(Page {
+        status,
+        msg,
+        paging,
+        fields,
+        data,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -141,7 +163,8 @@ fn declared_kind(declared: &str) -> Kind {
 
 /// Decides a column's Arrow type from its declared type and its values.
 fn infer_type<'a>(declared: &str, values: impl Iterator<Item = &'a Value>) -> DataType {
-    let (mut ints, mut floats, mut bools, mut strings, mut numeric_strings, mut other) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut ints, mut floats, mut bools, mut strings, mut numeric_strings, mut other) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let mut integral_strings = 0usize;
     for v in values {
         match v {
@@ -213,7 +236,10 @@ pub fn infer_schema(fields: &[MashupField], rows: &[Value]) -> SchemaRef {
         .iter()
         .filter(|f| f.name != "_selected_")
         .map(|f| {
-            let dt = infer_type(&f.declared_type, rows.iter().map(|r| r.get(&f.name).unwrap_or(&Value::Null)));
+            let dt = infer_type(
+                &f.declared_type,
+                rows.iter().map(|r| r.get(&f.name).unwrap_or(&Value::Null)),
+            );
             let meta = HashMap::from([(DECLARED_TYPE_KEY.to_owned(), f.declared_type.clone())]);
             Field::new(f.name.clone(), dt, true).with_metadata(meta)
         })
@@ -222,9 +248,18 @@ pub fn infer_schema(fields: &[MashupField], rows: &[Value]) -> SchemaRef {
 }
 
 /// Converts rows to record batches of at most `batch_size` rows, with `schema`.
-pub fn to_batches(schema: &SchemaRef, rows: &[Value], batch_size: usize) -> Result<Vec<RecordBatch>, String> {
+pub fn to_batches(
+    schema: &SchemaRef,
+    rows: &[Value],
+    batch_size: usize,
+) -> Result<Vec<RecordBatch>, String> {
     let batch_size = batch_size.max(1);
-    let utf8_cols: Vec<&str> = schema.fields().iter().filter(|f| f.data_type() == &DataType::Utf8).map(|f| f.name().as_str()).collect();
+    let utf8_cols: Vec<&str> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &DataType::Utf8)
+        .map(|f| f.name().as_str())
+        .collect();
     let mut out = Vec::new();
     for chunk in rows.chunks(batch_size) {
         // Nested values in text columns travel as their JSON text.
@@ -266,14 +301,31 @@ mod tests {
 
     #[test]
     fn types_follow_the_data() {
-        let f = |n: &str, t: &str| MashupField { name: n.into(), declared_type: t.into() };
-        let fields = vec![f("count", "string"), f("id", "string"), f("x", "float"), f("name", "string"), f("flag", "boolean"), f("mixed", "string"), f("empty", "int"), f("_selected_", "boolean"), f("qint", "int")];
+        let f = |n: &str, t: &str| MashupField {
+            name: n.into(),
+            declared_type: t.into(),
+        };
+        let fields = vec![
+            f("count", "string"),
+            f("id", "string"),
+            f("x", "float"),
+            f("name", "string"),
+            f("flag", "boolean"),
+            f("mixed", "string"),
+            f("empty", "int"),
+            f("_selected_", "boolean"),
+            f("qint", "int"),
+        ];
         let rows = vec![
             json!({"count": 599, "id": "a", "x": 1, "name": "n", "flag": true, "mixed": 1, "empty": null, "_selected_": null, "qint": "7"}),
             json!({"count": null, "id": "b", "x": 2.5, "name": null, "flag": null, "mixed": "z", "qint": "8"}),
         ];
         let schema = infer_schema(&fields, &rows);
-        let types: Vec<(&str, &DataType)> = schema.fields().iter().map(|f| (f.name().as_str(), f.data_type())).collect();
+        let types: Vec<(&str, &DataType)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().as_str(), f.data_type()))
+            .collect();
         assert_eq!(
             types,
             vec![
@@ -290,14 +342,30 @@ mod tests {
         let batches = to_batches(&schema, &rows, 1).unwrap();
         assert_eq!(batches.len(), 2);
         let b = &batches[0];
-        assert_eq!(crate::arrow_util::column_cell(b, "mixed", 0).as_deref(), Some("1"));
-        assert_eq!(crate::arrow_util::column_cell(b, "qint", 0).as_deref(), Some("7"));
-        assert_eq!(schema.field(0).metadata().get(DECLARED_TYPE_KEY).map(String::as_str), Some("string"));
+        assert_eq!(
+            crate::arrow_util::column_cell(b, "mixed", 0).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            crate::arrow_util::column_cell(b, "qint", 0).as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            schema
+                .field(0)
+                .metadata()
+                .get(DECLARED_TYPE_KEY)
+                .map(String::as_str),
+            Some("string")
+        );
     }
 
     #[test]
     fn statuses_and_errors() {
-        assert_eq!(status_of(&json!({"status": "EXECUTING"})), Status::Executing);
+        assert_eq!(
+            status_of(&json!({"status": "EXECUTING"})),
+            Status::Executing
+        );
         let p = parse_page(json!({"status": "ERROR", "msg": "Must be logged in"})).unwrap();
         assert_eq!(p.status, Status::Error);
         assert_eq!(p.msg.as_deref(), Some("Must be logged in"));
@@ -307,7 +375,10 @@ mod tests {
 
     #[test]
     fn a_later_page_that_does_not_fit_is_an_error() {
-        let fields = vec![MashupField { name: "n".into(), declared_type: "int".into() }];
+        let fields = vec![MashupField {
+            name: "n".into(),
+            declared_type: "int".into(),
+        }];
         let schema = infer_schema(&fields, &[json!({"n": 1})]);
         assert!(to_batches(&schema, &[json!({"n": "not a number"})], 10).is_err());
     }

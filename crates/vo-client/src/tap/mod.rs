@@ -108,7 +108,9 @@ impl fmt::Debug for TapOptions {
 impl Default for TapOptions {
     fn default() -> Self {
         TapOptions {
-            mode: Mode::Auto { sync_timeout: Duration::from_secs(60) },
+            mode: Mode::Auto {
+                sync_timeout: Duration::from_secs(60),
+            },
             response_format: "votable".to_owned(),
             format_param: FormatParam::ResponseFormat,
             poll: PollOptions::default(),
@@ -137,7 +139,13 @@ pub struct TapQuery {
 impl TapQuery {
     /// An ADQL query.
     pub fn new(adql: impl Into<String>) -> Self {
-        TapQuery { adql: adql.into(), lang: "ADQL".to_owned(), maxrec: None, uploads: Vec::new(), run_id: None }
+        TapQuery {
+            adql: adql.into(),
+            lang: "ADQL".to_owned(),
+            maxrec: None,
+            uploads: Vec::new(),
+            run_id: None,
+        }
     }
 
     /// Sets `MAXREC`.
@@ -165,11 +173,19 @@ pub struct TapService {
 impl TapService {
     /// A service at `base_url` (the URL that `/sync`, `/async`, `/tables` … hang off).
     pub fn new(http: HttpClient, base_url: &str) -> Result<Self> {
-        let base = Url::parse(base_url.trim()).map_err(|e| Error::InvalidInput(format!("TAP URL {base_url:?}: {e}")))?;
+        let base = Url::parse(base_url.trim())
+            .map_err(|e| Error::InvalidInput(format!("TAP URL {base_url:?}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::InvalidInput(format!("TAP URL {base_url:?}: only http and https are supported")));
+            return Err(Error::InvalidInput(format!(
+                "TAP URL {base_url:?}: only http and https are supported"
+            )));
         }
-        Ok(TapService { http, base, service: "TAP".to_owned(), options: TapOptions::default() })
+        Ok(TapService {
+            http,
+            base,
+            service: "TAP".to_owned(),
+            options: TapOptions::default(),
+        })
     }
 
     /// Names the service in errors (e.g. `TAP gaia`).
@@ -233,7 +249,10 @@ impl TapService {
             return Body::Form(params);
         }
         params.push(("UPLOAD".to_owned(), upload::upload_param(&query.uploads)));
-        let mut parts: Vec<Part> = params.into_iter().map(|(name, value)| Part::Text { name, value }).collect();
+        let mut parts: Vec<Part> = params
+            .into_iter()
+            .map(|(name, value)| Part::Text { name, value })
+            .collect();
         parts.extend(upload::upload_parts(&query.uploads));
         Body::Multipart(parts)
     }
@@ -244,20 +263,32 @@ impl TapService {
             Mode::Sync => self.query_sync(query, None).await,
             Mode::Async => self.query_async(query).await,
             Mode::Auto { sync_timeout } => match self.query_sync(query, Some(sync_timeout)).await {
-                Err(err) if err.is_timeout() || matches!(err.status(), Some(408 | 504)) => self.query_async(query).await,
+                Err(err) if err.is_timeout() || matches!(err.status(), Some(408 | 504)) => {
+                    self.query_async(query).await
+                }
                 other => other,
             },
         }
     }
 
     /// Runs a query synchronously; `headers_timeout` bounds the wait for the answer to start.
-    pub async fn query_sync(&self, query: &TapQuery, headers_timeout: Option<Duration>) -> Result<QueryResult> {
+    pub async fn query_sync(
+        &self,
+        query: &TapQuery,
+        headers_timeout: Option<Duration>,
+    ) -> Result<QueryResult> {
         sync::run(self, query, headers_timeout).await
     }
 
     /// Creates an async job for the query without running it.
     pub async fn submit(&self, query: &TapQuery) -> Result<AsyncJob> {
-        AsyncJob::create(&self.http, &self.service, self.endpoint("async"), self.query_body(query)).await
+        AsyncJob::create(
+            &self.http,
+            &self.service,
+            self.endpoint("async"),
+            self.query_body(query),
+        )
+        .await
     }
 
     /// Runs a query as an async job: create, run, wait, stream the result, delete (per
@@ -279,16 +310,30 @@ impl TapService {
             Phase::Completed => {}
             Phase::Error => {
                 let message = job.error_message(&info).await;
-                return Err(Error::JobFailed { service: self.service.clone(), url: job.url().clone(), message });
+                return Err(Error::JobFailed {
+                    service: self.service.clone(),
+                    url: job.url().clone(),
+                    message,
+                });
             }
             other => {
-                return Err(Error::JobNotCompleted { service: self.service.clone(), url: job.url().clone(), phase: other.to_string() });
+                return Err(Error::JobNotCompleted {
+                    service: self.service.clone(),
+                    url: job.url().clone(),
+                    phase: other.to_string(),
+                });
             }
         }
         let result_url = job.result_url(&info);
         let req = crate::http::Request::get(&self.service, result_url);
         let resp = crate::http::check_status(&self.service, self.http.send(&req).await?).await?;
-        let result = crate::votable::stream_response(&self.service, resp, self.reader_options(), query.maxrec).await?;
+        let result = crate::votable::stream_response(
+            &self.service,
+            resp,
+            self.reader_options(),
+            query.maxrec,
+        )
+        .await?;
         Ok(guard.attach(result))
     }
 
@@ -298,17 +343,23 @@ impl TapService {
         let req = crate::http::Request::get(&self.service, url.clone());
         let resp = crate::http::check_status(&self.service, self.http.send(&req).await?).await?;
         let body = crate::http::read_body(&self.service, &url, resp, 64 << 20).await?;
-        uws::parse_job_list(&body).map_err(|message| Error::Protocol { service: self.service.clone(), url, message })
+        uws::parse_job_list(&body).map_err(|message| Error::Protocol {
+            service: self.service.clone(),
+            url,
+            message,
+        })
     }
 
     /// Reads the VOSI capabilities.
     pub async fn capabilities(&self) -> Result<Capabilities> {
-        crate::vosi::capabilities::fetch(&self.http, &self.service, self.endpoint("capabilities")).await
+        crate::vosi::capabilities::fetch(&self.http, &self.service, self.endpoint("capabilities"))
+            .await
     }
 
     /// Reads the VOSI availability.
     pub async fn availability(&self) -> Result<Availability> {
-        crate::vosi::availability::fetch(&self.http, &self.service, self.endpoint("availability")).await
+        crate::vosi::availability::fetch(&self.http, &self.service, self.endpoint("availability"))
+            .await
     }
 
     /// Reads the table metadata from VOSI `/tables`, falling back to querying `TAP_SCHEMA`
@@ -325,7 +376,9 @@ struct JobGuard {
 
 impl JobGuard {
     fn new(job: AsyncJob, policy: DeletePolicy) -> Self {
-        JobGuard { job: (policy == DeletePolicy::Always).then_some(job) }
+        JobGuard {
+            job: (policy == DeletePolicy::Always).then_some(job),
+        }
     }
 
     /// Moves the deletion to the end of the result stream (or its drop).
@@ -369,16 +422,28 @@ mod tests {
 
     #[test]
     fn query_body_form_and_multipart() {
-        let tap = TapService::new(HttpClient::new(Default::default()).unwrap(), "http://h/tap").unwrap();
+        let tap =
+            TapService::new(HttpClient::new(Default::default()).unwrap(), "http://h/tap").unwrap();
         assert_eq!(tap.endpoint("sync").as_str(), "http://h/tap/sync");
-        let Body::Form(form) = tap.query_body(&TapQuery::new("SELECT 1").maxrec(5)) else { panic!("form expected") };
+        let Body::Form(form) = tap.query_body(&TapQuery::new("SELECT 1").maxrec(5)) else {
+            panic!("form expected")
+        };
         assert!(form.contains(&("LANG".into(), "ADQL".into())));
         assert!(form.contains(&("MAXREC".into(), "5".into())));
         assert!(form.contains(&("RESPONSEFORMAT".into(), "votable".into())));
-        let q = TapQuery::new("SELECT * FROM TAP_UPLOAD.t").upload(Upload::from_votable("t", "<VOTABLE/>").unwrap());
-        let Body::Multipart(parts) = tap.query_body(&q) else { panic!("multipart expected") };
-        assert!(parts.iter().any(|p| matches!(p, Part::Text { name, value } if name == "UPLOAD" && value == "t,param:t")));
-        assert!(parts.iter().any(|p| matches!(p, Part::File { name, .. } if name == "t")));
+        let q = TapQuery::new("SELECT * FROM TAP_UPLOAD.t")
+            .upload(Upload::from_votable("t", "<VOTABLE/>").unwrap());
+        let Body::Multipart(parts) = tap.query_body(&q) else {
+            panic!("multipart expected")
+        };
+        assert!(parts.iter().any(
+            |p| matches!(p, Part::Text { name, value } if name == "UPLOAD" && value == "t,param:t")
+        ));
+        assert!(
+            parts
+                .iter()
+                .any(|p| matches!(p, Part::File { name, .. } if name == "t"))
+        );
     }
 
     #[test]

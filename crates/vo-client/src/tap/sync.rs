@@ -9,7 +9,11 @@ use crate::error::Result;
 use crate::http::{Request, check_status};
 use crate::result::QueryResult;
 
-pub(super) async fn run(tap: &TapService, query: &TapQuery, headers_timeout: Option<Duration>) -> Result<QueryResult> {
+pub(super) async fn run(
+    tap: &TapService,
+    query: &TapQuery,
+    headers_timeout: Option<Duration>,
+) -> Result<QueryResult> {
     let mut req = Request::new(tap.service(), Method::POST, tap.endpoint("sync"));
     req.body = tap.query_body(query);
     // A sync query has no side effects: repeating it after a 5xx is safe.

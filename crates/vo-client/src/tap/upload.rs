@@ -21,16 +21,31 @@ impl Upload {
     /// An upload from a serialised VOTable document.
     pub fn from_votable(name: &str, votable: impl Into<Bytes>) -> Result<Self> {
         validate_name(name)?;
-        Ok(Upload { name: name.to_owned(), votable: votable.into() })
+        Ok(Upload {
+            name: name.to_owned(),
+            votable: votable.into(),
+        })
     }
 
     /// An upload from Arrow batches, serialised with the VOTable writer (BINARY2).
     pub fn from_batches(name: &str, schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
         validate_name(name)?;
         let mut out = Vec::new();
-        votable_arrow::write_votable(&mut out, schema, batches, votable_arrow::WriterOptions::default())
-            .map_err(|e| Error::InvalidInput(format!("upload {name}: cannot encode the table as VOTable: {e}")))?;
-        Ok(Upload { name: name.to_owned(), votable: Bytes::from(out) })
+        votable_arrow::write_votable(
+            &mut out,
+            schema,
+            batches,
+            votable_arrow::WriterOptions::default(),
+        )
+        .map_err(|e| {
+            Error::InvalidInput(format!(
+                "upload {name}: cannot encode the table as VOTable: {e}"
+            ))
+        })?;
+        Ok(Upload {
+            name: name.to_owned(),
+            votable: Bytes::from(out),
+        })
     }
 
     /// The table name.
@@ -53,24 +68,36 @@ impl Upload {
 /// `TAP_UPLOAD.` and inside the `UPLOAD` parameter, whose syntax has `,` and `;` as separators.
 fn validate_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidInput(format!("upload table name {name:?} is not an ADQL identifier (letters, digits, _; starting with a letter)")))
+        Err(Error::InvalidInput(format!(
+            "upload table name {name:?} is not an ADQL identifier (letters, digits, _; starting with a letter)"
+        )))
     }
 }
 
 /// The `UPLOAD` parameter value: `a,param:a;b,param:b`.
 pub(crate) fn upload_param(uploads: &[Upload]) -> String {
-    uploads.iter().map(|u| format!("{0},param:{0}", u.name)).collect::<Vec<_>>().join(";")
+    uploads
+        .iter()
+        .map(|u| format!("{0},param:{0}", u.name))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The multipart parts carrying the tables.
 pub(crate) fn upload_parts(uploads: &[Upload]) -> Vec<Part> {
     uploads
         .iter()
-        .map(|u| Part::File { name: u.name.clone(), file_name: format!("{}.vot", u.name), mime: VOTABLE_MIME, bytes: u.votable.clone() })
+        .map(|u| Part::File {
+            name: u.name.clone(),
+            file_name: format!("{}.vot", u.name),
+            mime: VOTABLE_MIME,
+            bytes: u.votable.clone(),
+        })
         .collect()
 }
 
@@ -85,7 +112,10 @@ mod tests {
         assert!(Upload::from_votable("1t", "x").is_err());
         assert!(Upload::from_votable("a,b", "x").is_err());
         assert!(Upload::from_votable("", "x").is_err());
-        let ups = vec![Upload::from_votable("a", "x").unwrap(), Upload::from_votable("b_2", "y").unwrap()];
+        let ups = vec![
+            Upload::from_votable("a", "x").unwrap(),
+            Upload::from_votable("b_2", "y").unwrap(),
+        ];
         assert_eq!(upload_param(&ups), "a,param:a;b_2,param:b_2");
         assert_eq!(upload_parts(&ups).len(), 2);
     }

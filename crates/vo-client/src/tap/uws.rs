@@ -130,18 +130,32 @@ pub struct JobInfo {
 pub fn parse_job(doc: &[u8]) -> std::result::Result<JobInfo, String> {
     let root = xml::parse(doc)?;
     if root.name != "job" {
-        return Err(format!("expected a UWS job document, found <{}>", root.name));
+        return Err(format!(
+            "expected a UWS job document, found <{}>",
+            root.name
+        ));
     }
-    let phase = root.child_text("phase").ok_or("job document without a phase")?;
+    let phase = root
+        .child_text("phase")
+        .ok_or("job document without a phase")?;
     let parameters = root
         .child("parameters")
-        .map(|ps| ps.children_named("parameter").filter_map(|p| Some((p.attr("id")?.to_owned(), p.text.trim().to_owned()))).collect())
+        .map(|ps| {
+            ps.children_named("parameter")
+                .filter_map(|p| Some((p.attr("id")?.to_owned(), p.text.trim().to_owned())))
+                .collect()
+        })
         .unwrap_or_default();
     let results = root
         .child("results")
         .map(|rs| {
             rs.children_named("result")
-                .filter_map(|r| Some(JobResult { id: r.attr("id")?.to_owned(), href: r.attr("href").map(str::to_owned) }))
+                .filter_map(|r| {
+                    Some(JobResult {
+                        id: r.attr("id")?.to_owned(),
+                        href: r.attr("href").map(str::to_owned),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -154,11 +168,15 @@ pub fn parse_job(doc: &[u8]) -> std::result::Result<JobInfo, String> {
         start_time: root.child_text("startTime"),
         end_time: root.child_text("endTime"),
         destruction: root.child_text("destruction"),
-        execution_duration: root.child_text("executionDuration").and_then(|s| s.parse().ok()),
+        execution_duration: root
+            .child_text("executionDuration")
+            .and_then(|s| s.parse().ok()),
         parameters,
         results,
         error_message: summary.and_then(|s| s.child_text("message")),
-        error_has_detail: summary.and_then(|s| s.attr("hasDetail")).is_some_and(|v| v.trim() == "true"),
+        error_has_detail: summary
+            .and_then(|s| s.attr("hasDetail"))
+            .is_some_and(|v| v.trim() == "true"),
     })
 }
 
@@ -205,7 +223,11 @@ pub struct PollOptions {
 
 impl Default for PollOptions {
     fn default() -> Self {
-        PollOptions { initial: Duration::from_secs(1), max_wait: Duration::from_secs(30), deadline: None }
+        PollOptions {
+            initial: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+            deadline: None,
+        }
     }
 }
 
@@ -220,12 +242,21 @@ pub struct AsyncJob {
 impl AsyncJob {
     /// Attaches to an existing job URL.
     pub fn attach(http: HttpClient, service: &str, url: Url) -> Self {
-        AsyncJob { http, service: service.to_owned(), url }
+        AsyncJob {
+            http,
+            service: service.to_owned(),
+            url,
+        }
     }
 
     /// Creates a job by POSTing its parameters to the job list. The request is not
     /// repeated unless the connection could not be made (it would create a second job).
-    pub(crate) async fn create(http: &HttpClient, service: &str, jobs_url: Url, body: Body) -> Result<Self> {
+    pub(crate) async fn create(
+        http: &HttpClient,
+        service: &str,
+        jobs_url: Url,
+        body: Body,
+    ) -> Result<Self> {
         let mut jobs_url = jobs_url;
         let mut hops = 0usize;
         let resp = loop {
@@ -238,33 +269,63 @@ impl AsyncJob {
             if !status.is_redirection() {
                 break resp;
             }
-            let location = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let url = location.and_then(|l| jobs_url.join(l.trim()).ok()).ok_or_else(|| Error::Protocol {
-                service: service.to_owned(),
-                url: jobs_url.clone(),
-                message: format!("job creation answered HTTP {} without a Location", status.as_u16()),
-            })?;
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let url = location
+                .and_then(|l| jobs_url.join(l.trim()).ok())
+                .ok_or_else(|| Error::Protocol {
+                    service: service.to_owned(),
+                    url: jobs_url.clone(),
+                    message: format!(
+                        "job creation answered HTTP {} without a Location",
+                        status.as_u16()
+                    ),
+                })?;
             // 307/308 move the job list itself (the POST is repeated there: it was not
             // processed); any other redirect points at the new job.
-            if status == StatusCode::TEMPORARY_REDIRECT || status == StatusCode::PERMANENT_REDIRECT {
+            if status == StatusCode::TEMPORARY_REDIRECT || status == StatusCode::PERMANENT_REDIRECT
+            {
                 hops += 1;
                 if hops > http.config().max_redirects {
-                    return Err(Error::Protocol { service: service.to_owned(), url, message: "too many redirects".to_owned() });
+                    return Err(Error::Protocol {
+                        service: service.to_owned(),
+                        url,
+                        message: "too many redirects".to_owned(),
+                    });
                 }
                 jobs_url = url;
                 continue;
             }
-            return Ok(AsyncJob { http: http.clone(), service: service.to_owned(), url });
+            return Ok(AsyncJob {
+                http: http.clone(),
+                service: service.to_owned(),
+                url,
+            });
         };
         let resp = check_status(service, resp).await?;
         // Some services answer 200/201 with the job document instead of a redirect.
         let doc = read_body(service, &jobs_url, resp, JOB_DOC_LIMIT).await?;
-        let info = parse_job(&doc).map_err(|message| Error::Protocol { service: service.to_owned(), url: jobs_url.clone(), message })?;
+        let info = parse_job(&doc).map_err(|message| Error::Protocol {
+            service: service.to_owned(),
+            url: jobs_url.clone(),
+            message,
+        })?;
         if info.job_id.is_empty() {
-            return Err(Error::Protocol { service: service.to_owned(), url: jobs_url, message: "job document without a jobId".to_owned() });
+            return Err(Error::Protocol {
+                service: service.to_owned(),
+                url: jobs_url,
+                message: "job document without a jobId".to_owned(),
+            });
         }
         let url = crate::url_child(&jobs_url, &info.job_id);
-        Ok(AsyncJob { http: http.clone(), service: service.to_owned(), url })
+        Ok(AsyncJob {
+            http: http.clone(),
+            service: service.to_owned(),
+            url,
+        })
     }
 
     /// The job URL.
@@ -281,7 +342,9 @@ impl AsyncJob {
         let mut url = self.url.clone();
         let mut req_timeout = None;
         if let Some((wait, phase)) = wait {
-            url.query_pairs_mut().append_pair("WAIT", &wait.as_secs().max(1).to_string()).append_pair("PHASE", &phase.to_string());
+            url.query_pairs_mut()
+                .append_pair("WAIT", &wait.as_secs().max(1).to_string())
+                .append_pair("PHASE", &phase.to_string());
             // A WAIT longer than the read timeout would look like a stalled socket.
             req_timeout = Some(wait + self.http.config().read_timeout);
         }
@@ -289,11 +352,19 @@ impl AsyncJob {
         req.headers_timeout = req_timeout;
         let resp = check_status(&self.service, self.http.send(&req).await?).await?;
         let doc = read_body(&self.service, &url, resp, JOB_DOC_LIMIT).await?;
-        parse_job(&doc).map_err(|message| Error::Protocol { service: self.service.clone(), url: self.url.clone(), message })
+        parse_job(&doc).map_err(|message| Error::Protocol {
+            service: self.service.clone(),
+            url: self.url.clone(),
+            message,
+        })
     }
 
     async fn set_phase(&self, phase: &str) -> Result<()> {
-        let mut req = Request::post_form(&self.service, crate::url_child(&self.url, "phase"), vec![("PHASE".to_owned(), phase.to_owned())]);
+        let mut req = Request::post_form(
+            &self.service,
+            crate::url_child(&self.url, "phase"),
+            vec![("PHASE".to_owned(), phase.to_owned())],
+        );
         // The answer is a redirect to the job; no need to fetch it.
         req.follow_redirects = false;
         let resp = self.http.send(&req).await?;
@@ -320,12 +391,17 @@ impl AsyncJob {
         req.follow_redirects = false;
         let resp = self.http.send(&req).await?;
         let status = resp.status();
-        if status.is_redirection() || status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        if status.is_redirection() || status == StatusCode::NOT_FOUND || status == StatusCode::GONE
+        {
             return Ok(());
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             // UWS also allows POST ACTION=DELETE, for clients that cannot send DELETE.
-            let mut req = Request::post_form(&self.service, self.url.clone(), vec![("ACTION".to_owned(), "DELETE".to_owned())]);
+            let mut req = Request::post_form(
+                &self.service,
+                self.url.clone(),
+                vec![("ACTION".to_owned(), "DELETE".to_owned())],
+            );
             req.follow_redirects = false;
             let resp = self.http.send(&req).await?;
             if resp.status().is_redirection() {
@@ -338,7 +414,11 @@ impl AsyncJob {
 
     /// Polls until the job reaches a terminal phase, using the UWS 1.1 `WAIT` long-poll
     /// with a doubling wait, and sleeping instead when the service answers at once.
-    pub async fn wait(&self, options: &PollOptions, mut on_phase: impl FnMut(&Phase)) -> Result<JobInfo> {
+    pub async fn wait(
+        &self,
+        options: &PollOptions,
+        mut on_phase: impl FnMut(&Phase),
+    ) -> Result<JobInfo> {
         let start = Instant::now();
         let mut wait = options.initial.max(Duration::from_millis(10));
         let mut info = self.fetch_info(None).await?;
@@ -347,7 +427,11 @@ impl AsyncJob {
             if let Some(deadline) = options.deadline
                 && start.elapsed() >= deadline
             {
-                return Err(Error::Deadline { service: self.service.clone(), url: self.url.clone(), waited: start.elapsed() });
+                return Err(Error::Deadline {
+                    service: self.service.clone(),
+                    url: self.url.clone(),
+                    waited: start.elapsed(),
+                });
             }
             let asked = Instant::now();
             let next = self.fetch_info(Some((wait, &info.phase))).await?;
@@ -368,7 +452,11 @@ impl AsyncJob {
     /// The URL of the job's main result: the one with id `result`, else the first listed,
     /// else `<job>/results/result`.
     pub fn result_url(&self, info: &JobInfo) -> Url {
-        let chosen = info.results.iter().find(|r| r.id == "result").or_else(|| info.results.first());
+        let chosen = info
+            .results
+            .iter()
+            .find(|r| r.id == "result")
+            .or_else(|| info.results.first());
         chosen
             .and_then(|r| r.href.as_deref())
             .and_then(|href| self.url.join(href.trim()).ok())
@@ -390,10 +478,13 @@ impl AsyncJob {
                 return None;
             }
             let body = read_prefix(resp, 64 * 1024).await.ok()?;
-            xml::error_document_message(&body).or_else(|| Some(excerpt(&body, 2000)).filter(|s| !s.is_empty()))
+            xml::error_document_message(&body)
+                .or_else(|| Some(excerpt(&body, 2000)).filter(|s| !s.is_empty()))
         }
         .await;
-        detail.or_else(|| info.error_message.clone()).unwrap_or_else(|| "the service gave no error message".to_owned())
+        detail
+            .or_else(|| info.error_message.clone())
+            .unwrap_or_else(|| "the service gave no error message".to_owned())
     }
 }
 
@@ -403,7 +494,9 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Option<Vec<u8>> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(path);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures")
+            .join(path);
         match std::fs::read(&p) {
             Ok(b) => Some(b),
             Err(_) => {
@@ -425,12 +518,24 @@ mod tests {
         assert_eq!(info.results.len(), 2);
         let http = HttpClient::new(Default::default()).unwrap();
         let job = AsyncJob::attach(http, "TAP", Url::parse("http://h/tap/async/abc").unwrap());
-        assert_eq!(job.result_url(&info).as_str(), "http://h/tap/async/abc/results/result");
+        assert_eq!(
+            job.result_url(&info).as_str(),
+            "http://h/tap/async/abc/results/result"
+        );
         let mut only_main = info.clone();
-        only_main.results = vec![JobResult { id: "main".into(), href: Some("results/main".into()) }];
-        assert_eq!(job.result_url(&only_main).as_str(), "http://h/tap/async/results/main");
+        only_main.results = vec![JobResult {
+            id: "main".into(),
+            href: Some("results/main".into()),
+        }];
+        assert_eq!(
+            job.result_url(&only_main).as_str(),
+            "http://h/tap/async/results/main"
+        );
         only_main.results.clear();
-        assert_eq!(job.result_url(&only_main).as_str(), "http://h/tap/async/abc/results/result");
+        assert_eq!(
+            job.result_url(&only_main).as_str(),
+            "http://h/tap/async/abc/results/result"
+        );
     }
 
     #[test]
@@ -448,7 +553,10 @@ mod tests {
             assert_eq!(info.phase, Phase::Error);
             assert_eq!(info.error_message.as_deref(), Some("We have problem"));
             assert_eq!(info.execution_duration, Some(7200));
-            assert!(info.parameters.contains(&("query".to_owned(), "SELECT 'test'".to_owned())));
+            assert!(
+                info.parameters
+                    .contains(&("query".to_owned(), "SELECT 'test'".to_owned()))
+            );
         }
         if let Some(doc) = fixture("pyvo/io_uws_job.xml") {
             let info = parse_job(&doc).unwrap();

@@ -28,9 +28,14 @@ pub fn parse(doc: &[u8]) -> std::result::Result<Availability, String> {
 
 pub(crate) fn from_element(root: &Element) -> std::result::Result<Availability, String> {
     if root.name != "availability" {
-        return Err(format!("expected a VOSI availability document, found <{}>", root.name));
+        return Err(format!(
+            "expected a VOSI availability document, found <{}>",
+            root.name
+        ));
     }
-    let available = root.child_text("available").ok_or("availability document without <available>")?;
+    let available = root
+        .child_text("available")
+        .ok_or("availability document without <available>")?;
     let available = match available.as_str() {
         "true" | "1" => true,
         "false" | "0" => false,
@@ -41,13 +46,21 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<Availability, 
         up_since: root.child_text("upSince"),
         down_at: root.child_text("downAt"),
         back_at: root.child_text("backAt"),
-        notes: root.children_named("note").map(|n| n.text.trim().to_owned()).filter(|n| !n.is_empty()).collect(),
+        notes: root
+            .children_named("note")
+            .map(|n| n.text.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect(),
     })
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Availability> {
     let root = super::fetch_xml(http, service, url.clone()).await?;
-    from_element(&root).map_err(|message| Error::Protocol { service: service.to_owned(), url, message })
+    from_element(&root).map_err(|message| Error::Protocol {
+        service: service.to_owned(),
+        url,
+        message,
+    })
 }
 
 #[cfg(test)]

@@ -45,7 +45,10 @@ pub struct LanguageFeature {
 impl LanguageFeature {
     /// The part of the type after `#` (`features-adqlgeo`), lower-cased.
     pub fn kind(&self) -> String {
-        self.feature_type.rsplit_once('#').map_or(self.feature_type.as_str(), |(_, k)| k).to_ascii_lowercase()
+        self.feature_type
+            .rsplit_once('#')
+            .map_or(self.feature_type.as_str(), |(_, k)| k)
+            .to_ascii_lowercase()
     }
 }
 
@@ -132,19 +135,25 @@ pub struct Capabilities {
 
 impl Capabilities {
     fn features(&self) -> impl Iterator<Item = &LanguageFeature> {
-        self.tap.iter().flat_map(|t| t.languages.iter()).flat_map(|l| l.features.iter())
+        self.tap
+            .iter()
+            .flat_map(|t| t.languages.iter())
+            .flat_map(|l| l.features.iter())
     }
 
     /// Every declared feature as (type URI, form) pairs.
     pub fn feature_pairs(&self) -> Vec<(&str, &str)> {
-        self.features().map(|f| (f.feature_type.as_str(), f.form.as_str())).collect()
+        self.features()
+            .map(|f| (f.feature_type.as_str(), f.form.as_str()))
+            .collect()
     }
 
     /// True when the feature of type `…#<kind>` (e.g. `features-adql-offset`) with this form
     /// (compared case-insensitively) is declared.
     pub fn supports_feature(&self, kind: &str, form: &str) -> bool {
         let kind = kind.to_ascii_lowercase();
-        self.features().any(|f| f.kind() == kind && f.form.trim().eq_ignore_ascii_case(form))
+        self.features()
+            .any(|f| f.kind() == kind && f.form.trim().eq_ignore_ascii_case(form))
     }
 
     /// True when the ADQL geometry function (`CONTAINS`, `INTERSECTS`, `POINT`, …) is declared.
@@ -154,22 +163,39 @@ impl Capabilities {
 
     /// The declared user-defined functions, as their TAPRegExt form strings.
     pub fn udfs(&self) -> Vec<&str> {
-        self.features().filter(|f| f.kind() == "features-udf").map(|f| f.form.as_str()).collect()
+        self.features()
+            .filter(|f| f.kind() == "features-udf")
+            .map(|f| f.form.as_str())
+            .collect()
     }
 
     /// True when the service accepts inline uploads (the only kind this client sends).
     pub fn supports_upload(&self) -> bool {
-        self.tap.as_ref().is_some_and(|t| t.upload_methods.iter().any(|m| m.to_ascii_lowercase().ends_with("#upload-inline")))
+        self.tap.as_ref().is_some_and(|t| {
+            t.upload_methods
+                .iter()
+                .any(|m| m.to_ascii_lowercase().ends_with("#upload-inline"))
+        })
     }
 
     /// The hard row limit of results, when declared in rows.
     pub fn hard_maxrec(&self) -> Option<u64> {
-        self.tap.as_ref()?.output_limit.hard.filter(|l| l.unit == LimitUnit::Rows).map(|l| l.value)
+        self.tap
+            .as_ref()?
+            .output_limit
+            .hard
+            .filter(|l| l.unit == LimitUnit::Rows)
+            .map(|l| l.value)
     }
 
     /// The default row limit of results, when declared in rows.
     pub fn default_maxrec(&self) -> Option<u64> {
-        self.tap.as_ref()?.output_limit.default.filter(|l| l.unit == LimitUnit::Rows).map(|l| l.value)
+        self.tap
+            .as_ref()?
+            .output_limit
+            .default
+            .filter(|l| l.unit == LimitUnit::Rows)
+            .map(|l| l.value)
     }
 
     /// The ADQL versions (e.g. `2.0`, `2.1`).
@@ -194,7 +220,10 @@ fn limit(el: Option<&Element>, default_unit: LimitUnit) -> Limit {
         };
         Some(LimitValue { value, unit })
     };
-    Limit { default: value("default"), hard: value("hard") }
+    Limit {
+        default: value("default"),
+        hard: value("hard"),
+    }
 }
 
 /// Interprets a capabilities document.
@@ -204,7 +233,10 @@ pub fn parse(doc: &[u8]) -> std::result::Result<Capabilities, String> {
 
 pub(crate) fn from_element(root: &Element) -> std::result::Result<Capabilities, String> {
     if root.name != "capabilities" {
-        return Err(format!("expected a VOSI capabilities document, found <{}>", root.name));
+        return Err(format!(
+            "expected a VOSI capabilities document, found <{}>",
+            root.name
+        ));
     }
     let mut out = Capabilities::default();
     for cap in root.children_named("capability") {
@@ -214,14 +246,21 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<Capabilities, 
             .map(|i| Interface {
                 xsi_type: i.attr("type").map(str::to_owned),
                 role: i.attr("role").map(str::to_owned),
-                access_urls: i.children_named("accessURL").map(|u| u.text.trim().to_owned()).collect(),
+                access_urls: i
+                    .children_named("accessURL")
+                    .map(|u| u.text.trim().to_owned())
+                    .collect(),
             })
             .collect();
-        let is_tap = standard_id.eq_ignore_ascii_case(TAP_STANDARD_ID) || cap.attr("type").is_some_and(|t| t.ends_with("TableAccess"));
+        let is_tap = standard_id.eq_ignore_ascii_case(TAP_STANDARD_ID)
+            || cap.attr("type").is_some_and(|t| t.ends_with("TableAccess"));
         if is_tap && out.tap.is_none() {
             out.tap = Some(parse_tap(cap));
         }
-        out.capabilities.push(Capability { standard_id, interfaces });
+        out.capabilities.push(Capability {
+            standard_id,
+            interfaces,
+        });
     }
     Ok(out)
 }
@@ -231,7 +270,15 @@ fn parse_tap(cap: &Element) -> TapCapability {
         .children_named("language")
         .map(|l| Language {
             name: l.child_text("name").unwrap_or_default(),
-            versions: l.children_named("version").map(|v| (v.text.trim().to_owned(), v.attr("ivo-id").map(str::to_owned))).collect(),
+            versions: l
+                .children_named("version")
+                .map(|v| {
+                    (
+                        v.text.trim().to_owned(),
+                        v.attr("ivo-id").map(str::to_owned),
+                    )
+                })
+                .collect(),
             features: l
                 .children_named("languageFeatures")
                 .flat_map(|lf| {
@@ -253,22 +300,35 @@ fn parse_tap(cap: &Element) -> TapCapability {
             .children_named("outputFormat")
             .map(|f| OutputFormat {
                 mime: f.child_text("mime").unwrap_or_default(),
-                aliases: f.children_named("alias").map(|a| a.text.trim().to_owned()).collect(),
+                aliases: f
+                    .children_named("alias")
+                    .map(|a| a.text.trim().to_owned())
+                    .collect(),
                 ivo_id: f.attr("ivo-id").map(str::to_owned),
             })
             .collect(),
-        upload_methods: cap.children_named("uploadMethod").filter_map(|m| m.attr("ivo-id").map(str::to_owned)).collect(),
+        upload_methods: cap
+            .children_named("uploadMethod")
+            .filter_map(|m| m.attr("ivo-id").map(str::to_owned))
+            .collect(),
         retention_period: limit(cap.child("retentionPeriod"), LimitUnit::Seconds),
         execution_duration: limit(cap.child("executionDuration"), LimitUnit::Seconds),
         output_limit: limit(cap.child("outputLimit"), LimitUnit::Rows),
         upload_limit: limit(cap.child("uploadLimit"), LimitUnit::Rows),
-        data_models: cap.children_named("dataModel").filter_map(|d| d.attr("ivo-id").map(str::to_owned)).collect(),
+        data_models: cap
+            .children_named("dataModel")
+            .filter_map(|d| d.attr("ivo-id").map(str::to_owned))
+            .collect(),
     }
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Capabilities> {
     let root = super::fetch_xml(http, service, url.clone()).await?;
-    from_element(&root).map_err(|message| Error::Protocol { service: service.to_owned(), url, message })
+    from_element(&root).map_err(|message| Error::Protocol {
+        service: service.to_owned(),
+        url,
+        message,
+    })
 }
 
 #[cfg(test)]
@@ -277,7 +337,9 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Option<Capabilities> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(path);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures")
+            .join(path);
         let Ok(doc) = std::fs::read(&p) else {
             eprintln!("skipping: {} not found (../shared absent)", p.display());
             return None;
@@ -287,7 +349,9 @@ mod tests {
 
     #[test]
     fn dachs_capabilities() {
-        let Some(caps) = fixture("pyvo/dal_tap_capabilities.xml") else { return };
+        let Some(caps) = fixture("pyvo/dal_tap_capabilities.xml") else {
+            return;
+        };
         assert!(caps.supports_geometry("INTERSECTS"));
         assert!(caps.supports_geometry("distance"));
         assert!(!caps.supports_geometry("ivo_healpix_index"));
@@ -295,18 +359,44 @@ mod tests {
         assert_eq!(caps.hard_maxrec(), Some(10_000_000));
         assert_eq!(caps.default_maxrec(), Some(20_000));
         assert_eq!(caps.adql_versions(), vec!["2.0"]);
-        assert!(caps.udfs().iter().any(|u| u.starts_with("ivo_healpix_index(order INTEGER")));
+        assert!(
+            caps.udfs()
+                .iter()
+                .any(|u| u.starts_with("ivo_healpix_index(order INTEGER"))
+        );
         assert!(caps.supports_feature("features-adql-offset", "OFFSET"));
         let tap = caps.tap.as_ref().unwrap();
-        assert_eq!(tap.upload_limit.hard, Some(LimitValue { value: 100_000_000, unit: LimitUnit::Bytes }));
-        assert_eq!(tap.retention_period.default, Some(LimitValue { value: 172_800, unit: LimitUnit::Seconds }));
-        assert!(tap.output_formats.iter().any(|f| f.aliases.contains(&"votable/b2".to_owned())));
-        assert!(caps.capabilities.iter().any(|c| c.standard_id == "ivo://ivoa.net/std/VOSI#tables"));
+        assert_eq!(
+            tap.upload_limit.hard,
+            Some(LimitValue {
+                value: 100_000_000,
+                unit: LimitUnit::Bytes
+            })
+        );
+        assert_eq!(
+            tap.retention_period.default,
+            Some(LimitValue {
+                value: 172_800,
+                unit: LimitUnit::Seconds
+            })
+        );
+        assert!(
+            tap.output_formats
+                .iter()
+                .any(|f| f.aliases.contains(&"votable/b2".to_owned()))
+        );
+        assert!(
+            caps.capabilities
+                .iter()
+                .any(|c| c.standard_id == "ivo://ivoa.net/std/VOSI#tables")
+        );
     }
 
     #[test]
     fn mast_capabilities_have_no_upload() {
-        let Some(caps) = fixture("astroquery_mast_tap_pr3582/tap_capabilities.xml") else { return };
+        let Some(caps) = fixture("astroquery_mast_tap_pr3582/tap_capabilities.xml") else {
+            return;
+        };
         assert!(!caps.supports_upload());
         assert!(caps.supports_geometry("CONTAINS"));
         assert!(!caps.supports_geometry("POLYGON"));
@@ -315,7 +405,9 @@ mod tests {
 
     #[test]
     fn minimal_tapregext() {
-        let Some(caps) = fixture("pyvo/io_vosi_capabilities_minimal-tapregext.xml") else { return };
+        let Some(caps) = fixture("pyvo/io_vosi_capabilities_minimal-tapregext.xml") else {
+            return;
+        };
         assert!(caps.tap.is_some());
     }
 }

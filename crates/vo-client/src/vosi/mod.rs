@@ -5,7 +5,10 @@ pub mod capabilities;
 pub mod tables;
 
 pub use availability::Availability;
-pub use capabilities::{Capabilities, Capability, Interface, Language, LanguageFeature, Limit, LimitUnit, LimitValue, OutputFormat, TapCapability};
+pub use capabilities::{
+    Capabilities, Capability, Interface, Language, LanguageFeature, Limit, LimitUnit, LimitValue,
+    OutputFormat, TapCapability,
+};
 pub use tables::{ColumnMeta, SchemaMeta, TableMeta, TableSet};
 
 use url::Url;
@@ -17,10 +20,18 @@ use crate::http::{HttpClient, Request, check_status, read_body};
 pub(crate) const VOSI_DOC_LIMIT: usize = 256 << 20;
 
 /// GETs a VOSI document and parses it into an element tree.
-pub(crate) async fn fetch_xml(http: &HttpClient, service: &str, url: Url) -> Result<crate::xml::Element> {
+pub(crate) async fn fetch_xml(
+    http: &HttpClient,
+    service: &str,
+    url: Url,
+) -> Result<crate::xml::Element> {
     let req = Request::get(service, url.clone()).accept("application/xml, text/xml");
     let resp = check_status(service, http.send(&req).await?).await?;
     let url = resp.url().clone();
     let body = read_body(service, &url, resp, VOSI_DOC_LIMIT).await?;
-    crate::xml::parse(&body).map_err(|message| Error::Protocol { service: service.to_owned(), url, message })
+    crate::xml::parse(&body).map_err(|message| Error::Protocol {
+        service: service.to_owned(),
+        url,
+        message,
+    })
 }

@@ -52,22 +52,23 @@ impl ColumnMeta {
         }
         let star = Some("*".to_owned());
         let sized = || self.arraysize.clone().filter(|a| a != "1");
-        let (d, a, x): (&str, Option<String>, Option<String>) = match dt.to_ascii_uppercase().as_str() {
-            "BOOLEAN" => ("boolean", None, None),
-            "SMALLINT" => ("short", None, None),
-            "INTEGER" => ("int", None, None),
-            "BIGINT" => ("long", None, None),
-            "REAL" => ("float", None, None),
-            "DOUBLE" => ("double", None, None),
-            "CHAR" => ("char", sized(), None),
-            "VARCHAR" | "CLOB" => ("char", sized().or(star), None),
-            "BINARY" => ("unsignedByte", sized(), None),
-            "VARBINARY" | "BLOB" => ("unsignedByte", sized().or(star), None),
-            "TIMESTAMP" => ("char", star, Some("timestamp".to_owned())),
-            "POINT" => ("double", Some("2".to_owned()), Some("point".to_owned())),
-            "REGION" => ("char", star, Some("adql:REGION".to_owned())),
-            _ => return Some((dt.to_owned(), self.arraysize.clone(), self.xtype.clone())),
-        };
+        let (d, a, x): (&str, Option<String>, Option<String>) =
+            match dt.to_ascii_uppercase().as_str() {
+                "BOOLEAN" => ("boolean", None, None),
+                "SMALLINT" => ("short", None, None),
+                "INTEGER" => ("int", None, None),
+                "BIGINT" => ("long", None, None),
+                "REAL" => ("float", None, None),
+                "DOUBLE" => ("double", None, None),
+                "CHAR" => ("char", sized(), None),
+                "VARCHAR" | "CLOB" => ("char", sized().or(star), None),
+                "BINARY" => ("unsignedByte", sized(), None),
+                "VARBINARY" | "BLOB" => ("unsignedByte", sized().or(star), None),
+                "TIMESTAMP" => ("char", star, Some("timestamp".to_owned())),
+                "POINT" => ("double", Some("2".to_owned()), Some("point".to_owned())),
+                "REGION" => ("char", star, Some("adql:REGION".to_owned())),
+                _ => return Some((dt.to_owned(), self.arraysize.clone(), self.xtype.clone())),
+            };
         Some((d.to_owned(), a, self.xtype.clone().or(x)))
     }
 
@@ -142,7 +143,11 @@ impl TableSet {
         if let Some(t) = self.tables().find(|t| t.name.eq_ignore_ascii_case(name)) {
             return Some(t);
         }
-        let mut candidates = self.tables().filter(|t| t.name.rsplit_once('.').is_some_and(|(_, n)| n.eq_ignore_ascii_case(name)));
+        let mut candidates = self.tables().filter(|t| {
+            t.name
+                .rsplit_once('.')
+                .is_some_and(|(_, n)| n.eq_ignore_ascii_case(name))
+        });
         let first = candidates.next()?;
         candidates.next().is_none().then_some(first)
     }
@@ -155,16 +160,28 @@ fn text(el: &Element, name: &str) -> Option<String> {
 fn parse_column(c: &Element) -> ColumnMeta {
     let dt = c.child("dataType");
     let type_attr = dt.and_then(|d| d.attr("type")).unwrap_or("");
-    let mut flags: Vec<String> = c.children_named("flag").map(|f| f.text.trim().to_owned()).filter(|f| !f.is_empty()).collect();
+    let mut flags: Vec<String> = c
+        .children_named("flag")
+        .map(|f| f.text.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
     if c.attr("std").is_some_and(|s| s == "true") {
         flags.push("std".to_owned());
     }
     ColumnMeta {
         name: text(c, "name").unwrap_or_default(),
-        datatype: dt.map(|d| d.text.trim().to_owned()).filter(|s| !s.is_empty()),
-        votable_types: type_attr.rsplit(':').next().is_some_and(|t| t.starts_with("VOTable")),
+        datatype: dt
+            .map(|d| d.text.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        votable_types: type_attr
+            .rsplit(':')
+            .next()
+            .is_some_and(|t| t.starts_with("VOTable")),
         arraysize: dt.and_then(|d| d.attr("arraysize")).map(str::to_owned),
-        xtype: dt.and_then(|d| d.attr("extendedType")).map(str::to_owned).or_else(|| text(c, "xtype")),
+        xtype: dt
+            .and_then(|d| d.attr("extendedType"))
+            .map(str::to_owned)
+            .or_else(|| text(c, "xtype")),
         unit: text(c, "unit"),
         ucd: text(c, "ucd"),
         utype: text(c, "utype"),
@@ -179,7 +196,9 @@ fn parse_table(t: &Element) -> TableMeta {
         title: text(t, "title"),
         description: text(t, "description"),
         table_type: t.attr("type").map(str::to_owned),
-        nrows: text(t, "nrows").and_then(|n| n.parse().ok()).or_else(|| t.attr("size").and_then(|s| s.trim().parse().ok())),
+        nrows: text(t, "nrows")
+            .and_then(|n| n.parse().ok())
+            .or_else(|| t.attr("size").and_then(|s| s.trim().parse().ok())),
         columns: t.children_named("column").map(parse_column).collect(),
     }
 }
@@ -204,8 +223,19 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<TableSet, Stri
         }),
         "table" => {
             let table = parse_table(root);
-            let schema = table.name.rsplit_once('.').map(|(s, _)| s.to_owned()).unwrap_or_default();
-            Ok(TableSet { schemas: vec![SchemaMeta { name: schema, description: None, tables: vec![table] }], complete: true })
+            let schema = table
+                .name
+                .rsplit_once('.')
+                .map(|(s, _)| s.to_owned())
+                .unwrap_or_default();
+            Ok(TableSet {
+                schemas: vec![SchemaMeta {
+                    name: schema,
+                    description: None,
+                    tables: vec![table],
+                }],
+                complete: true,
+            })
         }
         other => Err(format!("expected a VOSI tableset, found <{other}>")),
     }
@@ -216,7 +246,11 @@ pub(crate) async fn fetch_with_fallback(tap: &TapService) -> Result<TableSet> {
     let url = tap.endpoint("tables");
     let vosi = async {
         let root = super::fetch_xml(tap.http(), tap.service(), url.clone()).await?;
-        from_element(&root).map_err(|message| Error::Protocol { service: tap.service().to_owned(), url: url.clone(), message })
+        from_element(&root).map_err(|message| Error::Protocol {
+            service: tap.service().to_owned(),
+            url: url.clone(),
+            message,
+        })
     }
     .await;
     match vosi {
@@ -238,20 +272,29 @@ pub async fn from_tap_schema(tap: &TapService) -> Result<TableSet> {
     let mut schemas: Vec<SchemaMeta> = Vec::new();
     let mut index: HashMap<String, (usize, usize)> = HashMap::new();
 
-    let mut tables = tap.query_sync(&TapQuery::new("SELECT * FROM TAP_SCHEMA.tables"), None).await?;
+    let mut tables = tap
+        .query_sync(&TapQuery::new("SELECT * FROM TAP_SCHEMA.tables"), None)
+        .await?;
     while let Some(batch) = tables.next().await {
         let batch = batch?;
         for row in 0..batch.num_rows() {
-            let Some(name) = column_cell(&batch, "table_name", row) else { continue };
+            let Some(name) = column_cell(&batch, "table_name", row) else {
+                continue;
+            };
             let schema_name = column_cell(&batch, "schema_name", row).unwrap_or_default();
             let si = match schemas.iter().position(|s| s.name == schema_name) {
                 Some(i) => i,
                 None => {
-                    schemas.push(SchemaMeta { name: schema_name, ..SchemaMeta::default() });
+                    schemas.push(SchemaMeta {
+                        name: schema_name,
+                        ..SchemaMeta::default()
+                    });
                     schemas.len() - 1
                 }
             };
-            let Some(schema) = schemas.get_mut(si) else { continue };
+            let Some(schema) = schemas.get_mut(si) else {
+                continue;
+            };
             index.insert(name.to_ascii_lowercase(), (si, schema.tables.len()));
             schema.tables.push(TableMeta {
                 name,
@@ -263,37 +306,61 @@ pub async fn from_tap_schema(tap: &TapService) -> Result<TableSet> {
             });
         }
     }
-    complete &= tables.completeness().is_none_or(|c| c == Completeness::Complete);
+    complete &= tables
+        .completeness()
+        .is_none_or(|c| c == Completeness::Complete);
 
-    let mut columns = tap.query_sync(&TapQuery::new("SELECT * FROM TAP_SCHEMA.columns"), None).await?;
+    let mut columns = tap
+        .query_sync(&TapQuery::new("SELECT * FROM TAP_SCHEMA.columns"), None)
+        .await?;
     while let Some(batch) = columns.next().await {
         let batch = batch?;
         for row in 0..batch.num_rows() {
-            let (Some(table), Some(name)) = (column_cell(&batch, "table_name", row), column_cell(&batch, "column_name", row)) else {
+            let (Some(table), Some(name)) = (
+                column_cell(&batch, "table_name", row),
+                column_cell(&batch, "column_name", row),
+            ) else {
                 continue;
             };
-            let Some(&(si, ti)) = index.get(&table.to_ascii_lowercase()) else { continue };
-            let flag = |col: &str, label: &str| column_cell(&batch, col, row).filter(|v| v == "1" || v == "true").map(|_| label.to_owned());
+            let Some(&(si, ti)) = index.get(&table.to_ascii_lowercase()) else {
+                continue;
+            };
+            let flag = |col: &str, label: &str| {
+                column_cell(&batch, col, row)
+                    .filter(|v| v == "1" || v == "true")
+                    .map(|_| label.to_owned())
+            };
             let col = ColumnMeta {
                 name,
                 datatype: column_cell(&batch, "datatype", row),
                 // TAP 1.1 TAP_SCHEMA holds VOTable types; TAP 1.0 held TAP types
                 // (upper-case names such as VARCHAR).
-                votable_types: column_cell(&batch, "datatype", row).is_some_and(|d| d.chars().any(|c| c.is_ascii_lowercase())),
-                arraysize: column_cell(&batch, "arraysize", row).or_else(|| column_cell(&batch, "size", row).filter(|s| s != "0")),
+                votable_types: column_cell(&batch, "datatype", row)
+                    .is_some_and(|d| d.chars().any(|c| c.is_ascii_lowercase())),
+                arraysize: column_cell(&batch, "arraysize", row)
+                    .or_else(|| column_cell(&batch, "size", row).filter(|s| s != "0")),
                 xtype: column_cell(&batch, "xtype", row),
                 unit: column_cell(&batch, "unit", row).filter(|u| !u.is_empty()),
                 ucd: column_cell(&batch, "ucd", row).filter(|u| !u.is_empty()),
                 utype: column_cell(&batch, "utype", row).filter(|u| !u.is_empty()),
                 description: column_cell(&batch, "description", row).filter(|d| !d.is_empty()),
-                flags: [flag("indexed", "indexed"), flag("principal", "principal"), flag("std", "std")].into_iter().flatten().collect(),
+                flags: [
+                    flag("indexed", "indexed"),
+                    flag("principal", "principal"),
+                    flag("std", "std"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
             };
             if let Some(t) = schemas.get_mut(si).and_then(|s| s.tables.get_mut(ti)) {
                 t.columns.push(col);
             }
         }
     }
-    complete &= columns.completeness().is_none_or(|c| c == Completeness::Complete);
+    complete &= columns
+        .completeness()
+        .is_none_or(|c| c == Completeness::Complete);
     Ok(TableSet { schemas, complete })
 }
 
@@ -303,7 +370,9 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Option<TableSet> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(path);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures")
+            .join(path);
         let Ok(doc) = std::fs::read(&p) else {
             eprintln!("skipping: {} not found (../shared absent)", p.display());
             return None;
@@ -313,26 +382,50 @@ mod tests {
 
     #[test]
     fn tap_types_translate() {
-        let Some(set) = fixture("pyvo/io_vosi_tables_datatypes_tap.xml") else { return };
+        let Some(set) = fixture("pyvo/io_vosi_tables_datatypes_tap.xml") else {
+            return;
+        };
         let t = set.table("test.tap").unwrap();
-        let col = |n: &str| t.columns.iter().find(|c| c.name == n).unwrap().votable_datatype().unwrap();
+        let col = |n: &str| {
+            t.columns
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .votable_datatype()
+                .unwrap()
+        };
         assert_eq!(col("_bigint"), ("long".to_owned(), None, None));
-        assert_eq!(col("_timestamp"), ("char".to_owned(), Some("*".to_owned()), Some("timestamp".to_owned())));
+        assert_eq!(
+            col("_timestamp"),
+            (
+                "char".to_owned(),
+                Some("*".to_owned()),
+                Some("timestamp".to_owned())
+            )
+        );
         assert!(set.table("tap").is_some());
     }
 
     #[test]
     fn votable_types_kept() {
-        let Some(set) = fixture("pyvo/io_vosi_tables_datatypes_votable.xml") else { return };
+        let Some(set) = fixture("pyvo/io_vosi_tables_datatypes_votable.xml") else {
+            return;
+        };
         let t = set.tables().next().unwrap();
         assert!(t.columns.iter().all(|c| c.votable_types));
     }
 
     #[test]
     fn gaia_style_tables_with_size_and_flags() {
-        let Some(set) = fixture("astroquery_utils_tap/xmlparser__test_tables.xml") else { return };
+        let Some(set) = fixture("astroquery_utils_tap/xmlparser__test_tables.xml") else {
+            return;
+        };
         assert!(set.tables().any(|t| t.nrows.is_some()));
-        assert!(set.tables().flat_map(|t| t.columns.iter()).any(|c| c.has_flag("indexed")));
+        assert!(
+            set.tables()
+                .flat_map(|t| t.columns.iter())
+                .any(|c| c.has_flag("indexed"))
+        );
     }
 
     #[test]
@@ -346,7 +439,10 @@ mod tests {
         };
         let m = c.arrow_metadata();
         assert_eq!(m.get("unit").map(String::as_str), Some("deg"));
-        assert_eq!(m.get("votable:datatype").map(String::as_str), Some("double"));
+        assert_eq!(
+            m.get("votable:datatype").map(String::as_str),
+            Some("double")
+        );
         assert!(!m.contains_key("xtype"));
     }
 }

@@ -24,7 +24,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn path(&self) -> &str {
@@ -37,11 +40,16 @@ impl Recorded {
 
     /// The urlencoded form fields of the body.
     pub fn form(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(&self.body).into_owned().collect()
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
     }
 
     pub fn form_value(&self, key: &str) -> Option<String> {
-        self.form().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -72,11 +80,16 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
-    pub async fn start(handler: impl Fn(&Recorded, usize) -> Action + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        handler: impl Fn(&Recorded, usize) -> Action + Send + Sync + 'static,
+    ) -> Self {
         Self::start_on("127.0.0.1:0", handler).await
     }
 
-    pub async fn start_on(bind: &str, handler: impl Fn(&Recorded, usize) -> Action + Send + Sync + 'static) -> Self {
+    pub async fn start_on(
+        bind: &str,
+        handler: impl Fn(&Recorded, usize) -> Action + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -85,7 +98,9 @@ impl TestServer {
         let (reqs, conns) = (requests.clone(), connections.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 conns.fetch_add(1, Ordering::SeqCst);
                 let (reqs, handler) = (reqs.clone(), handler.clone());
                 tokio::spawn(async move {
@@ -93,7 +108,12 @@ impl TestServer {
                 });
             }
         });
-        TestServer { addr, requests, connections, task }
+        TestServer {
+            addr,
+            requests,
+            connections,
+            task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,7 +147,11 @@ async fn read_request(sock: &mut TcpStream) -> Option<Recorded> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
         let n = sock.read(&mut chunk).await.ok()?;
@@ -136,11 +160,19 @@ async fn read_request(sock: &mut TcpStream) -> Option<Recorded> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Recorded { method, target, headers, body, at: Instant::now() })
+    Some(Recorded {
+        method,
+        target,
+        headers,
+        body,
+        at: Instant::now(),
+    })
 }
 
 async fn serve(mut sock: TcpStream, reqs: Arc<Mutex<Vec<Recorded>>>, handler: Arc<Handler>) {
-    let Some(req) = read_request(&mut sock).await else { return };
+    let Some(req) = read_request(&mut sock).await else {
+        return;
+    };
     let index = {
         let mut r = reqs.lock().unwrap();
         r.push(req.clone());
@@ -170,7 +202,10 @@ pub fn response(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
 }
 
 pub fn response_with(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut out = format!(
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -203,7 +238,11 @@ pub fn votable(rows: usize, trailing_status: Option<&str>) -> String {
 }
 
 pub fn votable_response(rows: usize) -> Vec<u8> {
-    response(200, "application/x-votable+xml", votable(rows, None).as_bytes())
+    response(
+        200,
+        "application/x-votable+xml",
+        votable(rows, None).as_bytes(),
+    )
 }
 
 /// Where ../shared/fixtures is, if present.
