@@ -359,8 +359,14 @@ impl Display for SelectList {
     }
 }
 
+/// The separator between clauses: a space, or a new line in the alternate (`{:#}`) form.
+fn clause_break(f: &Formatter<'_>) -> &'static str {
+    if f.alternate() { "\n" } else { " " }
+}
+
 impl Display for Select {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let br = clause_break(f);
         f.write_str("SELECT ")?;
         if let Some(q) = self.quantifier {
             write!(f, "{q} ")?;
@@ -368,17 +374,17 @@ impl Display for Select {
         if let Some(top) = self.top {
             write!(f, "TOP {top} ")?;
         }
-        write!(f, "{} FROM ", self.items)?;
+        write!(f, "{}{br}FROM ", self.items)?;
         comma_list(f, &self.from)?;
         if let Some(c) = &self.selection {
-            write!(f, " WHERE {c}")?;
+            write!(f, "{br}WHERE {c}")?;
         }
         if !self.group_by.is_empty() {
-            f.write_str(" GROUP BY ")?;
+            write!(f, "{br}GROUP BY ")?;
             comma_list(f, &self.group_by)?;
         }
         if let Some(c) = &self.having {
-            write!(f, " HAVING {c}")?;
+            write!(f, "{br}HAVING {c}")?;
         }
         Ok(())
     }
@@ -397,16 +403,21 @@ impl Display for OrderByItem {
 
 /// Writes a set operand, parenthesised when it is a set operation binding less tightly than `min`.
 fn set_operand(f: &mut Formatter<'_>, body: &SetExpr, min: u8) -> fmt::Result {
-    match body {
-        SetExpr::SetOperation { op, .. } if op.precedence() < min => write!(f, "({body})"),
-        _ => write!(f, "{body}"),
+    let parenthesised = matches!(body, SetExpr::SetOperation { op, .. } if op.precedence() < min);
+    match (parenthesised, f.alternate()) {
+        (true, true) => write!(f, "({body:#})"),
+        (true, false) => write!(f, "({body})"),
+        (false, true) => write!(f, "{body:#}"),
+        (false, false) => write!(f, "{body}"),
     }
 }
 
 impl Display for SetExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
+            SetExpr::Select(s) if f.alternate() => write!(f, "{s:#}"),
             SetExpr::Select(s) => s.fmt(f),
+            SetExpr::Query(q) if f.alternate() => write!(f, "({q:#})"),
             SetExpr::Query(q) => write!(f, "({q})"),
             SetExpr::SetOperation {
                 left,
@@ -416,8 +427,14 @@ impl Display for SetExpr {
                 ..
             } => {
                 let p = op.precedence();
+                let br = clause_break(f);
                 set_operand(f, left, p)?;
-                write!(f, " {}{} ", op.as_str(), if *all { " ALL" } else { "" })?;
+                write!(
+                    f,
+                    "{br}{}{}{br}",
+                    op.as_str(),
+                    if *all { " ALL" } else { "" }
+                )?;
                 set_operand(f, right, p + 1)
             }
         }
@@ -430,20 +447,32 @@ impl Display for Cte {
     }
 }
 
+/// `Display` writes the query on one line; the alternate form (`{:#}`) starts each clause of the outer query
+/// (and each set operator) on a new line. Both parse back to the same tree.
 impl Display for Query {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let br = clause_break(f);
         if !self.with.is_empty() {
             f.write_str("WITH ")?;
-            comma_list(f, &self.with)?;
-            f.write_char(' ')?;
+            for (i, cte) in self.with.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ",{br}")?;
+                }
+                write!(f, "{cte}")?;
+            }
+            f.write_str(br)?;
         }
-        write!(f, "{}", self.body)?;
+        if f.alternate() {
+            write!(f, "{:#}", self.body)?;
+        } else {
+            write!(f, "{}", self.body)?;
+        }
         if !self.order_by.is_empty() {
-            f.write_str(" ORDER BY ")?;
+            write!(f, "{br}ORDER BY ")?;
             comma_list(f, &self.order_by)?;
         }
         if let Some(offset) = self.offset {
-            write!(f, " OFFSET {offset}")?;
+            write!(f, "{br}OFFSET {offset}")?;
         }
         Ok(())
     }
@@ -484,6 +513,23 @@ mod tests {
             col("a").eq(col("b")).and(col("c").eq(col("d"))),
         );
         assert_eq!(e.to_string(), "NOT (a = b AND c = d)");
+    }
+
+    #[test]
+    fn alternate_form_breaks_clauses() {
+        let q = crate::parse(
+            "WITH a AS (SELECT x FROM t) SELECT TOP 3 x FROM a WHERE x IN (SELECT y FROM u) GROUP BY x \
+             HAVING COUNT(*) > 1 UNION (SELECT z FROM v ORDER BY z) ORDER BY 1 OFFSET 2",
+        )
+        .unwrap();
+        let pretty = format!("{q:#}");
+        assert_eq!(
+            pretty,
+            "WITH a AS (SELECT x FROM t)\nSELECT TOP 3 x\nFROM a\nWHERE x IN (SELECT y FROM u)\nGROUP BY x\n\
+             HAVING COUNT(*) > 1\nUNION\n(SELECT z\nFROM v\nORDER BY z)\nORDER BY 1\nOFFSET 2"
+        );
+        assert_eq!(crate::parse(&pretty).unwrap(), q);
+        assert_eq!(format!("{:#}", crate::parse(&pretty).unwrap()), pretty);
     }
 
     #[test]

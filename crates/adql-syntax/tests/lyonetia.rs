@@ -130,6 +130,14 @@ fn lyonetia_valid_queries_round_trip() {
             case.file,
             case.index
         );
+        let pretty = format!("{tree:#}");
+        assert_eq!(
+            parse_with(&pretty, &opts).ok().as_ref(),
+            Some(&tree),
+            "{}#{}: pretty form differs",
+            case.file,
+            case.index
+        );
         checked += 1;
     }
     println!("lyonetia: {checked} valid queries round-trip");

@@ -460,6 +460,9 @@ proptest! {
         let parsed = parse(&printed).map_err(|e| TestCaseError::fail(e.render(&printed, "printed")))?;
         prop_assert_eq!(&parsed, &tree, "printed as {}", printed);
         prop_assert_eq!(parsed.to_string(), printed);
+        let pretty = format!("{tree:#}");
+        let parsed = parse(&pretty).map_err(|e| TestCaseError::fail(e.render(&pretty, "pretty")))?;
+        prop_assert_eq!(&parsed, &tree, "pretty-printed as {}", pretty);
     }
 
     #[test]
