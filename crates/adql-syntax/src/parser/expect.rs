@@ -268,6 +268,7 @@ fn token_hint(
         );
     }
     match tok {
+        Tok::Quoted("") => Some("a delimited identifier needs at least one character between its quotes".to_owned()),
         Tok::Punct(Punct::Comma) if before.ends_with('*') && expected.contains(Expect::From) => Some(
             "`*` must be the whole select list: name the columns, or qualify it as `t.*`".to_owned(),
         ),

@@ -279,7 +279,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                     span: t.span(self),
                 },
             )),
-            Tok::Quoted(raw) => Ok((
+            Tok::Quoted(raw) if !raw.is_empty() => Ok((
                 t.rest,
                 Ident {
                     value: unescape(raw, '"'),

@@ -263,7 +263,7 @@ impl<'a> Parser<'a, '_> {
                     quoted: false,
                     span: t.span(self),
                 },
-                Tok::Quoted(raw) => Ident {
+                Tok::Quoted(raw) if !raw.is_empty() => Ident {
                     value: super::unescape(raw, '"'),
                     quoted: true,
                     span: t.span(self),
@@ -305,7 +305,7 @@ impl<'a> Parser<'a, '_> {
                     span: t.span(self),
                 }),
             )),
-            Tok::Quoted(raw) => Ok((
+            Tok::Quoted(raw) if !raw.is_empty() => Ok((
                 t.rest,
                 Some(Ident {
                     value: super::unescape(raw, '"'),

@@ -951,6 +951,8 @@ fn render_is_rustc_style() {
 fn hints_for_common_mistakes() {
     assert!(hint("SELECT a FROM t LIMIT 10").contains("SELECT TOP n"));
     assert!(hint("SELECT *, x FROM t").contains("whole select list"));
+    assert!(hint("SELECT \"\" FROM t").contains("at least one character"));
+    assert!(hint("SELECT a FROM t WHERE x > 0 LIMIT 10").contains("SELECT TOP n"));
     assert!(
         hint("SELECT a FROM t WHERE CONTAINS(POINT(ra, dec), CIRCLE(1, 2, 3))")
             .contains("1 = CONTAINS")
