@@ -1,8 +1,10 @@
-//! Counts the rows of a VOTable read in a streaming way, for memory measurements:
+//! Reads a VOTable in a streaming way and prints its row count and the read speed; used
+//! for throughput and peak-memory measurements (`benches/votable_peers.sh`):
 //! `cargo run --release -p votable-arrow --example vot_count -- FILE [BATCH_SIZE]`.
 
 use std::fs::File;
 use std::io::BufReader;
+use std::time::Instant;
 
 use votable_arrow::{ReaderOptions, VOTableReader};
 
@@ -13,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(b) = args.next() {
         options.batch_size = b.parse()?;
     }
+    let size = std::fs::metadata(&path)?.len();
+    let start = Instant::now();
     let file = BufReader::with_capacity(1 << 16, File::open(&path)?);
     let mut reader = VOTableReader::new(file, options)?;
     let columns = reader.schema().fields().len();
@@ -22,9 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows += batch?.num_rows();
         batches += 1;
     }
+    let secs = start.elapsed().as_secs_f64();
     println!(
-        "{path}: {rows} rows, {columns} columns, {batches} batches, status {:?}",
-        reader.status()
+        "votable-arrow {path} rows={rows} columns={columns} batches={batches} status={:?} {secs:.3}s {:.1} MB/s",
+        reader.status(),
+        size as f64 / 1e6 / secs
     );
     Ok(())
 }

@@ -695,16 +695,14 @@ impl Col {
                 let l = array.as_fixed_size_list();
                 let n = usize::try_from(*n).unwrap_or(0);
                 let mut child = l.values().clone();
+                let mut scale = 1;
                 if let DataType::FixedSizeList(..) = child.data_type() {
                     // Complex elements: flatten to their components.
                     child = child.as_fixed_size_list().values().clone();
+                    scale = 2;
                 }
-                let child = child.slice(0, child.len());
-                let offsets = if plan.shape == Shape::Complex {
-                    (0..=l.len()).map(|i| i * 2).collect()
-                } else {
-                    (0..=l.len()).map(|i| i * n).collect()
-                };
+                let per_row = if plan.shape == Shape::Complex { 2 } else { n * scale };
+                let offsets = (0..=l.len()).map(|i| i * per_row).collect();
                 (cast_to(&child, &plan.target).map_err(err)?, Some(offsets))
             }
             (DataType::List(_) | DataType::LargeList(_), _) => {
