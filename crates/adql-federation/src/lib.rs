@@ -1,1 +1,30 @@
-//! adql_federation (work in progress).
+//! The federated planner of `adql`: one ADQL query over the tables of several archives.
+//!
+//! * [`catalogue`]: the services a session knows (built-in archives, the user's TOML
+//!   configuration, `--service NAME=URL`), table-name resolution, and the on-disk capability cache.
+//! * [`capabilities`]: what a service can evaluate (ADQL version, TAPRegExt features, UDFs).
+//! * [`remote_table`]: remote TAP tables as DataFusion [`TableProvider`](datafusion::catalog::TableProvider)s,
+//!   with Arrow schemas built from VOSI `/tables` metadata, and a catalog provider per service.
+//! * [`adql_gen`]: the project's own `LogicalPlan` → ADQL generator.
+//! * [`optimizer`]: the rule that cuts the largest single-service sub-plans out of a plan and
+//!   replaces each by a [`RemoteQuery`](remote_query::RemoteQuery) node.
+//! * [`physical`]: [`RemoteQueryExec`](physical::RemoteQueryExec), which runs the generated
+//!   ADQL through a [`TapExecutor`](executor::TapExecutor) and streams Arrow batches.
+//!
+//! The crate's README describes what comes next (cross-service join strategies, overflow
+//! splitting, cone-search and Mashup tables).
+
+pub mod adql_gen;
+pub mod cache;
+pub mod capabilities;
+pub mod catalogue;
+pub mod error;
+pub mod executor;
+pub mod metadata;
+pub mod optimizer;
+pub mod physical;
+pub mod remote_query;
+pub mod remote_table;
+pub mod session;
+
+pub use error::{FederationError, Result};

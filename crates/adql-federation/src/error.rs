@@ -1,0 +1,111 @@
+//! The error type of the federated planner.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// Result with [`FederationError`].
+pub type Result<T, E = FederationError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the federated planner. Remote failures name the service and
+/// its URL, so that the user knows which archive to look at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FederationError {
+    /// A configuration file could not be read or parsed.
+    #[error("configuration {}: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `--service NAME=URL` argument (or a service entry) is malformed.
+    #[error("invalid service `{spec}`: {message}")]
+    InvalidService {
+        /// The offending text.
+        spec: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No service of that name is configured.
+    #[error("unknown service `{name}` (known: {})", known.join(", "))]
+    UnknownService {
+        /// The name asked for.
+        name: String,
+        /// The configured services.
+        known: Vec<String>,
+    },
+    /// No table of that name exists on any service.
+    #[error("no table `{name}` on any configured service")]
+    UnknownTable {
+        /// The name asked for.
+        name: String,
+    },
+    /// A table name matches tables of several services or schemas.
+    #[error("table name `{name}` is ambiguous: it could be {}", candidates.join(", "))]
+    AmbiguousTable {
+        /// The name asked for.
+        name: String,
+        /// Every matching `service.schema.table`.
+        candidates: Vec<String>,
+    },
+    /// The capability cache could not be read or written.
+    #[error("capability cache {}: {message}", path.display())]
+    Cache {
+        /// The cache file or directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A request to a service failed.
+    #[error("service {service} ({url}): {message}")]
+    Remote {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// What the service or the transport said.
+        message: String,
+    },
+    /// A remote part hit the service's row limit: its result would be silently short.
+    #[error(
+        "service {service} ({url}) truncated the result at {} rows (MAXREC); \
+         the query part sent there was:\n{adql}",
+        maxrec.map_or_else(|| "its limit of".to_string(), |m| m.to_string())
+    )]
+    Overflow {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// The row limit, when known.
+        maxrec: Option<u64>,
+        /// The ADQL query that overflowed.
+        adql: String,
+    },
+    /// A remote result does not have the columns the plan expects.
+    #[error("service {service} ({url}) returned {found} columns where {expected} were expected")]
+    SchemaMismatch {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// Columns expected by the plan.
+        expected: usize,
+        /// Columns returned.
+        found: usize,
+    },
+    /// An error of the local engine.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+}
+
+impl From<FederationError> for DataFusionError {
+    fn from(e: FederationError) -> Self {
+        match e {
+            FederationError::DataFusion(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}
