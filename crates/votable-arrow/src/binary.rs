@@ -149,10 +149,14 @@ fn be_u32(data: &[u8], at: usize) -> Option<u32> {
 
 impl RowLayout {
     pub(crate) fn new(columns: &[Column], binary2: bool, limits: &Limits) -> RowLayout {
-        let flag_bytes = if binary2 { columns.len().div_ceil(8) } else { 0 };
-        let fixed_size = columns
-            .iter()
-            .try_fold(flag_bytes, |acc, c| acc.checked_add(fixed_cell_size(&c.kind)?));
+        let flag_bytes = if binary2 {
+            columns.len().div_ceil(8)
+        } else {
+            0
+        };
+        let fixed_size = columns.iter().try_fold(flag_bytes, |acc, c| {
+            acc.checked_add(fixed_cell_size(&c.kind)?)
+        });
         RowLayout {
             binary2,
             flag_bytes,
@@ -164,7 +168,12 @@ impl RowLayout {
 
     /// Size of the row at the start of `data`, or `None` when more bytes are needed.
     #[inline]
-    pub(crate) fn row_len(&self, columns: &[Column], data: &[u8], row: u64) -> Result<Option<usize>> {
+    pub(crate) fn row_len(
+        &self,
+        columns: &[Column],
+        data: &[u8],
+        row: u64,
+    ) -> Result<Option<usize>> {
         if let Some(n) = self.fixed_size {
             return Ok((data.len() >= n).then_some(n));
         }
@@ -262,7 +271,13 @@ fn short(row: u64, col: &Column) -> Error {
 
 /// Decodes one cell at the start of `data`; returns its size in bytes.
 #[inline]
-fn decode_cell(col: &mut Column, data: &[u8], null: bool, binary2: bool, row: u64) -> Result<usize> {
+fn decode_cell(
+    col: &mut Column,
+    data: &[u8],
+    null: bool,
+    binary2: bool,
+    row: u64,
+) -> Result<usize> {
     let kind = &col.kind;
     match kind {
         Kind::Scalar(elem) => {
@@ -381,7 +396,12 @@ fn push_be(
         Elem::Bool => match crate::tabledata::parse_bool(b) {
             Some(Some(v)) => leaf.push_bool(v),
             Some(None) => leaf.push_null().map_err(|e| e.to_string())?,
-            None => return Err(format!("invalid boolean byte {:#04x}", b.first().copied().unwrap_or(0))),
+            None => {
+                return Err(format!(
+                    "invalid boolean byte {:#04x}",
+                    b.first().copied().unwrap_or(0)
+                ));
+            }
         },
         Elem::Bit => leaf.push_bool(b.first().is_some_and(|v| v & 0x80 != 0)),
         Elem::U8 => int!(u8),
@@ -405,8 +425,16 @@ fn push_be(
             }
         }
         Elem::C32 => {
-            let re = f32::from_be_bytes(b.get(..4).and_then(|s| s.try_into().ok()).ok_or("short value")?);
-            let im = f32::from_be_bytes(b.get(4..8).and_then(|s| s.try_into().ok()).ok_or("short value")?);
+            let re = f32::from_be_bytes(
+                b.get(..4)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short value")?,
+            );
+            let im = f32::from_be_bytes(
+                b.get(4..8)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short value")?,
+            );
             if nan_as_null && (re.is_nan() || im.is_nan()) {
                 leaf.push_null().map_err(|e| e.to_string())?;
             } else {
@@ -414,8 +442,16 @@ fn push_be(
             }
         }
         Elem::C64 => {
-            let re = f64::from_be_bytes(b.get(..8).and_then(|s| s.try_into().ok()).ok_or("short value")?);
-            let im = f64::from_be_bytes(b.get(8..16).and_then(|s| s.try_into().ok()).ok_or("short value")?);
+            let re = f64::from_be_bytes(
+                b.get(..8)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short value")?,
+            );
+            let im = f64::from_be_bytes(
+                b.get(8..16)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short value")?,
+            );
             if nan_as_null && (re.is_nan() || im.is_nan()) {
                 leaf.push_null().map_err(|e| e.to_string())?;
             } else {
@@ -457,9 +493,12 @@ fn append_text(data: &mut Vec<u8>, bytes: &[u8], unicode: bool, trim_spaces: boo
         if is_ascii {
             data.extend(bytes.chunks_exact(2).filter_map(|p| p.get(1).copied()));
         } else {
-            let units = bytes
-                .chunks_exact(2)
-                .map(|p| u16::from_be_bytes([p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0)]));
+            let units = bytes.chunks_exact(2).map(|p| {
+                u16::from_be_bytes([
+                    p.first().copied().unwrap_or(0),
+                    p.get(1).copied().unwrap_or(0),
+                ])
+            });
             let mut tmp = [0u8; 4];
             for c in char::decode_utf16(units) {
                 let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);

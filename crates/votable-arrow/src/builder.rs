@@ -4,16 +4,13 @@
 use std::sync::Arc;
 
 use arrow_array::types::{
-    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    UInt8Type,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, UInt8Type,
 };
 use arrow_array::{
     ArrayRef, ArrowPrimitiveType, BooleanArray, FixedSizeListArray, ListArray, PrimitiveArray,
     StringArray,
 };
-use arrow_buffer::{
-    BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef};
 
 use crate::datatype::{Elem, Kind, item_field};
@@ -33,7 +30,10 @@ pub(crate) enum Values {
     C32(Vec<f32>),
     /// Two values (real, imaginary) per element.
     C64(Vec<f64>),
-    Utf8 { offsets: Vec<i32>, data: Vec<u8> },
+    Utf8 {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
     Ts(Vec<i64>),
 }
 
@@ -251,9 +251,8 @@ fn prim<T: ArrowPrimitiveType>(
 
 #[inline]
 fn push_offset(offsets: &mut Vec<i32>, len: usize) -> Result<()> {
-    let o = i32::try_from(len).map_err(|_| {
-        Error::LimitExceeded("more than 2 GiB of string data in one batch".into())
-    })?;
+    let o = i32::try_from(len)
+        .map_err(|_| Error::LimitExceeded("more than 2 GiB of string data in one batch".into()))?;
     offsets.push(o);
     Ok(())
 }
@@ -397,8 +396,8 @@ fn offsets_with_zero(capacity: usize) -> Vec<i32> {
 fn list_item(field: &FieldRef) -> Result<(FieldRef, ())> {
     match field.data_type() {
         DataType::List(item) | DataType::FixedSizeList(item, _) => Ok((Arc::clone(item), ())),
-        other => Err(Error::Arrow(arrow_schema::ArrowError::SchemaError(format!(
-            "expected a list type, found {other}"
-        )))),
+        other => Err(Error::Arrow(arrow_schema::ArrowError::SchemaError(
+            format!("expected a list type, found {other}"),
+        ))),
     }
 }

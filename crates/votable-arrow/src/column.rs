@@ -32,7 +32,11 @@ impl Column {
         nan_as_null: bool,
         capacity: usize,
     ) -> Column {
-        let null = info.null.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let null = info
+            .null
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let null_int = null.and_then(parse_null_int);
         let null_float = null.and_then(|s| s.parse::<f64>().ok());
         let trim_spaces = matches!(

@@ -230,11 +230,27 @@ pub(crate) enum Len {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Scalar(Elem),
-    FixedArray { elem: Elem, n: usize },
-    VarArray { elem: Elem, unit: usize },
-    Str { unicode: bool, len: Len },
-    StrArray { unicode: bool, width: usize, count: Len },
-    Timestamp { unicode: bool, len: Len },
+    FixedArray {
+        elem: Elem,
+        n: usize,
+    },
+    VarArray {
+        elem: Elem,
+        unit: usize,
+    },
+    Str {
+        unicode: bool,
+        len: Len,
+    },
+    StrArray {
+        unicode: bool,
+        width: usize,
+        count: Len,
+    },
+    Timestamp {
+        unicode: bool,
+        len: Len,
+    },
 }
 
 impl Kind {
@@ -416,12 +432,7 @@ pub(crate) fn column_names(fields: &[FieldInfo]) -> Vec<String> {
 }
 
 /// The Arrow field of one FIELD, with its metadata.
-pub(crate) fn arrow_field(
-    name: &str,
-    info: &FieldInfo,
-    kind: &Kind,
-    doc: &DocumentInfo,
-) -> Field {
+pub(crate) fn arrow_field(name: &str, info: &FieldInfo, kind: &Kind, doc: &DocumentInfo) -> Field {
     let mut md: HashMap<String, String> = HashMap::new();
     fn put(md: &mut HashMap<String, String>, k: &str, v: &Option<String>) {
         if let Some(v) = v {
@@ -459,11 +470,7 @@ pub(crate) fn arrow_field(
 }
 
 /// Builds the Arrow schema of a table.
-pub(crate) fn build_schema(
-    fields: &[FieldInfo],
-    kinds: &[Kind],
-    doc: &DocumentInfo,
-) -> Schema {
+pub(crate) fn build_schema(fields: &[FieldInfo], kinds: &[Kind], doc: &DocumentInfo) -> Schema {
     let names = column_names(fields);
     Schema::new(
         fields

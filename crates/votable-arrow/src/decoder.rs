@@ -18,7 +18,9 @@ use crate::tabledata::{Scan, Tokenizer, decode_row};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DataMode {
     TableData,
-    Binary { binary2: bool },
+    Binary {
+        binary2: bool,
+    },
     /// No rows (`<TABLEDATA/>`, an empty STREAM, or a TABLE without DATA).
     Empty,
 }
@@ -127,7 +129,9 @@ impl TableDecoder {
             return Ok(Progress::BatchFull);
         }
         match &mut self.mode {
-            Mode::Empty => Ok(Progress::Ended { rest_from: self.pos }),
+            Mode::Empty => Ok(Progress::Ended {
+                rest_from: self.pos,
+            }),
             Mode::TableData { tokenizer, scratch } => loop {
                 let scan = tokenizer
                     .scan(&self.buf, self.pos, self.max_cells)

@@ -66,7 +66,10 @@ pub(crate) enum Step {
     /// A TABLE started.
     TableStart,
     /// Table data starts (the start tag of TABLEDATA or STREAM has been read).
-    Data { selected: bool, mode: DataMode },
+    Data {
+        selected: bool,
+        mode: DataMode,
+    },
     /// A selected TABLE ended without DATA.
     EmptyTable,
     /// End of the document.
@@ -455,7 +458,9 @@ impl Parser {
                 let selected = self.table_selected && self.table.is_some();
                 if selected {
                     if get(&a, "href").is_some() {
-                        return Err(Error::Unsupported("STREAM with href (external data)".into()));
+                        return Err(Error::Unsupported(
+                            "STREAM with href (external data)".into(),
+                        ));
                     }
                     let enc = get(&a, "encoding").unwrap_or_else(|| "base64".into());
                     if enc != "base64" {
@@ -530,12 +535,11 @@ impl Parser {
                 self.table = None;
                 self.table_selected = false;
             }
-            Tag::Field | Tag::Param => {
+            Tag::Field | Tag::Param
                 if self.field.is_some()
-                    && !matches!(self.stack.last(), Some(Tag::Field | Tag::Param))
-                {
-                    self.close_field()?;
-                }
+                    && !matches!(self.stack.last(), Some(Tag::Field | Tag::Param)) =>
+            {
+                self.close_field()?;
             }
             Tag::Info => {
                 if let Some(mut info) = self.info.take() {
@@ -545,25 +549,23 @@ impl Parser {
                     self.add_info(info)?;
                 }
             }
-            Tag::Description => {
-                if self.capture == Capture::Description {
-                    let text = self.text.trim().to_owned();
-                    self.text.clear();
-                    self.capture = Capture::None;
-                    match self.stack.last() {
-                        Some(Tag::Field | Tag::Param) => {
-                            if let Some(f) = self.field.as_mut() {
-                                f.description = Some(text);
-                            }
+            Tag::Description if self.capture == Capture::Description => {
+                let text = self.text.trim().to_owned();
+                self.text.clear();
+                self.capture = Capture::None;
+                match self.stack.last() {
+                    Some(Tag::Field | Tag::Param) => {
+                        if let Some(f) = self.field.as_mut() {
+                            f.description = Some(text);
                         }
-                        Some(Tag::Table) => {
-                            if let Some(t) = self.table.as_mut() {
-                                t.description = Some(text);
-                            }
-                        }
-                        Some(Tag::Votable) => self.doc.description = Some(text),
-                        _ => {}
                     }
+                    Some(Tag::Table) => {
+                        if let Some(t) = self.table.as_mut() {
+                            t.description = Some(text);
+                        }
+                    }
+                    Some(Tag::Votable) => self.doc.description = Some(text),
+                    _ => {}
                 }
             }
             _ => {}
@@ -588,8 +590,7 @@ impl Parser {
             let scope = self.scope();
             if info.name == "Error" && scope != Scope::Table {
                 // Simple Cone Search 1.03 error document.
-                self.doc.query_status =
-                    QueryStatus::Error(info.value.clone().unwrap_or_default());
+                self.doc.query_status = QueryStatus::Error(info.value.clone().unwrap_or_default());
             }
             let param = Param { info, scope };
             if let Some(t) = self.table.as_mut() {

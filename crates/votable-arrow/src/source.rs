@@ -59,8 +59,7 @@ impl<R> Source<R> {
     }
 
     fn over_budget(&self) -> Option<io::Error> {
-        (self.since_reset > self.budget)
-            .then(|| io::Error::other(BudgetExceeded(self.budget)))
+        (self.since_reset > self.budget).then(|| io::Error::other(BudgetExceeded(self.budget)))
     }
 
     fn take_pending(&mut self, amt: usize) -> usize {
@@ -168,10 +167,15 @@ mod tests {
 
     #[test]
     fn budget_stops_reading() {
-        let data = vec![b'a'; 100];
+        let data = [b'a'; 100];
         let mut s = Source::new(&data[..], 10);
         let mut out = Vec::new();
         let err = s.read_to_end(&mut out).unwrap_err();
-        assert!(err.get_ref().unwrap().downcast_ref::<BudgetExceeded>().is_some());
+        assert!(
+            err.get_ref()
+                .unwrap()
+                .downcast_ref::<BudgetExceeded>()
+                .is_some()
+        );
     }
 }

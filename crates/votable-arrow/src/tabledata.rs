@@ -133,7 +133,12 @@ fn skip_misc(buf: &[u8], i: usize) -> Markup {
 
 impl Tokenizer {
     /// Scans the next row from `pos`. `max_cells` bounds the cells of one row.
-    pub(crate) fn scan(&mut self, buf: &[u8], pos: usize, max_cells: usize) -> Result<Scan, String> {
+    pub(crate) fn scan(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        max_cells: usize,
+    ) -> Result<Scan, String> {
         let mut i = pos;
         // Between rows: whitespace, comments, the next <TR> or </TABLEDATA>.
         loop {
@@ -318,10 +323,7 @@ pub(crate) fn unescape_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String>
             b"apos" => out.push(b'\''),
             _ => {
                 let c = char_ref(name).ok_or_else(|| {
-                    format!(
-                        "undefined entity &{};",
-                        String::from_utf8_lossy(name)
-                    )
+                    format!("undefined entity &{};", String::from_utf8_lossy(name))
                 })?;
                 let mut tmp = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
@@ -431,7 +433,8 @@ pub(crate) fn decode_text(col: &mut Column, text: &[u8], row: u64) -> Result<()>
             if t.is_empty() {
                 return builder.push_null();
             }
-            let count = push_array(builder.leaf(), *elem, t, *null_int, *null_float).map_err(err)?;
+            let count =
+                push_array(builder.leaf(), *elem, t, *null_int, *null_float).map_err(err)?;
             if count != *n {
                 return Err(err(format!("expected {n} array elements, found {count}")));
             }
@@ -655,7 +658,10 @@ pub(crate) fn parse_int(t: &[u8]) -> Result<i64, String> {
         Some(b) => (true, b),
         None => (false, t.strip_prefix(b"+").unwrap_or(t)),
     };
-    if let Some(hex) = body.strip_prefix(b"0x").or_else(|| body.strip_prefix(b"0X")) {
+    if let Some(hex) = body
+        .strip_prefix(b"0x")
+        .or_else(|| body.strip_prefix(b"0X"))
+    {
         let s = std::str::from_utf8(hex).map_err(|_| bad())?;
         // Hexadecimal is a bit pattern (0xFFFF is -1 in a short); keep it as unsigned.
         let v = u64::from_str_radix(s, 16).map_err(|_| bad())? as i64;
@@ -717,7 +723,11 @@ mod tests {
         let mut t = Tokenizer::default();
         // Every prefix cut before the end of the first row asks for more.
         for cut in 0..40 {
-            assert_eq!(t.scan(&doc[..cut], 0, 10).unwrap(), Scan::NeedMore, "cut {cut}");
+            assert_eq!(
+                t.scan(&doc[..cut], 0, 10).unwrap(),
+                Scan::NeedMore,
+                "cut {cut}"
+            );
         }
         let Scan::Row { next } = t.scan(doc, 0, 10).unwrap() else {
             panic!()

@@ -131,7 +131,11 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             c.eat(b':');
             let om = c.digits(2)?;
             let off = (i64::from(oh) * 60 + i64::from(om)) * 60_000_000;
-            micros = if sign == b'+' { micros - off } else { micros + off };
+            micros = if sign == b'+' {
+                micros - off
+            } else {
+                micros + off
+            };
         }
     } else {
         c.eat(b'Z');
@@ -170,7 +174,10 @@ mod tests {
         assert_eq!(parse_timestamp("1970-01-01"), Some(0));
         assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Some(1_000_000));
         assert_eq!(parse_timestamp("1970-01-02"), Some(MICROS_PER_DAY));
-        assert_eq!(parse_timestamp("2000-03-01T12:30:15.25"), Some(951_913_815_250_000));
+        assert_eq!(
+            parse_timestamp("2000-03-01T12:30:15.25"),
+            Some(951_913_815_250_000)
+        );
         assert_eq!(parse_timestamp("1969-12-31T23:59:59.999999"), Some(-1));
         assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_timestamp("1970-01-01 00:01"), Some(60_000_000));
@@ -181,7 +188,14 @@ mod tests {
 
     #[test]
     fn formats_and_round_trips() {
-        for v in [0i64, 1, -1, 951_913_815_250_000, -62_135_596_800_000_000, 253_402_300_799_999_999] {
+        for v in [
+            0i64,
+            1,
+            -1,
+            951_913_815_250_000,
+            -62_135_596_800_000_000,
+            253_402_300_799_999_999,
+        ] {
             assert_eq!(parse_timestamp(&format_timestamp(v)), Some(v), "{v}");
         }
         assert_eq!(format_timestamp(0), "1970-01-01T00:00:00");

@@ -27,8 +27,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    UInt8Type,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
@@ -74,11 +73,18 @@ enum Shape {
     /// Fixed array of n elements (complex elements count once).
     Fixed(usize),
     /// Variable array; the BINARY prefix counts `unit` elements per item.
-    Var { unit: usize },
+    Var {
+        unit: usize,
+    },
     /// A string; fixed length in characters or variable.
-    Str { fixed: Option<usize> },
+    Str {
+        fixed: Option<usize>,
+    },
     /// Strings of `width` characters; `count` fixed or variable.
-    StrArray { width: usize, count: Option<usize> },
+    StrArray {
+        width: usize,
+        count: Option<usize>,
+    },
 }
 
 /// How one column is written.
@@ -95,10 +101,17 @@ struct Plan {
     attrs: Vec<(&'static str, String)>,
     description: Option<String>,
     null: Option<String>,
-    coosys: Option<(String, [Option<String>; 3])>,
+    coosys: Option<CooSysKey>,
 }
 
-fn leaf_datatype(dt: &DataType, md: &HashMap<String, String>, column: &str) -> Result<(Datatype, DataType, bool)> {
+/// A coordinate system from field metadata: system, then equinox and epoch.
+type CooSysKey = (String, [Option<String>; 3]);
+
+fn leaf_datatype(
+    dt: &DataType,
+    md: &HashMap<String, String>,
+    column: &str,
+) -> Result<(Datatype, DataType, bool)> {
     let declared = md.get(keys::DATATYPE).and_then(|d| Datatype::parse(d));
     let err = || Error::Write {
         column: column.to_owned(),
@@ -186,24 +199,40 @@ fn plan_for(field: &Field) -> Result<Plan> {
                 target = inner.data_type().clone();
                 shape = Shape::Fixed(n);
                 timestamp = false;
-                arraysize = Some(fixed_size_attr(parsed.as_ref(), declared_size.as_deref(), n));
+                arraysize = Some(fixed_size_attr(
+                    parsed.as_ref(),
+                    declared_size.as_deref(),
+                    n,
+                ));
             } else {
                 let (d, t, ts) = leaf_datatype(item.data_type(), md, &name)?;
                 if ts || matches!(d, Datatype::Char | Datatype::UnicodeChar) {
                     return Err(Error::Write {
                         column: name,
-                        message: "fixed-size lists of strings or timestamps are not supported".into(),
+                        message: "fixed-size lists of strings or timestamps are not supported"
+                            .into(),
                     });
                 }
                 datatype = d;
                 target = t;
                 shape = Shape::Fixed(n);
                 timestamp = false;
-                arraysize = Some(fixed_size_attr(parsed.as_ref(), declared_size.as_deref(), n));
+                arraysize = Some(fixed_size_attr(
+                    parsed.as_ref(),
+                    declared_size.as_deref(),
+                    n,
+                ));
             }
         }
-        DataType::List(item) | DataType::LargeList(item) | DataType::ListView(item) | DataType::LargeListView(item) => {
-            let complex = if is_complex_decl { complex_of(item.data_type()) } else { None };
+        DataType::List(item)
+        | DataType::LargeList(item)
+        | DataType::ListView(item)
+        | DataType::LargeListView(item) => {
+            let complex = if is_complex_decl {
+                complex_of(item.data_type())
+            } else {
+                None
+            };
             if let Some(c) = complex {
                 let DataType::FixedSizeList(inner, _) = item.data_type() else {
                     return Err(inconsistent(&name));
@@ -211,7 +240,10 @@ fn plan_for(field: &Field) -> Result<Plan> {
                 datatype = c;
                 target = inner.data_type().clone();
                 timestamp = false;
-                let unit = parsed.as_ref().filter(|p| p.variable.is_some()).map_or(1, ArraySize::fixed_product);
+                let unit = parsed
+                    .as_ref()
+                    .filter(|p| p.variable.is_some())
+                    .map_or(1, ArraySize::fixed_product);
                 shape = Shape::Var { unit: unit.max(1) };
                 arraysize = Some(var_size_attr(parsed.as_ref(), declared_size.as_deref()));
             } else {
@@ -223,7 +255,9 @@ fn plan_for(field: &Field) -> Result<Plan> {
                     });
                 }
                 if matches!(d, Datatype::Char | Datatype::UnicodeChar) {
-                    let Some(p) = parsed.as_ref().filter(|p| !p.fixed.is_empty() && (p.fixed.len() > 1 || p.variable.is_some())) else {
+                    let Some(p) = parsed.as_ref().filter(|p| {
+                        !p.fixed.is_empty() && (p.fixed.len() > 1 || p.variable.is_some())
+                    }) else {
                         return Err(Error::Write {
                             column: name,
                             message: "a list of strings needs a two-dimensional votable:arraysize (such as 14x*) in its metadata".into(),
@@ -231,7 +265,11 @@ fn plan_for(field: &Field) -> Result<Plan> {
                     };
                     let width = p.fixed.first().copied().unwrap_or(1).max(1);
                     let rest: usize = p.fixed.iter().skip(1).product();
-                    let count = if p.variable.is_some() { None } else { Some(rest) };
+                    let count = if p.variable.is_some() {
+                        None
+                    } else {
+                        Some(rest)
+                    };
                     datatype = d;
                     target = DataType::Utf8;
                     shape = Shape::StrArray { width, count };
@@ -240,7 +278,10 @@ fn plan_for(field: &Field) -> Result<Plan> {
                 } else {
                     datatype = d;
                     target = t;
-                    let unit = parsed.as_ref().filter(|p| p.variable.is_some()).map_or(1, ArraySize::fixed_product);
+                    let unit = parsed
+                        .as_ref()
+                        .filter(|p| p.variable.is_some())
+                        .map_or(1, ArraySize::fixed_product);
                     shape = Shape::Var { unit: unit.max(1) };
                     timestamp = false;
                     arraysize = Some(var_size_attr(parsed.as_ref(), declared_size.as_deref()));
@@ -293,7 +334,12 @@ fn plan_for(field: &Field) -> Result<Plan> {
     });
     let null = md
         .get(keys::NULL)
-        .filter(|_| matches!(datatype, Datatype::UnsignedByte | Datatype::Short | Datatype::Int | Datatype::Long) && shape == Shape::Scalar)
+        .filter(|_| {
+            matches!(
+                datatype,
+                Datatype::UnsignedByte | Datatype::Short | Datatype::Int | Datatype::Long
+            ) && shape == Shape::Scalar
+        })
         .cloned();
     Ok(Plan {
         name,
@@ -423,23 +469,23 @@ impl<W: Write> VOTableWriter<W> {
         let b = &mut self.buf;
         b.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd\">\n");
         // One COOSYS per distinct coordinate system found in the field metadata.
-        let mut coosys_ids: Vec<((String, [Option<String>; 3]), String)> = Vec::new();
+        let mut coosys_ids: Vec<(CooSysKey, String)> = Vec::new();
         for p in &self.plans {
-            if let Some(c) = &p.coosys {
-                if !coosys_ids.iter().any(|(k, _)| k == c) {
-                    let id = format!("coosys{}", coosys_ids.len() + 1);
-                    b.extend_from_slice(b"<COOSYS");
-                    attr(b, "ID", &id);
-                    attr(b, "system", &c.0);
-                    if let Some(e) = &c.1[0] {
-                        attr(b, "equinox", e);
-                    }
-                    if let Some(e) = &c.1[1] {
-                        attr(b, "epoch", e);
-                    }
-                    b.extend_from_slice(b"/>\n");
-                    coosys_ids.push((c.clone(), id));
+            if let Some(c) = &p.coosys
+                && !coosys_ids.iter().any(|(k, _)| k == c)
+            {
+                let id = format!("coosys{}", coosys_ids.len() + 1);
+                b.extend_from_slice(b"<COOSYS");
+                attr(b, "ID", &id);
+                attr(b, "system", &c.0);
+                if let Some(e) = &c.1[0] {
+                    attr(b, "equinox", e);
                 }
+                if let Some(e) = &c.1[1] {
+                    attr(b, "epoch", e);
+                }
+                b.extend_from_slice(b"/>\n");
+                coosys_ids.push((c.clone(), id));
             }
         }
         b.extend_from_slice(b"<RESOURCE type=\"results\"");
@@ -467,10 +513,11 @@ impl<W: Write> VOTableWriter<W> {
         for (p, f) in self.plans.iter().zip(self.schema.fields()) {
             b.extend_from_slice(b"<FIELD");
             attr(b, "name", &p.name);
-            if let Some(id) = f.metadata().get(keys::ID) {
-                if is_xml_id(id) && ids.insert(id.clone()) {
-                    attr(b, "ID", id);
-                }
+            if let Some(id) = f.metadata().get(keys::ID)
+                && is_xml_id(id)
+                && ids.insert(id.clone())
+            {
+                attr(b, "ID", id);
             }
             attr(b, "datatype", p.datatype.as_str());
             if let Some(a) = &p.arraysize {
@@ -482,10 +529,10 @@ impl<W: Write> VOTableWriter<W> {
             if let Some(x) = &p.xtype {
                 attr(b, "xtype", x);
             }
-            if let Some(c) = &p.coosys {
-                if let Some((_, id)) = coosys_ids.iter().find(|(k, _)| k == c) {
-                    attr(b, "ref", id);
-                }
+            if let Some(c) = &p.coosys
+                && let Some((_, id)) = coosys_ids.iter().find(|(k, _)| k == c)
+            {
+                attr(b, "ref", id);
             }
             if p.description.is_none() && p.null.is_none() {
                 b.extend_from_slice(b"/>\n");
@@ -543,10 +590,10 @@ impl<W: Write> VOTableWriter<W> {
                     let nflags = self.plans.len().div_ceil(8);
                     self.raw.resize(flags_at + nflags, 0);
                     for (c, (col, plan)) in cols.iter().zip(&self.plans).enumerate() {
-                        if col.array.is_null(row) {
-                            if let Some(f) = self.raw.get_mut(flags_at + (c >> 3)) {
-                                *f |= 0x80 >> (c & 7);
-                            }
+                        if col.array.is_null(row)
+                            && let Some(f) = self.raw.get_mut(flags_at + (c >> 3))
+                        {
+                            *f |= 0x80 >> (c & 7);
                         }
                         col.write_binary(plan, row, &mut self.raw)
                             .map_err(|m| write_err(plan, self.rows, m))?;
@@ -581,8 +628,13 @@ impl<W: Write> VOTableWriter<W> {
     /// Base64-encodes the pending BINARY2 bytes (all of them when `all`, else a multiple
     /// of 3) into lines of 76 characters.
     fn encode_raw(&mut self, all: bool) {
-        let n = if all { self.raw.len() } else { self.raw.len() / 3 * 3 };
-        let encoded = base64::engine::general_purpose::STANDARD.encode(self.raw.get(..n).unwrap_or_default());
+        let n = if all {
+            self.raw.len()
+        } else {
+            self.raw.len() / 3 * 3
+        };
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(self.raw.get(..n).unwrap_or_default());
         self.raw.drain(..n);
         let mut rest = encoded.as_bytes();
         while !rest.is_empty() {
@@ -642,9 +694,7 @@ fn write_err(plan: &Plan, row: u64, message: String) -> Error {
 
 fn is_xml_id(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -691,7 +741,10 @@ impl Col {
             message: m,
         };
         let (values, offsets) = match (array.data_type(), &plan.shape) {
-            (DataType::FixedSizeList(_, n), Shape::Fixed(_)) | (DataType::FixedSizeList(_, n), Shape::Complex) if plan.shape != Shape::Complex || *n == 2 => {
+            (DataType::FixedSizeList(_, n), Shape::Fixed(_))
+            | (DataType::FixedSizeList(_, n), Shape::Complex)
+                if plan.shape != Shape::Complex || *n == 2 =>
+            {
                 let l = array.as_fixed_size_list();
                 let n = usize::try_from(*n).unwrap_or(0);
                 let mut child = l.values().clone();
@@ -701,7 +754,11 @@ impl Col {
                     child = child.as_fixed_size_list().values().clone();
                     scale = 2;
                 }
-                let per_row = if plan.shape == Shape::Complex { 2 } else { n * scale };
+                let per_row = if plan.shape == Shape::Complex {
+                    2
+                } else {
+                    n * scale
+                };
                 let offsets = (0..=l.len()).map(|i| i * per_row).collect();
                 (cast_to(&child, &plan.target).map_err(err)?, Some(offsets))
             }
@@ -757,13 +814,26 @@ impl Col {
 
     fn string(&self, i: usize) -> &str {
         let s = self.values.as_string::<i32>();
-        if i < s.len() && s.is_valid(i) { s.value(i) } else { "" }
+        if i < s.len() && s.is_valid(i) {
+            s.value(i)
+        } else {
+            ""
+        }
     }
 
     /// Appends the BINARY2 encoding of one cell (a placeholder when null).
-    fn write_binary(&self, plan: &Plan, row: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    fn write_binary(
+        &self,
+        plan: &Plan,
+        row: usize,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         let null = self.array.is_null(row);
-        let cs = if plan.datatype == Datatype::UnicodeChar { 2 } else { 1 };
+        let cs = if plan.datatype == Datatype::UnicodeChar {
+            2
+        } else {
+            1
+        };
         match &plan.shape {
             Shape::Scalar => {
                 if plan.timestamp {
@@ -784,10 +854,19 @@ impl Col {
             }
             Shape::Var { unit } => {
                 let (a, b) = if null { (0, 0) } else { self.range(row) };
-                let per = if matches!(plan.datatype, Datatype::FloatComplex | Datatype::DoubleComplex) { 2 } else { 1 };
+                let per = if matches!(
+                    plan.datatype,
+                    Datatype::FloatComplex | Datatype::DoubleComplex
+                ) {
+                    2
+                } else {
+                    1
+                };
                 let elements = (b - a) / per;
                 if elements % unit != 0 {
-                    return Err(format!("{elements} elements do not fill whole items of {unit}"));
+                    return Err(format!(
+                        "{elements} elements do not fill whole items of {unit}"
+                    ));
                 }
                 let count = u32::try_from(elements / unit).map_err(|_| "array too long")?;
                 out.extend_from_slice(&count.to_be_bytes());
@@ -801,7 +880,11 @@ impl Col {
                     String::new()
                 } else if plan.timestamp {
                     let ts = self.values.as_primitive::<TimestampMicrosecondType>();
-                    if ts.is_null(row) { String::new() } else { format_timestamp(ts.value(row)) }
+                    if ts.is_null(row) {
+                        String::new()
+                    } else {
+                        format_timestamp(ts.value(row))
+                    }
                 } else {
                     self.string(row).to_owned()
                 };
@@ -831,7 +914,14 @@ impl Col {
         }
     }
 
-    fn write_bits(&self, a: usize, b: usize, n: usize, null: bool, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    fn write_bits(
+        &self,
+        a: usize,
+        b: usize,
+        n: usize,
+        null: bool,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         let bools = self.values.as_boolean();
         let start = out.len();
         out.resize(start + n.div_ceil(8), 0);
@@ -839,10 +929,11 @@ impl Col {
             return Ok(());
         }
         for (k, i) in (a..b).enumerate().take(n) {
-            if bools.is_valid(i) && bools.value(i) {
-                if let Some(byte) = out.get_mut(start + (k >> 3)) {
-                    *byte |= 0x80 >> (k & 7);
-                }
+            if bools.is_valid(i)
+                && bools.value(i)
+                && let Some(byte) = out.get_mut(start + (k >> 3))
+            {
+                *byte |= 0x80 >> (k & 7);
             }
         }
         Ok(())
@@ -850,13 +941,24 @@ impl Col {
 
     /// Writes elements `a..b` of the leaf values big-endian (zeros / NaN placeholders
     /// when the cell is null, nulls inside arrays as NaN or zero).
-    fn write_elements(&self, dt: Datatype, a: usize, b: usize, null: bool, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    fn write_elements(
+        &self,
+        dt: Datatype,
+        a: usize,
+        b: usize,
+        null: bool,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         let v = &self.values;
         macro_rules! prim {
             ($t:ty, $zero:expr) => {{
                 let arr = v.as_primitive::<$t>();
                 for i in a..b {
-                    let x = if null || i >= arr.len() || arr.is_null(i) { $zero } else { arr.value(i) };
+                    let x = if null || i >= arr.len() || arr.is_null(i) {
+                        $zero
+                    } else {
+                        arr.value(i)
+                    };
                     out.extend_from_slice(&x.to_be_bytes());
                 }
             }};
@@ -881,13 +983,20 @@ impl Col {
             Datatype::Long => prim!(Int64Type, 0i64),
             Datatype::Float | Datatype::FloatComplex => prim!(Float32Type, f32::NAN),
             Datatype::Double | Datatype::DoubleComplex => prim!(Float64Type, f64::NAN),
-            Datatype::Char | Datatype::UnicodeChar => return Err("internal: chars as elements".into()),
+            Datatype::Char | Datatype::UnicodeChar => {
+                return Err("internal: chars as elements".into());
+            }
         }
         Ok(())
     }
 
     /// Appends the TABLEDATA text of one non-null cell.
-    fn write_text(&self, plan: &Plan, row: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    fn write_text(
+        &self,
+        plan: &Plan,
+        row: usize,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         match &plan.shape {
             Shape::Scalar => self.text_elements(plan.datatype, row, row + 1, out),
             Shape::Complex | Shape::Fixed(_) | Shape::Var { .. } => {
@@ -895,7 +1004,11 @@ impl Col {
                 if plan.datatype == Datatype::Bit {
                     let bools = self.values.as_boolean();
                     for i in a..b {
-                        out.push(if bools.is_valid(i) && bools.value(i) { b'1' } else { b'0' });
+                        out.push(if bools.is_valid(i) && bools.value(i) {
+                            b'1'
+                        } else {
+                            b'0'
+                        });
                     }
                     return Ok(());
                 }
@@ -947,7 +1060,13 @@ impl Col {
         }
     }
 
-    fn text_elements(&self, dt: Datatype, a: usize, b: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    fn text_elements(
+        &self,
+        dt: Datatype,
+        a: usize,
+        b: usize,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         let v = &self.values;
         let mut tmp = [0u8; lexical_core::BUFFER_SIZE];
         macro_rules! ints {
@@ -957,7 +1076,11 @@ impl Col {
                     if k > 0 {
                         out.push(b' ');
                     }
-                    let x = if i < arr.len() { arr.value(i) } else { Default::default() };
+                    let x = if i < arr.len() {
+                        arr.value(i)
+                    } else {
+                        Default::default()
+                    };
                     out.extend_from_slice(lexical_core::write(x, &mut tmp));
                 }
             }};
@@ -969,7 +1092,11 @@ impl Col {
                     if k > 0 {
                         out.push(b' ');
                     }
-                    let x = if i < arr.len() && arr.is_valid(i) { arr.value(i) } else { <$t as arrow_array::ArrowPrimitiveType>::Native::NAN };
+                    let x = if i < arr.len() && arr.is_valid(i) {
+                        arr.value(i)
+                    } else {
+                        <$t as arrow_array::ArrowPrimitiveType>::Native::NAN
+                    };
                     if x.is_nan() {
                         out.extend_from_slice(b"NaN");
                     } else if x.is_infinite() {
@@ -999,7 +1126,11 @@ impl Col {
             Datatype::Bit => {
                 let arr = v.as_boolean();
                 for i in a..b {
-                    out.push(if arr.is_valid(i) && arr.value(i) { b'1' } else { b'0' });
+                    out.push(if arr.is_valid(i) && arr.value(i) {
+                        b'1'
+                    } else {
+                        b'0'
+                    });
                 }
             }
             Datatype::UnsignedByte => ints!(UInt8Type),
@@ -1008,7 +1139,9 @@ impl Col {
             Datatype::Long => ints!(Int64Type),
             Datatype::Float | Datatype::FloatComplex => floats!(Float32Type),
             Datatype::Double | Datatype::DoubleComplex => floats!(Float64Type),
-            Datatype::Char | Datatype::UnicodeChar => return Err("internal: chars as elements".into()),
+            Datatype::Char | Datatype::UnicodeChar => {
+                return Err("internal: chars as elements".into());
+            }
         }
         Ok(())
     }
@@ -1016,7 +1149,12 @@ impl Col {
 
 /// Appends a string as `char` (UTF-8 bytes) or `unicodeChar` (UTF-16BE), with a length
 /// prefix when variable, NUL-padded when fixed.
-fn write_chars(s: &str, fixed: Option<usize>, cs: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+fn write_chars(
+    s: &str,
+    fixed: Option<usize>,
+    cs: usize,
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
     let start = out.len();
     let units = if cs == 2 {
         if fixed.is_none() {

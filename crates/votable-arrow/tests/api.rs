@@ -26,7 +26,11 @@ const MULTI: &str = r#"<?xml version="1.0"?>
 </VOTABLE>"#;
 
 fn ints(batch: &arrow_array::RecordBatch) -> Vec<i32> {
-    batch.column(0).as_primitive::<Int32Type>().values().to_vec()
+    batch
+        .column(0)
+        .as_primitive::<Int32Type>()
+        .values()
+        .to_vec()
 }
 
 #[test]
@@ -46,7 +50,11 @@ fn default_selection_skips_meta_resources() {
 #[test]
 fn iterate_all_tables() {
     let doc = read_votable(MULTI.as_bytes(), ReaderOptions::default()).unwrap();
-    let names: Vec<_> = doc.tables.iter().map(|t| t.info.name.clone().unwrap()).collect();
+    let names: Vec<_> = doc
+        .tables
+        .iter()
+        .map(|t| t.info.name.clone().unwrap())
+        .collect();
     assert_eq!(names, vec!["meta", "first", "nodata", "second"]);
     assert_eq!(doc.tables[2].num_rows(), 0);
     assert_eq!(doc.tables[2].schema.field(0).name(), "b");
@@ -63,8 +71,11 @@ fn select_by_name_and_index() {
     .unwrap();
     let rows: Vec<i32> = r.flat_map(|b| ints(&b.unwrap())).collect();
     assert_eq!(rows, vec![3, 4]);
-    let r = VOTableReader::new(MULTI.as_bytes(), ReaderOptions::default().with_table(TableSelector::Index(0)))
-        .unwrap();
+    let r = VOTableReader::new(
+        MULTI.as_bytes(),
+        ReaderOptions::default().with_table(TableSelector::Index(0)),
+    )
+    .unwrap();
     assert_eq!(r.schema().field(0).name(), "m");
 }
 
@@ -91,11 +102,16 @@ fn small_batches_and_tiny_reads() {
 
 #[test]
 fn async_reader_matches_blocking() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let mut r = AsyncVOTableReader::new(MULTI.as_bytes(), ReaderOptions::default().with_batch_size(1))
-            .await
-            .unwrap();
+        let mut r = AsyncVOTableReader::new(
+            MULTI.as_bytes(),
+            ReaderOptions::default().with_batch_size(1),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.schema().field(0).name(), "a");
         let mut rows = Vec::new();
         while let Some(b) = r.next_batch().await.unwrap() {
@@ -116,7 +132,9 @@ fn async_reader_matches_blocking() {
         assert!(!r.next_table().await.unwrap());
         assert_eq!(r.status(), &QueryStatus::Overflow);
 
-        let r = AsyncVOTableReader::new(MULTI.as_bytes(), ReaderOptions::default()).await.unwrap();
+        let r = AsyncVOTableReader::new(MULTI.as_bytes(), ReaderOptions::default())
+            .await
+            .unwrap();
         let batches: Vec<_> = r.into_stream().collect().await;
         assert_eq!(batches.len(), 1);
         assert_eq!(ints(batches[0].as_ref().unwrap()), vec![1, 2]);
@@ -125,15 +143,23 @@ fn async_reader_matches_blocking() {
 
 #[test]
 fn async_reader_on_a_fixture() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/cds_votable_rust/gaia_dr3.b264");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/cds_votable_rust/gaia_dr3.b264"
+    );
     if !std::path::Path::new(path).exists() {
         eprintln!("skipping: {path} not found");
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let f = tokio::io::BufReader::new(tokio::fs::File::open(path).await.unwrap());
-        let mut r = AsyncVOTableReader::new(f, ReaderOptions::default()).await.unwrap();
+        let mut r = AsyncVOTableReader::new(f, ReaderOptions::default())
+            .await
+            .unwrap();
         let mut rows = 0;
         while let Some(b) = r.next_batch().await.unwrap() {
             rows += b.num_rows();

@@ -53,7 +53,9 @@ fn cell(a: &ArrayRef, i: usize) -> Value {
         DataType::Float64 => float(a.as_primitive::<Float64Type>().value(i)),
         DataType::Utf8 => json!(a.as_string::<i32>().value(i)),
         DataType::Timestamp(..) => {
-            json!(format_timestamp(a.as_primitive::<TimestampMicrosecondType>().value(i)))
+            json!(format_timestamp(
+                a.as_primitive::<TimestampMicrosecondType>().value(i)
+            ))
         }
         DataType::FixedSizeList(..) => {
             let v = a.as_fixed_size_list().value(i);
@@ -118,13 +120,19 @@ fn compare(path: &Path, theirs: &Value) -> Result<usize, String> {
     }
     let reader = reader.map_err(|e| format!("{name}: {e}"))?;
     let schema = reader.schema();
-    let batches: Vec<_> = reader.collect::<Result<_, _>>().map_err(|e| format!("{name}: {e}"))?;
+    let batches: Vec<_> = reader
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{name}: {e}"))?;
     if let Some(msg) = theirs.get("unreadable") {
         eprintln!("{name}: astropy cannot read it ({msg}); checked on our side only");
         return Ok(0);
     }
     let nrows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    assert_eq!(nrows as u64, theirs["nrows"].as_u64().unwrap(), "{name}: rows");
+    assert_eq!(
+        nrows as u64,
+        theirs["nrows"].as_u64().unwrap(),
+        "{name}: rows"
+    );
     let cols = theirs["columns"].as_array().unwrap();
     assert_eq!(cols.len(), schema.fields().len(), "{name}: columns");
     let mut cells = 0;
@@ -152,16 +160,28 @@ fn compare(path: &Path, theirs: &Value) -> Result<usize, String> {
 
 #[test]
 fn agrees_with_astropy() {
-    let Some(dir) = common::fixtures_dir() else { return };
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
     if !astropy_available() {
         eprintln!("skipping: astropy is not importable by python3");
         return;
     }
-    let script = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/astropy_dump.py"));
+    let script = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/astropy_dump.py"
+    ));
     let files = common::votable_fixtures(&dir);
-    let out = Command::new("python3").arg(script).args(&files).output().unwrap();
+    let out = Command::new("python3")
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
     let dumps: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("astropy dump: {e}: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "astropy dump: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     let mut failures = Vec::new();
     let mut cells = 0;
@@ -172,6 +192,11 @@ fn agrees_with_astropy() {
             Err(e) => failures.push(e),
         }
     }
-    assert!(failures.is_empty(), "{} files differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} files differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(cells > 20_000, "compared only {cells} cells");
 }

@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 
 /// The shared fixtures folder, or `None` (with a message) when this clone has none.
 pub fn fixtures_dir() -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures"
+    ));
     if dir.is_dir() {
         Some(dir.to_path_buf())
     } else {
-        eprintln!("skipping: {} not found (no ../shared next to the workspace)", dir.display());
+        eprintln!(
+            "skipping: {} not found (no ../shared next to the workspace)",
+            dir.display()
+        );
         None
     }
 }

@@ -20,13 +20,22 @@ fn open(rel: &str) -> Option<BufReader<File>> {
 
 #[test]
 fn every_fixture_reads() {
-    let Some(dir) = common::fixtures_dir() else { return };
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
     let files = common::votable_fixtures(&dir);
-    assert!(files.len() >= 30, "found only {} VOTable fixtures", files.len());
+    assert!(
+        files.len() >= 30,
+        "found only {} VOTable fixtures",
+        files.len()
+    );
     let mut tables = 0;
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let doc = read_votable(BufReader::new(File::open(&path).unwrap()), ReaderOptions::default());
+        let doc = read_votable(
+            BufReader::new(File::open(&path).unwrap()),
+            ReaderOptions::default(),
+        );
         match doc {
             Ok(doc) => {
                 for t in &doc.tables {
@@ -66,7 +75,10 @@ fn cone_search_error_documents() {
 
 #[test]
 fn overflow_after_the_table() {
-    for rel in ["pyvo/dal_query_overflowstatus.xml", "cds_votable_rust/gaia_dr3.b264"] {
+    for rel in [
+        "pyvo/dal_query_overflowstatus.xml",
+        "cds_votable_rust/gaia_dr3.b264",
+    ] {
         let Some(r) = open(rel) else { return };
         let mut reader = VOTableReader::new(r, ReaderOptions::default()).unwrap();
         // Before the rows, the status seen so far is OK.
@@ -80,7 +92,9 @@ fn overflow_after_the_table() {
 
 #[test]
 fn error_status_with_table() {
-    let Some(r) = open("pyvo/dal_query_errorstatus.xml") else { return };
+    let Some(r) = open("pyvo/dal_query_errorstatus.xml") else {
+        return;
+    };
     let mut reader = VOTableReader::new(r, ReaderOptions::default()).unwrap();
     for b in reader.by_ref() {
         b.unwrap();
@@ -90,7 +104,9 @@ fn error_status_with_table() {
 
 #[test]
 fn gaia_binary2_nulls_and_types() {
-    let Some(r) = open("cds_votable_rust/gaia_dr3.b264") else { return };
+    let Some(r) = open("cds_votable_rust/gaia_dr3.b264") else {
+        return;
+    };
     let reader = VOTableReader::new(r, ReaderOptions::default().with_batch_size(7)).unwrap();
     let schema = reader.schema();
     let batches: Vec<_> = reader.map(Result::unwrap).collect();
@@ -115,8 +131,14 @@ fn gaia_binary_and_binary2_agree() {
     ) else {
         return;
     };
-    let a: Vec<_> = VOTableReader::new(a, ReaderOptions::default()).unwrap().map(Result::unwrap).collect();
-    let b: Vec<_> = VOTableReader::new(b, ReaderOptions::default()).unwrap().map(Result::unwrap).collect();
+    let a: Vec<_> = VOTableReader::new(a, ReaderOptions::default())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let b: Vec<_> = VOTableReader::new(b, ReaderOptions::default())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let (a, b) = (&a[0], &b[0]);
     assert_eq!(a.num_rows(), b.num_rows());
     // Values agree wherever both are non-null (BINARY2 flags more nulls).
@@ -125,7 +147,10 @@ fn gaia_binary_and_binary2_agree() {
         if x.data_type() != &DataType::Float64 || y.data_type() != &DataType::Float64 {
             continue;
         }
-        let (x, y) = (x.as_primitive::<arrow_array::types::Float64Type>(), y.as_primitive::<arrow_array::types::Float64Type>());
+        let (x, y) = (
+            x.as_primitive::<arrow_array::types::Float64Type>(),
+            y.as_primitive::<arrow_array::types::Float64Type>(),
+        );
         for r in 0..x.len() {
             if x.is_valid(r) && y.is_valid(r) {
                 assert_eq!(x.value(r), y.value(r));
@@ -136,7 +161,9 @@ fn gaia_binary_and_binary2_agree() {
 
 #[test]
 fn namespace_prefix_and_coosys() {
-    let Some(r) = open("cds_votable_rust/IMCCE.with_namespace.vot") else { return };
+    let Some(r) = open("cds_votable_rust/IMCCE.with_namespace.vot") else {
+        return;
+    };
     let mut reader = VOTableReader::new(r, ReaderOptions::default()).unwrap();
     let rows: usize = reader.by_ref().map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 14);
@@ -147,7 +174,9 @@ fn namespace_prefix_and_coosys() {
 
 #[test]
 fn unicode_and_two_dimensional_char() {
-    let Some(r) = open("cds_votable_rust/unicode.vot") else { return };
+    let Some(r) = open("cds_votable_rust/unicode.vot") else {
+        return;
+    };
     let mut reader = VOTableReader::new(r, ReaderOptions::default()).unwrap();
     let batch = reader.next().unwrap().unwrap();
     let txt = batch.column_by_name("txt").unwrap().as_string::<i32>();
@@ -160,8 +189,14 @@ fn unicode_and_two_dimensional_char() {
     assert_eq!(w2.value(0), "\u{393}\u{A66E}\u{1F600}");
     assert_eq!(w2.value(1), "ABCDEFGHIJ");
     assert_eq!(words.value(0).as_string::<i32>().value(1), "a123456789");
-    let Some(r) = open("cds_votable_rust/vot_utf8_array_dt.xml") else { return };
-    let batch = VOTableReader::new(r, ReaderOptions::default()).unwrap().next().unwrap().unwrap();
+    let Some(r) = open("cds_votable_rust/vot_utf8_array_dt.xml") else {
+        return;
+    };
+    let batch = VOTableReader::new(r, ReaderOptions::default())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
     let places = batch.column(0).as_list::<i32>().value(1);
     let places = places.as_string::<i32>();
     assert_eq!(places.len(), 4);
@@ -171,10 +206,16 @@ fn unicode_and_two_dimensional_char() {
 
 #[test]
 fn stilts_all_types() {
-    let Some(r) = open("cds_votable_rust/stilts_all_but_k_test.vot") else { return };
+    let Some(r) = open("cds_votable_rust/stilts_all_but_k_test.vot") else {
+        return;
+    };
     let reader = VOTableReader::new(r, ReaderOptions::default()).unwrap();
     let schema = reader.schema();
-    let types: Vec<String> = schema.fields().iter().map(|f| f.data_type().to_string()).collect();
+    let types: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().to_string())
+        .collect();
     assert!(types[12].starts_with("FixedSizeList"), "{}", types[12]);
     assert!(types[27].starts_with("List"), "{}", types[27]);
     assert_eq!(schema.field(42).metadata()["votable:arraysize"], "2x4");
@@ -189,12 +230,19 @@ fn stilts_all_types() {
 
 #[test]
 fn select_tables() {
-    let Some(r) = open("cds_votable_rust/simbad_unicodechar.xml") else { return };
+    let Some(r) = open("cds_votable_rust/simbad_unicodechar.xml") else {
+        return;
+    };
     assert!(matches!(
-        VOTableReader::new(r, ReaderOptions::default().with_table(TableSelector::Index(3))),
+        VOTableReader::new(
+            r,
+            ReaderOptions::default().with_table(TableSelector::Index(3))
+        ),
         Err(Error::NoTable)
     ));
-    let Some(r) = open("cds_votable_rust/simbad_unicodechar.xml") else { return };
+    let Some(r) = open("cds_votable_rust/simbad_unicodechar.xml") else {
+        return;
+    };
     let reader = VOTableReader::new(
         r,
         ReaderOptions::default().with_table(TableSelector::Name("result_S1692635002871".into())),

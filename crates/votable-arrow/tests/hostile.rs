@@ -21,7 +21,11 @@ fn read_all(doc: &[u8]) -> Result<usize, Error> {
 fn quick<T>(f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let out = f();
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
     out
 }
 
@@ -52,7 +56,10 @@ fn absurd_variable_length_prefix() {
     row.extend_from_slice(&[0; 8]);
     let doc = binary2_doc("<FIELD name=\"a\" datatype=\"int\" arraysize=\"*\"/>", &row);
     let err = quick(|| read_all(&doc)).unwrap_err();
-    assert!(matches!(err, Error::Field { row: 0, ref field, .. } if field == "a"), "{err}");
+    assert!(
+        matches!(err, Error::Field { row: 0, ref field, .. } if field == "a"),
+        "{err}"
+    );
     // Within the limit but longer than the data: the stream is truncated.
     let mut row = vec![0u8];
     row.extend_from_slice(&1000u32.to_be_bytes());
@@ -63,7 +70,10 @@ fn absurd_variable_length_prefix() {
     // A string prefix too.
     let mut row = vec![0u8];
     row.extend_from_slice(&u32::MAX.to_be_bytes());
-    let doc = binary2_doc("<FIELD name=\"s\" datatype=\"unicodeChar\" arraysize=\"*\"/>", &row);
+    let doc = binary2_doc(
+        "<FIELD name=\"s\" datatype=\"unicodeChar\" arraysize=\"*\"/>",
+        &row,
+    );
     let err = quick(|| read_all(&doc)).unwrap_err();
     assert!(matches!(err, Error::Field { .. }), "{err}");
 }
@@ -83,8 +93,15 @@ fn deep_nesting() {
 fn billion_laughs() {
     let mut dtd = String::from("<!DOCTYPE VOTABLE [<!ENTITY lol \"lol\">");
     for i in 1..10 {
-        let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
-        dtd.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        dtd.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&{prev};").repeat(10)
+        ));
     }
     dtd.push(']');
     dtd.push('>');
@@ -107,7 +124,10 @@ fn huge_text_node_is_bounded() {
         "x".repeat(1 << 20)
     );
     let options = ReaderOptions {
-        limits: Limits { max_event_bytes: 64 << 10, ..Limits::default() },
+        limits: Limits {
+            max_event_bytes: 64 << 10,
+            ..Limits::default()
+        },
         ..ReaderOptions::default()
     };
     let err = VOTableReader::new(doc.as_bytes(), options).unwrap_err();
@@ -116,8 +136,14 @@ fn huge_text_node_is_bounded() {
 
 #[test]
 fn truncated_documents_are_errors_not_short_tables() {
-    let Some(dir) = common::fixtures_dir() else { return };
-    for rel in ["cds_votable_rust/gaia_dr3.b264", "cds_votable_rust/sdss12.vot", "cds_votable_rust/binary.b64"] {
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
+    for rel in [
+        "cds_votable_rust/gaia_dr3.b264",
+        "cds_votable_rust/sdss12.vot",
+        "cds_votable_rust/binary.b64",
+    ] {
         let full = std::fs::read(dir.join(rel)).unwrap();
         let rows = read_all(&full).unwrap();
         let end = full.windows(10).rposition(|w| w == b"</VOTABLE>").unwrap();
@@ -152,11 +178,18 @@ fn bad_cells_name_row_and_field() {
 }
 
 fn fixtures() -> Vec<Vec<u8>> {
-    let Some(dir) = common::fixtures_dir() else { return Vec::new() };
-    ["cds_votable_rust/binary.b264", "cds_votable_rust/unicode.vot", "pyvo/dal_query_overflowstatus.xml", "astroquery_gaia/job_1.vot"]
-        .iter()
-        .map(|r| std::fs::read(dir.join(r)).unwrap())
-        .collect()
+    let Some(dir) = common::fixtures_dir() else {
+        return Vec::new();
+    };
+    [
+        "cds_votable_rust/binary.b264",
+        "cds_votable_rust/unicode.vot",
+        "pyvo/dal_query_overflowstatus.xml",
+        "astroquery_gaia/job_1.vot",
+    ]
+    .iter()
+    .map(|r| std::fs::read(dir.join(r)).unwrap())
+    .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -171,10 +204,25 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        (any::<usize>(), prop::sample::select(vec![
-            "<TD>", "</TR>", "<TR>", "<TABLE>", "<FIELD name=\"x\" datatype=\"int\" arraysize=\"*\"/>",
-            "<STREAM>", "&amp;", "&#0;", "<![CDATA[", "-->", "\"", "<DATA><BINARY2>", "AAAA////",
-        ])).prop_map(|(i, s)| Mutation::Insert(i, s)),
+        (
+            any::<usize>(),
+            prop::sample::select(vec![
+                "<TD>",
+                "</TR>",
+                "<TR>",
+                "<TABLE>",
+                "<FIELD name=\"x\" datatype=\"int\" arraysize=\"*\"/>",
+                "<STREAM>",
+                "&amp;",
+                "&#0;",
+                "<![CDATA[",
+                "-->",
+                "\"",
+                "<DATA><BINARY2>",
+                "AAAA////",
+            ])
+        )
+            .prop_map(|(i, s)| Mutation::Insert(i, s)),
         (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
     ]
 }

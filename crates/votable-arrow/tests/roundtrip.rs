@@ -29,14 +29,29 @@ fn canon(a: &dyn Array, i: usize) -> String {
         DataType::Float32 => format!("{:?}", a.as_primitive::<Float32Type>().value(i).to_bits()),
         DataType::Float64 => format!("{:?}", a.as_primitive::<Float64Type>().value(i).to_bits()),
         DataType::Utf8 => format!("{:?}", a.as_string::<i32>().value(i)),
-        DataType::Timestamp(..) => a.as_primitive::<TimestampMicrosecondType>().value(i).to_string(),
+        DataType::Timestamp(..) => a
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(i)
+            .to_string(),
         DataType::FixedSizeList(..) => {
             let v = a.as_fixed_size_list().value(i);
-            format!("[{}]", (0..v.len()).map(|k| canon(&v, k)).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                (0..v.len())
+                    .map(|k| canon(&v, k))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         DataType::List(..) => {
             let v = a.as_list::<i32>().value(i);
-            format!("[{}]", (0..v.len()).map(|k| canon(&v, k)).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                (0..v.len())
+                    .map(|k| canon(&v, k))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         other => panic!("{other}"),
     }
@@ -85,7 +100,11 @@ fn float32() -> impl Strategy<Value = f32> {
 /// Text without NUL (string padding) and, for TABLEDATA, without the characters
 /// XML 1.0 cannot carry.
 fn text(xml_safe: bool) -> impl Strategy<Value = String> {
-    let re = if xml_safe { "[a-zA-Zé Γ😀<>&\"'\t\n.-]{1,12}" } else { "[\\x01-\\x1fa-zé Γ😀<>&]{1,12}" };
+    let re = if xml_safe {
+        "[a-zA-Zé Γ😀<>&\"'\t\n.-]{1,12}"
+    } else {
+        "[\\x01-\\x1fa-zé Γ😀<>&]{1,12}"
+    };
     proptest::string::string_regex(re).unwrap()
 }
 
@@ -103,37 +122,84 @@ fn column(rows: usize, xml_safe: bool) -> impl Strategy<Value = Col> {
         prop::collection::vec(prop::option::of(float32()), n).prop_map(Col::F32),
         prop::collection::vec(prop::option::of(float64()), n).prop_map(Col::F64),
         prop::collection::vec(prop::option::of(text(xml_safe)), n).prop_map(Col::Str),
-        prop::collection::vec(prop::option::of(-62_135_596_800_000_000i64..253_402_300_799_999_999), n).prop_map(Col::Ts),
+        prop::collection::vec(
+            prop::option::of(-62_135_596_800_000_000i64..253_402_300_799_999_999),
+            n
+        )
+        .prop_map(Col::Ts),
         prop::collection::vec(prop::option::of(any::<[i32; 3]>()), n).prop_map(Col::FixedI32),
-        prop::collection::vec(prop::option::of(prop::collection::vec(float64(), min..5)), n).prop_map(Col::VarF64),
-        prop::collection::vec(prop::option::of(prop::collection::vec(any::<bool>(), min..5)), n).prop_map(Col::VarBool),
+        prop::collection::vec(
+            prop::option::of(prop::collection::vec(float64(), min..5)),
+            n
+        )
+        .prop_map(Col::VarF64),
+        prop::collection::vec(
+            prop::option::of(prop::collection::vec(any::<bool>(), min..5)),
+            n
+        )
+        .prop_map(Col::VarBool),
         prop::collection::vec(prop::option::of((float64(), float64())), n).prop_map(Col::Complex),
-        prop::collection::vec(prop::option::of((0.0f64..360.0, -90.0f64..90.0)), n).prop_map(Col::Point),
-        prop::collection::vec(prop::option::of(prop::collection::vec("[a-zA-Z0-9.]{1,5}", 1..4)), n).prop_map(Col::Strings),
+        prop::collection::vec(prop::option::of((0.0f64..360.0, -90.0f64..90.0)), n)
+            .prop_map(Col::Point),
+        prop::collection::vec(
+            prop::option::of(prop::collection::vec("[a-zA-Z0-9.]{1,5}", 1..4)),
+            n
+        )
+        .prop_map(Col::Strings),
     ]
 }
 
 fn md(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
-    let f = |dt: DataType| Field::new(name, dt, true).with_metadata(md(&[("unit", "deg"), ("ucd", "pos.eq.ra")]));
+    let f = |dt: DataType| {
+        Field::new(name, dt, true).with_metadata(md(&[("unit", "deg"), ("ucd", "pos.eq.ra")]))
+    };
     match col {
-        Col::Bool(v) => (f(DataType::Boolean), Arc::new(arrow_array::BooleanArray::from(v.clone()))),
-        Col::U8(v) => (f(DataType::UInt8), Arc::new(arrow_array::UInt8Array::from(v.clone()))),
-        Col::I16(v) => (f(DataType::Int16), Arc::new(arrow_array::Int16Array::from(v.clone()))),
-        Col::I32(v) => (f(DataType::Int32), Arc::new(arrow_array::Int32Array::from(v.clone()))),
-        Col::I64(v) => (f(DataType::Int64), Arc::new(arrow_array::Int64Array::from(v.clone()))),
-        Col::F32(v) => (f(DataType::Float32), Arc::new(arrow_array::Float32Array::from(v.clone()))),
-        Col::F64(v) => (f(DataType::Float64), Arc::new(arrow_array::Float64Array::from(v.clone()))),
-        Col::Str(v) => (f(DataType::Utf8), Arc::new(arrow_array::StringArray::from(v.clone()))),
+        Col::Bool(v) => (
+            f(DataType::Boolean),
+            Arc::new(arrow_array::BooleanArray::from(v.clone())),
+        ),
+        Col::U8(v) => (
+            f(DataType::UInt8),
+            Arc::new(arrow_array::UInt8Array::from(v.clone())),
+        ),
+        Col::I16(v) => (
+            f(DataType::Int16),
+            Arc::new(arrow_array::Int16Array::from(v.clone())),
+        ),
+        Col::I32(v) => (
+            f(DataType::Int32),
+            Arc::new(arrow_array::Int32Array::from(v.clone())),
+        ),
+        Col::I64(v) => (
+            f(DataType::Int64),
+            Arc::new(arrow_array::Int64Array::from(v.clone())),
+        ),
+        Col::F32(v) => (
+            f(DataType::Float32),
+            Arc::new(arrow_array::Float32Array::from(v.clone())),
+        ),
+        Col::F64(v) => (
+            f(DataType::Float64),
+            Arc::new(arrow_array::Float64Array::from(v.clone())),
+        ),
+        Col::Str(v) => (
+            f(DataType::Utf8),
+            Arc::new(arrow_array::StringArray::from(v.clone())),
+        ),
         Col::Ts(v) => (
             f(DataType::Timestamp(TimeUnit::Microsecond, None)),
             Arc::new(arrow_array::TimestampMicrosecondArray::from(v.clone())),
         ),
         Col::FixedI32(v) => {
-            let mut b = FixedSizeListBuilder::new(Int32Builder::new(), 3).with_field(item(DataType::Int32));
+            let mut b =
+                FixedSizeListBuilder::new(Int32Builder::new(), 3).with_field(item(DataType::Int32));
             for x in v {
                 match x {
                     Some(a) => {
@@ -146,7 +212,10 @@ fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
                     }
                 }
             }
-            (f(DataType::FixedSizeList(item(DataType::Int32), 3)), Arc::new(b.finish()))
+            (
+                f(DataType::FixedSizeList(item(DataType::Int32), 3)),
+                Arc::new(b.finish()),
+            )
         }
         Col::VarF64(v) => {
             let mut b = ListBuilder::new(Float64Builder::new()).with_field(item(DataType::Float64));
@@ -159,7 +228,10 @@ fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
                     None => b.append(false),
                 }
             }
-            (f(DataType::List(item(DataType::Float64))), Arc::new(b.finish()))
+            (
+                f(DataType::List(item(DataType::Float64))),
+                Arc::new(b.finish()),
+            )
         }
         Col::VarBool(v) => {
             let mut b = ListBuilder::new(BooleanBuilder::new()).with_field(item(DataType::Boolean));
@@ -172,10 +244,14 @@ fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
                     None => b.append(false),
                 }
             }
-            (f(DataType::List(item(DataType::Boolean))), Arc::new(b.finish()))
+            (
+                f(DataType::List(item(DataType::Boolean))),
+                Arc::new(b.finish()),
+            )
         }
         Col::Complex(v) | Col::Point(v) => {
-            let mut b = FixedSizeListBuilder::new(Float64Builder::new(), 2).with_field(item(DataType::Float64));
+            let mut b = FixedSizeListBuilder::new(Float64Builder::new(), 2)
+                .with_field(item(DataType::Float64));
             for x in v {
                 let (re, im) = x.unwrap_or((0.0, 0.0));
                 b.values().append_slice(&[re, im]);
@@ -187,7 +263,12 @@ fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
                 md(&[("xtype", "point"), ("unit", "deg")])
             };
             (
-                Field::new(name, DataType::FixedSizeList(item(DataType::Float64), 2), true).with_metadata(meta),
+                Field::new(
+                    name,
+                    DataType::FixedSizeList(item(DataType::Float64), 2),
+                    true,
+                )
+                .with_metadata(meta),
                 Arc::new(b.finish()),
             )
         }
@@ -214,12 +295,19 @@ fn build(col: &Col, name: &str) -> (Field, ArrayRef) {
 }
 
 fn batch(cols: &[Col]) -> RecordBatch {
-    let (fields, arrays): (Vec<_>, Vec<_>) =
-        cols.iter().enumerate().map(|(i, c)| build(c, &format!("c{i}"))).unzip();
+    let (fields, arrays): (Vec<_>, Vec<_>) = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| build(c, &format!("c{i}")))
+        .unzip();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
 }
 
-fn round_trip(b: &RecordBatch, serialization: Serialization, split: usize) -> (SchemaRef, Vec<RecordBatch>) {
+fn round_trip(
+    b: &RecordBatch,
+    serialization: Serialization,
+    split: usize,
+) -> (SchemaRef, Vec<RecordBatch>) {
     let mut out = Vec::new();
     let opts = WriterOptions {
         serialization,
@@ -261,7 +349,12 @@ fn check(original: &RecordBatch, serialization: Serialization, split: usize) {
             let want = canon(original.column(c).as_ref(), r);
             let got = canon(back.column(c).as_ref(), r);
             // TABLEDATA cannot tell an empty string from null.
-            assert_eq!(got, want, "{serialization:?} row {r} column {c} ({})", f.data_type());
+            assert_eq!(
+                got,
+                want,
+                "{serialization:?} row {r} column {c} ({})",
+                f.data_type()
+            );
         }
     }
 }
@@ -269,7 +362,10 @@ fn check(original: &RecordBatch, serialization: Serialization, split: usize) {
 /// The rows as one batch (the reader is run with a batch size larger than any test).
 fn arrow_select_concat(schema: &SchemaRef, batches: &[RecordBatch]) -> RecordBatch {
     assert!(batches.len() <= 1);
-    batches.first().cloned().unwrap_or_else(|| RecordBatch::new_empty(Arc::clone(schema)))
+    batches
+        .first()
+        .cloned()
+        .unwrap_or_else(|| RecordBatch::new_empty(Arc::clone(schema)))
 }
 
 proptest! {
@@ -333,14 +429,22 @@ fn other_arrow_types_are_written_sensibly() {
             Arc::new(arrow_array::Int8Array::from(vec![-5])),
             Arc::new(arrow_array::LargeStringArray::from(vec!["x"])),
             Arc::new(arrow_array::Date32Array::from(vec![1])),
-            Arc::new(arrow_array::Decimal128Array::from(vec![12345]).with_precision_and_scale(10, 2).unwrap()),
+            Arc::new(
+                arrow_array::Decimal128Array::from(vec![12345])
+                    .with_precision_and_scale(10, 2)
+                    .unwrap(),
+            ),
         ],
     )
     .unwrap();
     for s in [Serialization::Binary2, Serialization::TableData] {
         let (schema, batches) = round_trip(&batch, s, 1);
         let b = &batches[0];
-        let types: Vec<_> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         assert_eq!(types[0], DataType::Int32);
         assert_eq!(types[1], DataType::Int64);
         assert_eq!(types[2], DataType::Int16);
@@ -348,8 +452,16 @@ fn other_arrow_types_are_written_sensibly() {
         assert_eq!(types[4], DataType::Timestamp(TimeUnit::Microsecond, None));
         assert_eq!(types[5], DataType::Float64);
         assert_eq!(b.column(0).as_primitive::<Int32Type>().value(0), 65535);
-        assert_eq!(b.column(1).as_primitive::<Int64Type>().value(0), i64::from(u32::MAX));
-        assert_eq!(b.column(4).as_primitive::<TimestampMicrosecondType>().value(0), 86_400_000_000);
+        assert_eq!(
+            b.column(1).as_primitive::<Int64Type>().value(0),
+            i64::from(u32::MAX)
+        );
+        assert_eq!(
+            b.column(4)
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(0),
+            86_400_000_000
+        );
         assert_eq!(b.column(5).as_primitive::<Float64Type>().value(0), 123.45);
     }
 }
@@ -359,15 +471,23 @@ fn control_characters_give_valid_xml() {
     let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
-        vec![Arc::new(arrow_array::StringArray::from(vec!["a\u{1}b\u{b}c\r\n"]))],
+        vec![Arc::new(arrow_array::StringArray::from(vec![
+            "a\u{1}b\u{b}c\r\n",
+        ]))],
     )
     .unwrap();
     let mut out = Vec::new();
-    let opts = WriterOptions { serialization: Serialization::TableData, ..Default::default() };
+    let opts = WriterOptions {
+        serialization: Serialization::TableData,
+        ..Default::default()
+    };
     write_votable(&mut out, schema, [&batch], opts).unwrap();
     let mut reader = VOTableReader::new(&out[..], ReaderOptions::default()).unwrap();
     let b = reader.next().unwrap().unwrap();
-    assert_eq!(b.column(0).as_string::<i32>().value(0), "a\u{FFFD}b\u{FFFD}c\r\n");
+    assert_eq!(
+        b.column(0).as_string::<i32>().value(0),
+        "a\u{FFFD}b\u{FFFD}c\r\n"
+    );
 }
 
 #[test]
@@ -383,10 +503,23 @@ fn metadata_survives() {
         ("votable:coosys.epoch", "J2016.0"),
     ]));
     let schema = Arc::new(Schema::new(vec![field]));
-    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(arrow_array::Float64Array::from(vec![1.0]))]).unwrap();
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(arrow_array::Float64Array::from(vec![1.0]))],
+    )
+    .unwrap();
     let (back, _) = round_trip(&batch, Serialization::Binary2, 0);
     let m = back.field(0).metadata();
-    for k in ["unit", "ucd", "utype", "description", "votable:width", "votable:precision", "votable:coosys.system", "votable:coosys.epoch"] {
+    for k in [
+        "unit",
+        "ucd",
+        "utype",
+        "description",
+        "votable:width",
+        "votable:precision",
+        "votable:coosys.system",
+        "votable:coosys.epoch",
+    ] {
         assert_eq!(m.get(k), schema.field(0).metadata().get(k), "{k}");
     }
 }
