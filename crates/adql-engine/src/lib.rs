@@ -1,1 +1,26 @@
-//! adql_engine (work in progress).
+//! ADQL on Apache DataFusion.
+//!
+//! ```text
+//! ADQL text ──adql_syntax::parse──▶ ADQL tree ──lower──▶ sqlparser tree ──DataFusion SQL planner──▶ logical plan
+//! ```
+//!
+//! - [`AdqlSession`] is the entry point: a DataFusion session with the ADQL functions, the geometry functions
+//!   and the crossmatch rules, which registers local files as tables and plans and runs ADQL queries.
+//! - [`lower`] turns the ADQL syntax tree into the sqlparser tree DataFusion's SQL planner takes, resolving
+//!   names the ADQL way and stamping every node with its ADQL position.
+//! - [`functions`] holds the scalar functions whose ADQL semantics DataFusion lacks (`ROUND`, `TRUNCATE`,
+//!   `RAND`, `IN_UNIT`) and the geometry functions.
+//! - [`units`] parses VOUnit strings and converts between them.
+//! - [`tables`] reads Parquet and CSV files.
+//! - [`EngineError`] carries the ADQL position of planning errors and renders them with a caret.
+
+pub mod crossmatch;
+pub mod error;
+pub mod functions;
+pub mod lower;
+pub mod session;
+pub mod tables;
+pub mod units;
+
+pub use error::{EngineError, Result};
+pub use session::AdqlSession;

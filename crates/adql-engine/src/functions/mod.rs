@@ -1,0 +1,54 @@
+//! ADQL functions as DataFusion scalar UDFs.
+//!
+//! Most ADQL functions map onto DataFusion built-ins during lowering (`LOG` → `ln`, `LOG10` → `log10`,
+//! `CEILING` → `ceil`, `MOD` → `%`, `POWER`, `SQRT`, the trigonometric functions, `LOWER`, `UPPER`,
+//! `COALESCE`). The ones whose semantics differ live here:
+//!
+//! - `round(x [, n])` and `truncate(x [, n])` ([`math::DigitsFunc`]), with DaCHS's ties-to-even rounding;
+//! - `rand([seed])` ([`math::RandFunc`]), reproducible when seeded;
+//! - `in_unit(x, unit [, source])` ([`unit::InUnitFunc`]), the unit conversion of `IN_UNIT`;
+//! - the geometry functions ([`geometry`]).
+
+pub mod geometry;
+pub mod math;
+pub mod unit;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
+
+/// The ADQL scalar functions of this module (not the geometry ones), ready to register.
+///
+/// `rand` is stateful; [`fresh_rand`] gives a new instance, which the session registers for every query so that
+/// seeded sequences restart.
+pub fn udfs() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(math::DigitsFunc::round())),
+        Arc::new(ScalarUDF::from(math::DigitsFunc::truncate())),
+        fresh_rand(),
+        Arc::new(ScalarUDF::from(unit::InUnitFunc::new())),
+    ]
+}
+
+/// A `rand` function with no generator state.
+pub fn fresh_rand() -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(math::RandFunc::new()))
+}
+
+/// Whether `t` is a number type (or NULL, which coerces to any).
+pub(crate) fn is_numeric(t: &DataType) -> bool {
+    t.is_numeric() || matches!(t, DataType::Null)
+}
+
+/// Whether `t` is an integer type (or NULL).
+pub(crate) fn is_integer(t: &DataType) -> bool {
+    t.is_integer() || matches!(t, DataType::Null)
+}
+
+/// Every argument as an array of `rows` rows.
+pub(crate) fn to_arrays(args: &[ColumnarValue], rows: usize) -> Result<Vec<ArrayRef>> {
+    args.iter().map(|arg| arg.to_array(rows)).collect()
+}

@@ -1,0 +1,151 @@
+//! Every planning error carries the ADQL line and column it is about.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{error, session};
+
+async fn assert_error(adql: &str, fragment: &str, line: usize, column: usize) {
+    let (message, position) = error(&session(), adql).await;
+    assert!(
+        message.contains(fragment),
+        "{adql}: expected '{fragment}' in '{message}'"
+    );
+    assert_eq!(position, Some((line, column)), "{adql}: {message}");
+}
+
+#[tokio::test]
+async fn unknown_tables() {
+    assert_error("SELECT id FROM nowhere", "table 'nowhere' not found", 1, 16).await;
+    assert_error(
+        "SELECT id\nFROM stars s\nJOIN nowhere n ON s.id = n.id",
+        "table 'nowhere' not found",
+        3,
+        6,
+    )
+    .await;
+    assert_error(
+        "SELECT x FROM other.mixed",
+        "table 'other.mixed' not found",
+        1,
+        15,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_and_ambiguous_columns() {
+    assert_error(
+        "SELECT id, nope FROM stars",
+        "column 'nope' not found",
+        1,
+        12,
+    )
+    .await;
+    assert_error(
+        "SELECT id\nFROM stars\nWHERE  magnitude > 3",
+        "column 'magnitude' not found",
+        3,
+        8,
+    )
+    .await;
+    assert_error(
+        "SELECT q.id FROM stars s",
+        "unknown table or alias 'q'",
+        1,
+        8,
+    )
+    .await;
+    assert_error(
+        "SELECT id FROM stars s JOIN stars t ON s.id = t.id",
+        "ambiguous",
+        1,
+        8,
+    )
+    .await;
+    assert_error("SELECT a FROM twins", "matches \"a\" and \"A\"", 1, 8).await;
+    assert_error(
+        "SELECT id FROM stars ORDER BY 9",
+        "ORDER BY position 9",
+        1,
+        31,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_functions() {
+    assert_error(
+        "SELECT id, my_udf(ra) FROM stars",
+        "MY_UDF is not available",
+        1,
+        12,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn type_errors() {
+    assert_error(
+        "SELECT id FROM stars WHERE name > 3 AND\n  ROUND(name) > 1",
+        "ROUND expects a numeric argument",
+        2,
+        3,
+    )
+    .await;
+    assert_error(
+        "SELECT id, ra + name FROM stars",
+        "incompatible types",
+        1,
+        12,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unit_errors() {
+    assert_error("SELECT IN_UNIT(id, 'deg') FROM stars", "has no unit", 1, 16).await;
+    assert_error(
+        "SELECT IN_UNIT(mag, 'Jy') FROM stars",
+        "dimensions differ",
+        1,
+        8,
+    )
+    .await;
+    assert_error(
+        "SELECT IN_UNIT(ra, 'furlong') FROM stars",
+        "unknown unit symbol 'furlong'",
+        1,
+        20,
+    )
+    .await;
+    assert_error("SELECT IN_UNIT(42, 'kg') FROM stars", "has no unit", 1, 16).await;
+}
+
+#[tokio::test]
+async fn syntax_errors_use_the_parser() {
+    let s = session();
+    let err = s.query("SELECT FROM stars").await.unwrap_err();
+    assert!(
+        matches!(err, adql_engine::EngineError::Syntax(_)),
+        "{err:?}"
+    );
+    assert!(err.render("SELECT FROM stars", "q.adql").contains("q.adql"));
+}
+
+#[tokio::test]
+async fn errors_render_with_a_caret() {
+    let s = session();
+    let adql = "SELECT id,\n       nope\nFROM stars";
+    let err = s.query(adql).await.unwrap_err();
+    let text = err.render(adql, "q.adql");
+    assert!(
+        text.starts_with("q.adql:2:8: error: column 'nope' not found\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 |        nope\n  |        ^^^^\n"),
+        "{text}"
+    );
+}
