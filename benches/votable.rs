@@ -3,6 +3,7 @@
 //! The files come from `/work/shared/peers/gen_gaialike.py` (astropy); they are generated
 //! into `benches/out/` when missing. `VOTABLE_BENCH_ROWS` changes the row count (default
 //! 1e6). The bench is skipped with a message when the generator cannot run.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
