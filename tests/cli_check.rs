@@ -150,9 +150,14 @@ fn a_reserved_word_gets_a_hint() {
 
 #[test]
 fn limit_is_rejected_with_a_hint_towards_top() {
-    let run = check(&[], "SELECT a FROM t WHERE a > 0 LIMIT 10");
-    run.assert_code(1);
-    assert!(run.stderr.contains("TOP"), "{}", run.stderr);
+    for query in [
+        "SELECT a FROM t WHERE a > 0 LIMIT 10",
+        "SELECT a FROM t LIMIT 10",
+    ] {
+        let run = check(&[], query);
+        run.assert_code(1);
+        assert!(run.stderr.contains("TOP"), "{query}: {}", run.stderr);
+    }
 }
 
 #[test]
