@@ -1,0 +1,53 @@
+//! `adql cone`: a Simple Cone Search.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use vo_client::scs::{ConeSearch, Verbosity};
+
+use crate::Result;
+use crate::commands::Context;
+use crate::commands::tap::{Progress, http_client, runtime, write_result};
+use crate::output::OutputFormat;
+
+/// Arguments of `adql cone`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 on success, 4 when the service or the network failed, 2 for a usage error.")]
+pub(crate) struct ConeArgs {
+    /// The cone search URL (it may carry its own parameters, e.g. `...?CAT=x&`).
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// Right ascension of the centre (ICRS degrees).
+    #[arg(value_name = "RA", allow_negative_numbers = true)]
+    pub(crate) ra: f64,
+    /// Declination of the centre (ICRS degrees).
+    #[arg(value_name = "DEC", allow_negative_numbers = true)]
+    pub(crate) dec: f64,
+    /// Search radius (degrees).
+    #[arg(value_name = "SR")]
+    pub(crate) sr: f64,
+    /// Verbosity: 1 (fewest columns), 2, 3 (all columns).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub(crate) verb: Option<u8>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// Runs `adql cone`.
+pub(crate) fn exec(args: ConeArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
+    let verb = args.verb.map(|v| match v {
+        1 => Verbosity::Minimal,
+        2 => Verbosity::Default,
+        _ => Verbosity::Full,
+    });
+    let progress = Progress::new();
+    runtime()?.block_on(async {
+        let cone = ConeSearch::new(http_client()?, &args.url)?;
+        let result = cone.search(args.ra, args.dec, args.sr, verb).await?;
+        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+    })
+}

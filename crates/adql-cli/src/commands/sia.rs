@@ -1,0 +1,102 @@
+//! `adql sia`: a Simple Image Access 2.0 query.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use vo_client::sia::{SiaPos, SiaQuery, SiaService};
+
+use crate::commands::Context;
+use crate::commands::tap::{Progress, http_client, runtime, write_result};
+use crate::output::OutputFormat;
+use crate::{Error, Result};
+
+/// Arguments of `adql sia`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Repeated options are OR-ed, different options AND-ed. Intervals are LO..HI. \
+Exit status: 0 on success, 3 when the service truncated the result at MAXREC, 4 when the service or the \
+network failed, 2 for a usage error.")]
+pub(crate) struct SiaArgs {
+    /// The SIA 2.0 query endpoint (e.g. `.../sia2/query`).
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// A circle RA,DEC,RADIUS in degrees (repeatable).
+    #[arg(long, value_name = "RA,DEC,R", allow_hyphen_values = true)]
+    pub(crate) circle: Vec<String>,
+    /// A wavelength interval in metres (repeatable).
+    #[arg(long, value_name = "LO..HI")]
+    pub(crate) band: Vec<String>,
+    /// A time interval in MJD (repeatable).
+    #[arg(long, value_name = "LO..HI")]
+    pub(crate) time: Vec<String>,
+    /// COLLECTION (repeatable).
+    #[arg(long)]
+    pub(crate) collection: Vec<String>,
+    /// INSTRUMENT (repeatable).
+    #[arg(long)]
+    pub(crate) instrument: Vec<String>,
+    /// DPTYPE: image or cube (repeatable).
+    #[arg(long)]
+    pub(crate) dptype: Vec<String>,
+    /// MAXREC.
+    #[arg(long, value_name = "N")]
+    pub(crate) maxrec: Option<u64>,
+    /// Any further parameter (repeatable).
+    #[arg(long = "param", value_name = "K=V")]
+    pub(crate) params: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+pub(crate) fn interval(text: &str) -> Result<(f64, f64)> {
+    let bad = || Error::Usage(format!("expected LO..HI with numbers, got '{text}'"));
+    let (lo, hi) = text.split_once("..").ok_or_else(bad)?;
+    let num = |s: &str| match s.trim() {
+        "" | "-Inf" | "-inf" => Ok(f64::NEG_INFINITY),
+        "+Inf" | "Inf" | "inf" => Ok(f64::INFINITY),
+        s => s.parse::<f64>().map_err(|_| bad()),
+    };
+    let lo = num(lo)?;
+    let hi = match hi.trim() {
+        "" => f64::INFINITY,
+        _ => num(hi)?,
+    };
+    Ok((lo, hi))
+}
+
+pub(crate) fn key_value(text: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(Error::Usage(format!("expected K=V, got '{text}'"))),
+    }
+}
+
+/// Runs `adql sia`.
+pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
+    let mut q = SiaQuery { collection: args.collection, instrument: args.instrument, dptype: args.dptype, maxrec: args.maxrec, ..SiaQuery::default() };
+    for c in &args.circle {
+        let parts: Vec<f64> = c.split(',').map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{c}'")))?;
+        let [ra, dec, radius] = parts[..] else {
+            return Err(Error::Usage(format!("expected RA,DEC,R, got '{c}'")));
+        };
+        q.pos.push(SiaPos::Circle { ra, dec, radius });
+    }
+    for b in &args.band {
+        q.band.push(interval(b)?);
+    }
+    for t in &args.time {
+        q.time.push(interval(t)?);
+    }
+    for p in &args.params {
+        q.extra.push(key_value(p)?);
+    }
+    let progress = Progress::new();
+    runtime()?.block_on(async {
+        let service = SiaService::new(http_client()?, &args.url)?;
+        let result = service.search(&q).await?;
+        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+    })
+}
