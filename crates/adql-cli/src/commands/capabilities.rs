@@ -34,7 +34,13 @@ fn limit(l: &Limit) -> String {
 
 /// Runs `adql capabilities`.
 pub(crate) fn exec(args: CapabilitiesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let caps = runtime()?.block_on(async { Ok::<_, Error>(TapService::new(http_client()?, &args.url)?.capabilities().await?) })?;
+    let caps = runtime()?.block_on(async {
+        Ok::<_, Error>(
+            TapService::new(http_client()?, &args.url)?
+                .capabilities()
+                .await?,
+        )
+    })?;
     let out = &mut *ctx.out;
     let mut w = |line: String| writeln!(out, "{line}").map_err(Error::Output);
     let Some(tap) = &caps.tap else {
@@ -47,7 +53,12 @@ pub(crate) fn exec(args: CapabilitiesArgs, ctx: &mut Context<'_>) -> Result<Exit
         let mut kinds: Vec<String> = lang.features.iter().map(|f| f.kind()).collect();
         kinds.dedup();
         for kind in kinds {
-            let forms: Vec<&str> = lang.features.iter().filter(|f| f.kind() == kind).map(|f| f.form.as_str()).collect();
+            let forms: Vec<&str> = lang
+                .features
+                .iter()
+                .filter(|f| f.kind() == kind)
+                .map(|f| f.form.as_str())
+                .collect();
             if kind == "features-udf" {
                 w(format!("  {kind}:"))?;
                 for f in forms {
@@ -58,13 +69,34 @@ pub(crate) fn exec(args: CapabilitiesArgs, ctx: &mut Context<'_>) -> Result<Exit
             }
         }
     }
-    let formats: Vec<String> = tap.output_formats.iter().map(|f| f.aliases.first().cloned().unwrap_or_else(|| f.mime.clone())).collect();
+    let formats: Vec<String> = tap
+        .output_formats
+        .iter()
+        .map(|f| f.aliases.first().cloned().unwrap_or_else(|| f.mime.clone()))
+        .collect();
     w(format!("output formats: {}", formats.join(", ")))?;
-    let uploads: Vec<&str> = tap.upload_methods.iter().map(|m| m.rsplit_once('#').map_or(m.as_str(), |(_, k)| k)).collect();
-    w(format!("upload methods: {}", if uploads.is_empty() { "none".to_owned() } else { uploads.join(", ") }))?;
+    let uploads: Vec<&str> = tap
+        .upload_methods
+        .iter()
+        .map(|m| m.rsplit_once('#').map_or(m.as_str(), |(_, k)| k))
+        .collect();
+    w(format!(
+        "upload methods: {}",
+        if uploads.is_empty() {
+            "none".to_owned()
+        } else {
+            uploads.join(", ")
+        }
+    ))?;
     w(format!("output limit: {}", limit(&tap.output_limit)))?;
     w(format!("upload limit: {}", limit(&tap.upload_limit)))?;
-    w(format!("execution duration: {}", limit(&tap.execution_duration)))?;
-    w(format!("retention period: {}", limit(&tap.retention_period)))?;
+    w(format!(
+        "execution duration: {}",
+        limit(&tap.execution_duration)
+    ))?;
+    w(format!(
+        "retention period: {}",
+        limit(&tap.retention_period)
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,9 @@ use crate::output::OutputFormat;
 
 /// Arguments of `adql cone`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 on success, 4 when the service or the network failed, 2 for a usage error.")]
+#[command(
+    after_help = "Exit status: 0 on success, 4 when the service or the network failed, 2 for a usage error."
+)]
 pub(crate) struct ConeArgs {
     /// The cone search URL (it may carry its own parameters, e.g. `...?CAT=x&`).
     #[arg(value_name = "URL")]

@@ -60,11 +60,19 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         req = req.param(&k, value);
     }
     if !args.filters.is_empty() {
-        let filters = args.filters.iter().map(|f| f.parse::<Filter>()).collect::<std::result::Result<Vec<_>, _>>()?;
+        let filters = args
+            .filters
+            .iter()
+            .map(|f| f.parse::<Filter>())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         req = req.filters(&filters);
     }
     if let Some(pos) = &args.position {
-        let parts: Vec<f64> = pos.split(',').map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{pos}'")))?;
+        let parts: Vec<f64> = pos
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{pos}'")))?;
         let [ra, dec, r] = parts[..] else {
             return Err(Error::Usage(format!("expected RA,DEC,R, got '{pos}'")));
         };

@@ -12,9 +12,11 @@ use crate::{Error, Result};
 
 /// Arguments of `adql sia`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Repeated options are OR-ed, different options AND-ed. Intervals are LO..HI. \
+#[command(
+    after_help = "Repeated options are OR-ed, different options AND-ed. Intervals are LO..HI. \
 Exit status: 0 on success, 3 when the service truncated the result at MAXREC, 4 when the service or the \
-network failed, 2 for a usage error.")]
+network failed, 2 for a usage error."
+)]
 pub(crate) struct SiaArgs {
     /// The SIA 2.0 query endpoint (e.g. `.../sia2/query`).
     #[arg(value_name = "URL")]
@@ -76,9 +78,19 @@ pub(crate) fn key_value(text: &str) -> Result<(String, String)> {
 
 /// Runs `adql sia`.
 pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let mut q = SiaQuery { collection: args.collection, instrument: args.instrument, dptype: args.dptype, maxrec: args.maxrec, ..SiaQuery::default() };
+    let mut q = SiaQuery {
+        collection: args.collection,
+        instrument: args.instrument,
+        dptype: args.dptype,
+        maxrec: args.maxrec,
+        ..SiaQuery::default()
+    };
     for c in &args.circle {
-        let parts: Vec<f64> = c.split(',').map(|p| p.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{c}'")))?;
+        let parts: Vec<f64> = c
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{c}'")))?;
         let [ra, dec, radius] = parts[..] else {
             return Err(Error::Usage(format!("expected RA,DEC,R, got '{c}'")));
         };

@@ -13,8 +13,10 @@ use crate::{Error, Result};
 
 /// Arguments of `adql ssa`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 on success, 3 when the service truncated the result at MAXREC, 4 when \
-the service or the network failed, 2 for a usage error.")]
+#[command(
+    after_help = "Exit status: 0 on success, 3 when the service truncated the result at MAXREC, 4 when \
+the service or the network failed, 2 for a usage error."
+)]
 pub(crate) struct SsaArgs {
     /// The SSA service URL.
     #[arg(value_name = "URL")]
@@ -50,20 +52,36 @@ pub(crate) struct SsaArgs {
 
 /// Runs `adql ssa`.
 pub(crate) fn exec(args: SsaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let mut q = SsaQuery { size: args.size, format: args.ssa_format, maxrec: args.maxrec, ..SsaQuery::default() };
+    let mut q = SsaQuery {
+        size: args.size,
+        format: args.ssa_format,
+        maxrec: args.maxrec,
+        ..SsaQuery::default()
+    };
     if let Some(pos) = &args.pos {
         let bad = || Error::Usage(format!("expected RA,DEC, got '{pos}'"));
         let (ra, dec) = pos.split_once(',').ok_or_else(bad)?;
-        q.pos = Some((ra.trim().parse().map_err(|_| bad())?, dec.trim().parse().map_err(|_| bad())?));
+        q.pos = Some((
+            ra.trim().parse().map_err(|_| bad())?,
+            dec.trim().parse().map_err(|_| bad())?,
+        ));
     }
     if let Some(band) = &args.band {
         let bad = || Error::Usage(format!("expected LO/HI, got '{band}'"));
         let (lo, hi) = band.split_once('/').ok_or_else(bad)?;
-        let num = |s: &str| if s.trim().is_empty() { Ok(None) } else { s.trim().parse::<f64>().map(Some).map_err(|_| bad()) };
+        let num = |s: &str| {
+            if s.trim().is_empty() {
+                Ok(None)
+            } else {
+                s.trim().parse::<f64>().map(Some).map_err(|_| bad())
+            }
+        };
         q.band = Some((num(lo)?, num(hi)?));
     }
     if let Some(time) = &args.time {
-        let (start, end) = time.split_once('/').ok_or_else(|| Error::Usage(format!("expected START/END, got '{time}'")))?;
+        let (start, end) = time
+            .split_once('/')
+            .ok_or_else(|| Error::Usage(format!("expected START/END, got '{time}'")))?;
         let part = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         q.time = Some((part(start), part(end)));
     }

@@ -22,22 +22,42 @@ pub(crate) struct TablesArgs {
 
 /// Runs `adql tables`.
 pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let set = runtime()?.block_on(async { Ok::<_, Error>(TapService::new(http_client()?, &args.url)?.tables().await?) })?;
+    let set = runtime()?.block_on(async {
+        Ok::<_, Error>(TapService::new(http_client()?, &args.url)?.tables().await?)
+    })?;
     let out = &mut *ctx.out;
     match &args.table {
         None => {
             for t in set.tables() {
                 let rows = t.nrows.map(|n| format!("{n} rows")).unwrap_or_default();
-                let desc = t.description.as_deref().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+                let desc = t
+                    .description
+                    .as_deref()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 writeln!(out, "{}\t{}\t{}", t.name, rows, desc).map_err(Error::Output)?;
             }
         }
         Some(name) => {
-            let t = set.table(name).ok_or_else(|| Error::Usage(format!("the service has no table '{name}'")))?;
-            writeln!(out, "column\tdatatype\tarraysize\txtype\tunit\tucd\tdescription").map_err(Error::Output)?;
+            let t = set
+                .table(name)
+                .ok_or_else(|| Error::Usage(format!("the service has no table '{name}'")))?;
+            writeln!(
+                out,
+                "column\tdatatype\tarraysize\txtype\tunit\tucd\tdescription"
+            )
+            .map_err(Error::Output)?;
             for c in &t.columns {
                 let (dt, size, xtype) = c.votable_datatype().unwrap_or_default();
-                let desc = c.description.as_deref().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+                let desc = c
+                    .description
+                    .as_deref()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -54,7 +74,9 @@ pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         }
     }
     if !set.complete {
-        eprintln!("adql: warning: the table list is incomplete (TAP_SCHEMA was truncated by the service)");
+        eprintln!(
+            "adql: warning: the table list is incomplete (TAP_SCHEMA was truncated by the service)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

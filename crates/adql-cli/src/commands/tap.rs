@@ -71,7 +71,10 @@ impl FromStr for UploadSpec {
 
     fn from_str(text: &str) -> std::result::Result<Self, String> {
         match text.split_once('=') {
-            Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(Self { name: name.to_owned(), path: PathBuf::from(path) }),
+            Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(Self {
+                name: name.to_owned(),
+                path: PathBuf::from(path),
+            }),
             _ => Err(format!("expected NAME=PATH, got '{text}'")),
         }
     }
@@ -100,7 +103,13 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     runtime.block_on(async {
         let http = http_client()?;
         let phase_bar = progress.clone();
-        let options = TapOptions { mode, on_phase: Some(Arc::new(move |p: &Phase| phase_bar.message(&format!("job {p}")))), ..TapOptions::default() };
+        let options = TapOptions {
+            mode,
+            on_phase: Some(Arc::new(move |p: &Phase| {
+                phase_bar.message(&format!("job {p}"))
+            })),
+            ..TapOptions::default()
+        };
         let tap = TapService::new(http, &args.url)?.with_options(options);
         progress.message("querying");
         let result = tap.query(&query).await?;
@@ -109,28 +118,42 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
 }
 
 fn load_upload(spec: &UploadSpec) -> Result<Upload> {
-    let read_err = |source| Error::Input { origin: spec.path.display().to_string(), source };
-    let is_csv = spec.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let read_err = |source| Error::Input {
+        origin: spec.path.display().to_string(),
+        source,
+    };
+    let is_csv = spec
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if !is_csv {
         let bytes = std::fs::read(&spec.path).map_err(read_err)?;
         return Ok(Upload::from_votable(&spec.name, bytes)?);
     }
     let file = File::open(&spec.path).map_err(read_err)?;
     let format = arrow::csv::reader::Format::default().with_header(true);
-    let (schema, _) = format.infer_schema(&file, Some(1000)).map_err(|e| Error::Usage(format!("{}: {e}", spec.path.display())))?;
+    let (schema, _) = format
+        .infer_schema(&file, Some(1000))
+        .map_err(|e| Error::Usage(format!("{}: {e}", spec.path.display())))?;
     let file = File::open(&spec.path).map_err(read_err)?;
     let reader = arrow::csv::ReaderBuilder::new(Arc::new(schema))
         .with_format(format)
         .build(file)
         .map_err(|e| Error::Usage(format!("{}: {e}", spec.path.display())))?;
     let schema = reader.schema();
-    let batches = reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::Usage(format!("{}: {e}", spec.path.display())))?;
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Usage(format!("{}: {e}", spec.path.display())))?;
     Ok(Upload::from_batches(&spec.name, schema, &batches)?)
 }
 
 /// A multi-threaded runtime (job deletion on cancellation runs on a spawned task).
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
 /// The HTTP client with proxies and the MAST token from the environment/configuration.
@@ -172,7 +195,10 @@ struct Spool(Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("output buffer poisoned"))?.extend_from_slice(buf);
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("output buffer poisoned"))?
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -183,7 +209,10 @@ impl Write for Spool {
 
 impl Spool {
     fn drain_into(&self, out: &mut dyn Write) -> Result<()> {
-        let mut buf = self.0.lock().map_err(|_| Error::Output(std::io::Error::other("output buffer poisoned")))?;
+        let mut buf = self
+            .0
+            .lock()
+            .map_err(|_| Error::Output(std::io::Error::other("output buffer poisoned")))?;
         out.write_all(&buf).map_err(Error::Output)?;
         buf.clear();
         Ok(())
@@ -202,7 +231,10 @@ pub(crate) async fn write_result(
     let mut file_out;
     let out: &mut dyn Write = match output {
         Some(path) => {
-            let f = File::create(path).map_err(|source| Error::Input { origin: path.display().to_string(), source })?;
+            let f = File::create(path).map_err(|source| Error::Input {
+                origin: path.display().to_string(),
+                source,
+            })?;
             file_out = BufWriter::new(f);
             &mut file_out
         }
@@ -216,7 +248,15 @@ pub(crate) async fn write_result(
     let mut writer = if format == OutputFormat::Votable {
         None
     } else {
-        Some(ResultWriter::new(format, spool.clone(), schema.clone(), &OutputOptions::default()).map_err(output_error)?)
+        Some(
+            ResultWriter::new(
+                format,
+                spool.clone(),
+                schema.clone(),
+                &OutputOptions::default(),
+            )
+            .map_err(output_error)?,
+        )
     };
     while let Some(batch) = result.next().await {
         let batch = batch?;
@@ -233,8 +273,11 @@ pub(crate) async fn write_result(
     match writer {
         Some(w) => w.finish().map_err(output_error)?,
         None => {
-            let opts = OutputOptions { truncated: completeness.is_truncated() };
-            let mut w = ResultWriter::new(format, spool.clone(), schema, &opts).map_err(output_error)?;
+            let opts = OutputOptions {
+                truncated: completeness.is_truncated(),
+            };
+            let mut w =
+                ResultWriter::new(format, spool.clone(), schema, &opts).map_err(output_error)?;
             for b in &batches {
                 w.write(b).map_err(output_error)?;
             }
@@ -247,8 +290,12 @@ pub(crate) async fn write_result(
     match completeness {
         Completeness::Complete => Ok(ExitCode::SUCCESS),
         Completeness::Truncated { maxrec } => {
-            let limit = maxrec.map_or_else(|| "its row limit".to_owned(), |m| format!("MAXREC={m}"));
-            eprintln!("adql: warning: the service truncated the result at {limit}; {} rows were written", result.rows_received());
+            let limit =
+                maxrec.map_or_else(|| "its row limit".to_owned(), |m| format!("MAXREC={m}"));
+            eprintln!(
+                "adql: warning: the service truncated the result at {limit}; {} rows were written",
+                result.rows_received()
+            );
             Ok(ExitCode::from(EXIT_TRUNCATED))
         }
     }
@@ -257,7 +304,9 @@ pub(crate) async fn write_result(
 fn output_error(err: crate::output::OutputError) -> Error {
     match err {
         crate::output::OutputError::Io(e) => Error::Output(e),
-        other if other.is_broken_pipe() => Error::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+        other if other.is_broken_pipe() => {
+            Error::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
         other => Error::Output(std::io::Error::other(other.to_string())),
     }
 }
