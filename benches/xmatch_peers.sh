@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Crossmatch, 1e6 x 1e6 at 1 arcsec, all pairs: our engine (`adql query` on the Parquet files) against STILTS
+# tmatch2 and astropy search_around_sky (the peers' own script), in the same run, with wall time, peak memory
+# (/usr/bin/time -v) and pair counts; then the kernel's match phase from `cargo bench --bench crossmatch`.
+#
+# usage: benches/xmatch_peers.sh [DIR] [N] [SCENARIO...]
+#   DIR       where the catalogues are (generated there if missing); default target/xmatch-data
+#   N         rows per catalogue; default 1e6
+#   SCENARIO  counterpart | uniform | dense; default all three
+# Environment: PEERS (default ../shared/peers), ADQL (the binary; default target/release/adql, built if
+#   missing), SKIP_KERNEL=1 to skip the criterion run.
+#
+# All tools must print the same pair count (counterpart 1,000,006; uniform 8; dense 241,675 at N = 1e6).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+peers=${PEERS:-../shared/peers}
+if [ ! -f "$peers/xmatch_peers.sh" ]; then
+    echo "xmatch_peers: skipped, needs the peers' scripts in $peers"
+    exit 0
+fi
+peers=$(cd "$peers" && pwd)
+dir=${1:-target/xmatch-data}
+n=${2:-1e6}
+shift $(( $# > 2 ? 2 : $# ))
+scenarios=("$@")
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(counterpart uniform dense)
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+N=$(python3 -c "print(int(float('$n')))")
+
+adql=${ADQL:-$root/target/release/adql}
+if [ ! -x "$adql" ]; then
+    echo "== building $adql"
+    nice -n 10 cargo build --quiet --release --bin adql
+fi
+
+echo "load: $(uptime)"
+for scen in "${scenarios[@]}"; do
+    case $scen in
+        counterpart) a=cpA_$N b=cpB_$N ;;
+        uniform) a=uniA_$N b=uniB_$N ;;
+        dense) a=denseA_$N b=denseB_$N ;;
+        *) echo "unknown scenario $scen"; exit 2 ;;
+    esac
+    echo
+    echo "== $scen, $N x $N, r = 1 arcsec"
+    # The peers' script generates the catalogues when missing, then runs STILTS and astropy.
+    bash "$peers/xmatch_peers.sh" "$dir" "$N" "$scen"
+    query="SELECT COUNT(*) AS pairs FROM a JOIN b ON 1 = CONTAINS(POINT('ICRS', b.ra, b.dec), CIRCLE('ICRS', a.ra, a.dec, 1/3600.0))"
+    out=$(mktemp)
+    /usr/bin/time -v "$adql" query --format csv --table "a=$dir/$a.parquet" --table "b=$dir/$b.parquet" "$query" >"$out" 2>"$out.time" || {
+        cat "$out.time"; exit 1; }
+    wall=$(grep 'Elapsed (wall clock)' "$out.time" | awk '{print $NF}')
+    peak=$(grep 'Maximum resident set size' "$out.time" | awk '{print $NF}')
+    echo "adql query (CrossmatchExec): ${wall} wall, ${peak} KB peak, pairs=$(tail -1 "$out")"
+    rm -f "$out" "$out.time"
+done
+
+if [ "${SKIP_KERNEL:-0}" != 1 ]; then
+    echo
+    echo "== kernel match phase (cargo bench --bench crossmatch)"
+    ADQL_XMATCH_DATA=$dir nice -n 10 cargo bench --quiet --bench crossmatch -- --test 2>&1 | grep '^crossmatch '
+fi

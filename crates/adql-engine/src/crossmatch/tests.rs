@@ -1,0 +1,295 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::datasource::MemTable;
+
+use crate::AdqlSession;
+
+struct Catalogue {
+    ra: Vec<f64>,
+    dec: Vec<f64>,
+    radius: Vec<f64>,
+}
+
+/// Deterministic points: clustered around RA 0/360 at the equator, near the north pole, and spread out.
+fn catalogue(seed: u64, n: usize) -> Catalogue {
+    let mut s = seed;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut ra, mut dec, mut radius) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let (r, d) = match i % 3 {
+            0 => ((next() - 0.5) * 0.2, (next() - 0.5) * 0.2),
+            1 => (next() * 360.0, 89.9 + next() * 0.1),
+            _ => (next() * 360.0, (next() * 2.0 - 1.0).asin().to_degrees()),
+        };
+        ra.push(r.rem_euclid(360.0));
+        dec.push(d);
+        radius.push(next() * 0.02);
+    }
+    Catalogue { ra, dec, radius }
+}
+
+fn table(c: &Catalogue) -> Arc<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("ra", DataType::Float64, true),
+        Field::new("dec", DataType::Float64, true),
+        Field::new("r", DataType::Float64, true),
+    ]));
+    let n = c.ra.len() as i64;
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int64Array::from((0..n).collect::<Vec<_>>())),
+            Arc::new(Float64Array::from(c.ra.clone())),
+            Arc::new(Float64Array::from(c.dec.clone())),
+            Arc::new(Float64Array::from(c.radius.clone())),
+        ],
+    )
+    .unwrap();
+    // Two batches per table, so that streaming over several batches is exercised.
+    let (b1, b2) = (
+        batch.slice(0, c.ra.len() / 2),
+        batch.slice(c.ra.len() / 2, c.ra.len() - c.ra.len() / 2),
+    );
+    Arc::new(MemTable::try_new(schema, vec![vec![b1], vec![b2]]).unwrap())
+}
+
+struct Fixture {
+    session: AdqlSession,
+    a: Catalogue,
+    b: Catalogue,
+}
+
+fn fixture() -> Fixture {
+    let session = AdqlSession::new();
+    let (a, b) = (catalogue(0x1234_5678, 600), catalogue(0x9abc_def0, 700));
+    session.context().register_table("a", table(&a)).unwrap();
+    session.context().register_table("b", table(&b)).unwrap();
+    Fixture { session, a, b }
+}
+
+/// Pairs (a.id, b.id) within the radius `r(i, j)`, by brute force with the same distance function.
+fn brute(f: &Fixture, r: impl Fn(usize, usize) -> f64, strict: bool) -> BTreeSet<(i64, i64)> {
+    let mut out = BTreeSet::new();
+    for i in 0..f.a.ra.len() {
+        for j in 0..f.b.ra.len() {
+            let d = adql_geom::distance(f.a.ra[i], f.a.dec[i], f.b.ra[j], f.b.dec[j]);
+            if (strict && d < r(i, j)) || (!strict && d <= r(i, j)) {
+                out.insert((i as i64, j as i64));
+            }
+        }
+    }
+    out
+}
+
+async fn pairs_sql(f: &Fixture, sql: &str) -> (BTreeSet<(i64, i64)>, usize) {
+    let batches = f
+        .session
+        .context()
+        .sql(sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    collect_pairs(&batches)
+}
+
+async fn pairs_adql(f: &Fixture, adql: &str) -> (BTreeSet<(i64, i64)>, usize) {
+    let batches = f
+        .session
+        .query(adql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    collect_pairs(&batches)
+}
+
+fn collect_pairs(batches: &[RecordBatch]) -> (BTreeSet<(i64, i64)>, usize) {
+    let mut set = BTreeSet::new();
+    let mut rows = 0;
+    for b in batches {
+        let (x, y) = (
+            b.column(0).as_primitive::<Int64Type>(),
+            b.column(1).as_primitive::<Int64Type>(),
+        );
+        for k in 0..b.num_rows() {
+            rows += 1;
+            if x.is_valid(k) && y.is_valid(k) {
+                set.insert((x.value(k), y.value(k)));
+            }
+        }
+    }
+    (set, rows)
+}
+
+async fn explain(f: &Fixture, sql: &str) -> String {
+    let batches = f
+        .session
+        .context()
+        .sql(&format!("EXPLAIN {sql}"))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    pretty_format_batches(&batches).unwrap().to_string()
+}
+
+const R: f64 = 0.01;
+
+#[tokio::test]
+async fn every_recognised_form_equals_brute_force_and_uses_the_operator() {
+    let f = fixture();
+    let expected = brute(&f, |_, _| R, false);
+    assert!(
+        expected.len() > 50,
+        "fixture should produce matches: {}",
+        expected.len()
+    );
+    for sql in [
+        "SELECT a.id, b.id FROM a JOIN b ON distance(point(a.ra, a.dec), point(b.ra, b.dec)) <= 0.01",
+        "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= 0.01",
+        "SELECT a.id, b.id FROM a JOIN b ON 0.01 >= distance(b.ra, b.dec, a.ra, a.dec)",
+        "SELECT a.id, b.id FROM a, b WHERE distance(a.ra, a.dec, b.ra, b.dec) <= 0.01",
+        "SELECT a.id, b.id FROM a JOIN b ON 1 = contains(point(b.ra, b.dec), circle(a.ra, a.dec, 0.01))",
+        "SELECT a.id, b.id FROM a JOIN b ON contains(point('ICRS', a.ra, a.dec), circle('ICRS', b.ra, b.dec, 0.01)) = 1",
+        "SELECT a.id, b.id FROM a, b WHERE 1 = intersects(circle(a.ra, a.dec, 0.01), point(b.ra, b.dec))",
+    ] {
+        let plan = explain(&f, sql).await;
+        assert!(
+            plan.contains("CrossmatchExec: radius=0.01, mode=all"),
+            "{sql}\n{plan}"
+        );
+        assert!(!plan.contains("NestedLoopJoinExec"), "{sql}\n{plan}");
+        let (got, rows) = pairs_sql(&f, sql).await;
+        assert_eq!(got, expected, "{sql}");
+        assert_eq!(rows, expected.len(), "{sql}: duplicate rows");
+    }
+    let strict = brute(&f, |_, _| R, true);
+    let (got, _) = pairs_sql(
+        &f,
+        "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) < 0.01",
+    )
+    .await;
+    assert_eq!(got, strict);
+}
+
+#[tokio::test]
+async fn adql_queries_are_crossmatched() {
+    let f = fixture();
+    let expected = brute(&f, |_, _| R, false);
+    let adql = "SELECT a.id, b.id FROM a JOIN b ON 1 = CONTAINS(POINT('ICRS', b.ra, b.dec), CIRCLE('ICRS', a.ra, a.dec, 0.01))";
+    let (got, _) = pairs_adql(&f, adql).await;
+    assert_eq!(got, expected);
+    let adql = "SELECT a.id, b.id FROM a, b WHERE DISTANCE(a.ra, a.dec, b.ra, b.dec) <= 0.01";
+    let (got, _) = pairs_adql(&f, adql).await;
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn per_row_radius_on_either_side_and_extra_conditions() {
+    let f = fixture();
+    let expected = brute(&f, |i, _| f.a.radius[i], false);
+    let sql = "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= a.r";
+    assert!(explain(&f, sql).await.contains("CrossmatchExec"));
+    assert_eq!(pairs_sql(&f, sql).await.0, expected);
+    let expected = brute(&f, |_, j| f.b.radius[j], false);
+    let sql = "SELECT a.id, b.id FROM a JOIN b ON 1 = contains(point(a.ra, a.dec), circle(b.ra, b.dec, b.r))";
+    assert_eq!(pairs_sql(&f, sql).await.0, expected);
+    let expected: BTreeSet<_> = brute(&f, |_, _| R, false)
+        .into_iter()
+        .filter(|(i, j)| i < j)
+        .collect();
+    let sql = "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= 0.01 AND a.id < b.id";
+    let plan = explain(&f, sql).await;
+    assert!(
+        plan.contains("CrossmatchExec") && plan.contains("filter="),
+        "{plan}"
+    );
+    assert_eq!(pairs_sql(&f, sql).await.0, expected);
+}
+
+#[tokio::test]
+async fn left_join_keeps_unmatched_rows() {
+    let f = fixture();
+    let expected = brute(&f, |_, _| R, false);
+    let matched_a: BTreeSet<i64> = expected.iter().map(|p| p.0).collect();
+    let sql = "SELECT a.id, b.id FROM a LEFT JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= 0.01";
+    let plan = explain(&f, sql).await;
+    assert!(plan.contains("join_type=Left, probe=left"), "{plan}");
+    let batches = f
+        .session
+        .context()
+        .sql(sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let (got, rows) = collect_pairs(&batches);
+    assert_eq!(got, expected);
+    assert_eq!(rows, expected.len() + (f.a.ra.len() - matched_a.len()));
+}
+
+#[tokio::test]
+async fn best_match_is_the_argmin() {
+    let f = fixture();
+    let mut best = std::collections::BTreeMap::<i64, (f64, i64)>::new();
+    for (i, j) in brute(&f, |_, _| 0.05, false) {
+        let d = adql_geom::distance(
+            f.a.ra[i as usize],
+            f.a.dec[i as usize],
+            f.b.ra[j as usize],
+            f.b.dec[j as usize],
+        );
+        let e = best.entry(i).or_insert((d, j));
+        if d < e.0 || (d == e.0 && j < e.1) {
+            *e = (d, j);
+        }
+    }
+    let expected: BTreeSet<(i64, i64)> = best.into_iter().map(|(i, (_, j))| (i, j)).collect();
+    let sql = "SELECT a.id, b.id FROM a JOIN b ON 1 = xmatch_best(a.ra, a.dec, b.ra, b.dec, 0.05)";
+    assert!(explain(&f, sql).await.contains("mode=best"));
+    let (got, rows) = pairs_sql(&f, sql).await;
+    assert_eq!(got, expected);
+    assert_eq!(rows, expected.len());
+    // From ADQL, as a declared-style function call in the ON clause.
+    let (got, _) = pairs_adql(
+        &f,
+        "SELECT a.id, b.id FROM a JOIN b ON 1 = xmatch_best(a.ra, a.dec, b.ra, b.dec, 0.05)",
+    )
+    .await;
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn other_shapes_are_left_alone() {
+    let f = fixture();
+    for sql in [
+        // Not a "within" predicate.
+        "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) > 179.99",
+        // Both positions from one table.
+        "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, a.ra, b.dec) <= 0.01",
+        // An equi-join is a hash join.
+        "SELECT a.id, b.id FROM a JOIN b ON a.id = b.id AND distance(a.ra, a.dec, b.ra, b.dec) <= 0.01",
+        // A cone on one table.
+        "SELECT a.id FROM a WHERE distance(a.ra, a.dec, 0, 0) <= 0.01",
+    ] {
+        let plan = explain(&f, sql).await;
+        assert!(!plan.contains("CrossmatchExec"), "{sql}\n{plan}");
+    }
+}
