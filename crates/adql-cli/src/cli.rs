@@ -34,6 +34,26 @@ pub(crate) enum Command {
     Check(commands::check::CheckArgs),
     /// Print an ADQL query in canonical form.
     Fmt(commands::fmt::FmtArgs),
+    /// Run an ADQL query over local files (CSV, Parquet) with the built-in engine.
+    Query(commands::query::QueryArgs),
+    /// Show how the built-in engine plans an ADQL query over local files.
+    Explain(commands::explain::ExplainArgs),
+    /// Run an ADQL query on a TAP service (sync or async, with uploads).
+    Tap(commands::tap::TapArgs),
+    /// Run a Simple Cone Search.
+    Cone(commands::cone::ConeArgs),
+    /// Run a Simple Image Access 2.0 query.
+    Sia(commands::sia::SiaArgs),
+    /// Run a Simple Spectral Access query.
+    Ssa(commands::ssa::SsaArgs),
+    /// List the tables (or one table's columns) of a TAP service.
+    Tables(commands::tables::TablesArgs),
+    /// Show what a TAP service declares: ADQL features, formats, uploads, limits.
+    Capabilities(commands::capabilities::CapabilitiesArgs),
+    /// Call a MAST Mashup service.
+    Mashup(commands::mashup::MashupArgs),
+    /// Resolve an object name to coordinates (MAST name resolver).
+    Resolve(commands::resolve::ResolveArgs),
 }
 
 impl Command {
@@ -42,6 +62,16 @@ impl Command {
         match self {
             Self::Check(args) => commands::check::exec(args, ctx),
             Self::Fmt(args) => commands::fmt::exec(args, ctx),
+            Self::Query(args) => commands::query::exec(args, ctx),
+            Self::Explain(args) => commands::explain::exec(args, ctx),
+            Self::Tap(args) => commands::tap::exec(args, ctx),
+            Self::Cone(args) => commands::cone::exec(args, ctx),
+            Self::Sia(args) => commands::sia::exec(args, ctx),
+            Self::Ssa(args) => commands::ssa::exec(args, ctx),
+            Self::Tables(args) => commands::tables::exec(args, ctx),
+            Self::Capabilities(args) => commands::capabilities::exec(args, ctx),
+            Self::Mashup(args) => commands::mashup::exec(args, ctx),
+            Self::Resolve(args) => commands::resolve::exec(args, ctx),
         }
     }
 }

@@ -6,6 +6,8 @@ use std::io;
 pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit code for a usage error: a bad flag, an unreadable input, an unusable declaration.
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code for a failure of a remote service or of the network (`adql tap`, `cone`, ...).
+pub(crate) const EXIT_REMOTE: u8 = 4;
 
 /// Alias for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -29,6 +31,26 @@ pub enum Error {
     /// Writing the results failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] io::Error),
+    /// The local engine could not plan or run the query, or register a table.
+    #[error("{}: {}", .0.origin, .0.error)]
+    Engine(Box<EngineFailure>),
+    /// A flag or argument cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    /// A remote service or the network failed.
+    #[error("{0}")]
+    Remote(#[from] vo_client::Error),
+}
+
+/// A failure of the local engine, with the query text its position points into.
+#[derive(Debug)]
+pub struct EngineFailure {
+    /// The file name, `<query>` or `<stdin>`.
+    pub origin: String,
+    /// The query text.
+    pub text: String,
+    /// The engine's error.
+    pub error: adql_engine::EngineError,
 }
 
 /// A query that does not parse, with what is needed to show where.
@@ -47,7 +69,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Syntax(_) => EXIT_INVALID,
-            Self::Input { .. } | Self::Output(_) => EXIT_USAGE,
+            Self::Engine(failure) => match failure.error {
+                adql_engine::EngineError::Table { .. } | adql_engine::EngineError::Name(_) => EXIT_USAGE,
+                _ => EXIT_INVALID,
+            },
+            Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
+            Self::Remote(vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_)) => EXIT_USAGE,
+            Self::Remote(_) => EXIT_REMOTE,
         }
     }
 

@@ -20,6 +20,7 @@ pub(crate) fn print_error(err: &Error) -> ExitCode {
 pub(crate) fn render(err: &Error) -> String {
     let mut text = match err {
         Error::Syntax(syntax) => syntax.error.render(&syntax.text, &syntax.origin),
+        Error::Engine(failure) => failure.error.render(&failure.text, &failure.origin),
         other => format!("adql: {other}"),
     };
     if !text.ends_with('\n') {

@@ -1,7 +1,18 @@
 //! One module per subcommand. Each exposes `exec(args, ctx) -> Result<ExitCode>`.
 
 pub(crate) mod check;
+pub(crate) mod explain;
 pub(crate) mod fmt;
+pub(crate) mod query;
+// Services (vo-client).
+pub(crate) mod capabilities;
+pub(crate) mod cone;
+pub(crate) mod mashup;
+pub(crate) mod resolve;
+pub(crate) mod sia;
+pub(crate) mod ssa;
+pub(crate) mod tables;
+pub(crate) mod tap;
 
 use std::io::Write;
 

@@ -1,0 +1,329 @@
+//! `adql query`: run an ADQL query over local files with the DataFusion engine.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use adql_engine::AdqlSession;
+use futures::StreamExt;
+
+use crate::commands::Context;
+use crate::error::EngineFailure;
+use crate::input::Input;
+use crate::output::{OutputFormat, OutputOptions, ResultWriter};
+use crate::syntax_args::SyntaxArgs;
+use crate::{Error, Result};
+
+/// Arguments of `adql query`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Tables: --table NAME=PATH registers a .csv, .tsv, .parquet or .pq file as table NAME. CSV header cells may \
+carry units in brackets (ra[deg]); --unit NAME.COLUMN=UNIT sets or overrides a column's unit for IN_UNIT.
+
+Exit status: 0 on success, 1 if the query is invalid or fails (the diagnostic goes to stderr), 2 for a usage error.")]
+pub(crate) struct QueryArgs {
+    #[command(flatten)]
+    pub(crate) syntax: SyntaxArgs,
+    /// Register a local file as a table (repeatable).
+    #[arg(long = "table", short = 't', value_name = "NAME=PATH")]
+    pub(crate) tables: Vec<TableSpec>,
+    /// Set the unit of a column of a registered table (repeatable).
+    #[arg(long = "unit", value_name = "TABLE.COLUMN=UNIT")]
+    pub(crate) units: Vec<UnitSpec>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Read the query from this file (`-` for standard input).
+    #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "query")]
+    pub(crate) file: Option<PathBuf>,
+    /// The query text; `-` or nothing (without -f) reads standard input.
+    #[arg(value_name = "QUERY")]
+    pub(crate) query: Option<String>,
+}
+
+/// `NAME=PATH`.
+#[derive(Debug, Clone)]
+pub(crate) struct TableSpec {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+}
+
+impl FromStr for TableSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once('=') {
+            Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(Self {
+                name: name.to_owned(),
+                path: PathBuf::from(path),
+            }),
+            _ => Err(format!("expected NAME=PATH, got '{text}'")),
+        }
+    }
+}
+
+/// `TABLE.COLUMN=UNIT`.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitSpec {
+    pub(crate) table: String,
+    pub(crate) column: String,
+    pub(crate) unit: String,
+}
+
+impl FromStr for UnitSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parsed = text.split_once('=').and_then(|(target, unit)| {
+            target
+                .split_once('.')
+                .map(|(table, column)| (table, column, unit))
+        });
+        match parsed {
+            Some((table, column, unit)) if !table.is_empty() && !column.is_empty() => Ok(Self {
+                table: table.to_owned(),
+                column: column.to_owned(),
+                unit: unit.to_owned(),
+            }),
+            _ => Err(format!("expected TABLE.COLUMN=UNIT, got '{text}'")),
+        }
+    }
+}
+
+/// Reads the query named by the arguments: the positional text, `-f FILE`, or standard input.
+pub(crate) fn read_query(query: Option<String>, file: Option<&Path>) -> Result<Input> {
+    match (query, file) {
+        (Some(text), None) if text != "-" => Ok(Input {
+            origin: "<query>".to_owned(),
+            text,
+        }),
+        (_, file) => Input::read(file),
+    }
+}
+
+/// Builds a session with the `--table` files registered and their `--unit`s applied.
+pub(crate) fn session(
+    runtime: &tokio::runtime::Runtime,
+    syntax: &SyntaxArgs,
+    tables: &[TableSpec],
+    units: &[UnitSpec],
+    origin: &str,
+) -> Result<AdqlSession> {
+    let session = AdqlSession::new().with_parse_options(syntax.parse_options());
+    for unit in units {
+        if !tables.iter().any(|t| t.name == unit.table) {
+            return Err(Error::Usage(format!(
+                "--unit {}.{}: no --table named '{}'",
+                unit.table, unit.column, unit.table
+            )));
+        }
+    }
+    for table in tables {
+        let table_units: Vec<(String, String)> = units
+            .iter()
+            .filter(|u| u.table == table.name)
+            .map(|u| (u.column.clone(), u.unit.clone()))
+            .collect();
+        runtime
+            .block_on(session.register_file_with_units(&table.name, &table.path, &table_units))
+            .map_err(|error| engine_error(error, origin, ""))?;
+    }
+    Ok(session)
+}
+
+/// A runtime for the engine.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the query runtime: {e}")))
+}
+
+pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: &str) -> Error {
+    Error::Engine(Box::new(EngineFailure {
+        origin: origin.to_owned(),
+        text: text.to_owned(),
+        error,
+    }))
+}
+
+/// Runs the query and writes its result.
+pub(crate) fn exec(args: QueryArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
+    let input = read_query(args.query, args.file.as_deref())?;
+    let runtime = runtime()?;
+    let session = session(
+        &runtime,
+        &args.syntax,
+        &args.tables,
+        &args.units,
+        &input.origin,
+    )?;
+    let fail = |error| engine_error(error, &input.origin, &input.text);
+    runtime.block_on(async {
+        let frame = session.query(&input.text).await.map_err(fail)?;
+        let mut stream = frame.execute_stream().await.map_err(|e| fail(e.into()))?;
+        let schema = stream.schema();
+        match &args.output {
+            Some(path) => {
+                let file = File::create(path)
+                    .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
+                let mut writer = ResultWriter::new(
+                    args.format,
+                    BufWriter::new(file),
+                    schema,
+                    &OutputOptions::default(),
+                )
+                .map_err(output_error)?;
+                while let Some(batch) = stream.next().await {
+                    writer
+                        .write(&batch.map_err(|e| fail(e.into()))?)
+                        .map_err(output_error)?;
+                }
+                writer.finish().map_err(output_error)
+            }
+            None => {
+                // The writer needs a `Send` destination; the context's is not, so bytes go through a shared
+                // buffer that is drained into it after every batch.
+                let pipe = Pipe::default();
+                let mut writer =
+                    ResultWriter::new(args.format, pipe.clone(), schema, &OutputOptions::default())
+                        .map_err(output_error)?;
+                while let Some(batch) = stream.next().await {
+                    writer
+                        .write(&batch.map_err(|e| fail(e.into()))?)
+                        .map_err(output_error)?;
+                    pipe.drain_into(&mut *ctx.out)?;
+                }
+                writer.finish().map_err(output_error)?;
+                pipe.drain_into(&mut *ctx.out)
+            }
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Output failures are I/O failures of the destination (a closed pipe stays recognisable).
+pub(crate) fn output_error(error: crate::output::OutputError) -> Error {
+    match error {
+        crate::output::OutputError::Io(e) => Error::Output(e),
+        other if other.is_broken_pipe() => {
+            Error::Output(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        other => Error::Output(io::Error::other(other.to_string())),
+    }
+}
+
+/// A `Send` byte buffer shared between the result writer and the code that forwards its bytes.
+#[derive(Debug, Clone, Default)]
+struct Pipe(Arc<Mutex<Vec<u8>>>);
+
+impl Pipe {
+    fn drain_into(&self, out: &mut dyn Write) -> Result<()> {
+        let mut buffer = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.write_all(&buffer).map_err(Error::Output)?;
+        buffer.clear();
+        Ok(())
+    }
+}
+
+impl Write for Pipe {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Harness {
+        #[command(flatten)]
+        args: QueryArgs,
+    }
+
+    fn run(argv: &[&str]) -> (Result<ExitCode>, String) {
+        let args = Harness::try_parse_from([&["query"], argv].concat())
+            .unwrap()
+            .args;
+        let mut out = Vec::new();
+        let result = exec(
+            args,
+            &mut Context {
+                verbose: 0,
+                out: &mut out,
+            },
+        );
+        (result, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn queries_a_csv_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "id,Mag[mag]\n1,12.5\n2,9.25\n3,15\n").unwrap();
+        let table = format!("t={}", path.display());
+        let (result, out) = run(&[
+            "--table",
+            &table,
+            "--format",
+            "csv",
+            "SELECT TOP 2 id, mag FROM t ORDER BY mag DESC",
+        ]);
+        assert_eq!(result.unwrap(), ExitCode::SUCCESS);
+        assert_eq!(out, "id,Mag\n3,15.0\n1,12.5\n");
+    }
+
+    #[test]
+    fn planning_errors_are_positioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "id\n1\n").unwrap();
+        let table = format!("t={}", path.display());
+        let (result, _) = run(&["--table", &table, "SELECT nope FROM t"]);
+        let err = result.unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        let text = crate::report::render(&err);
+        assert!(
+            text.contains("<query>:1:8: error: column 'nope' not found"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn specs_parse() {
+        assert!("t=a.csv".parse::<TableSpec>().is_ok());
+        assert!("=a.csv".parse::<TableSpec>().is_err());
+        let unit = "t.ra=deg".parse::<UnitSpec>().unwrap();
+        assert_eq!(
+            (
+                unit.table.as_str(),
+                unit.column.as_str(),
+                unit.unit.as_str()
+            ),
+            ("t", "ra", "deg")
+        );
+        assert!("ra=deg".parse::<UnitSpec>().is_err());
+    }
+}
