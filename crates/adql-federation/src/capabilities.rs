@@ -193,6 +193,29 @@ impl ServiceCapabilities {
             .any(|f| f.feature_type == FEATURE_BITWISE)
     }
 
+    /// The options under which `adql_syntax` accepts exactly what this service does: its ADQL
+    /// version, declared features, declared UDFs and (when declared) the bitwise operators.
+    pub fn parse_options(&self) -> adql_syntax::ParseOptions {
+        let pairs: Vec<(&str, &str)> = self
+            .features
+            .iter()
+            .map(|f| (f.feature_type.as_str(), f.form.as_str()))
+            .collect();
+        let udfs = adql_syntax::UdfPolicy::from_tapregext(pairs.iter().copied())
+            .unwrap_or(adql_syntax::UdfPolicy::Any);
+        let mut options = adql_syntax::ParseOptions {
+            version: match self.adql_version {
+                AdqlVersion::V2_0 => adql_syntax::AdqlVersion::V2_0,
+                AdqlVersion::V2_1 => adql_syntax::AdqlVersion::V2_1,
+            },
+            features: adql_syntax::FeatureSet::from_tapregext(pairs.iter().copied()),
+            udfs,
+            ..adql_syntax::ParseOptions::default()
+        };
+        options.extensions.bitwise_operators = self.supports_bitwise();
+        options
+    }
+
     /// Does the service accept ADQL 2.1 forms (expressions in ORDER BY and GROUP BY)?
     pub fn is_adql_2_1(&self) -> bool {
         self.adql_version >= AdqlVersion::V2_1

@@ -26,5 +26,6 @@ pub mod physical;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
+pub mod tap;
 
 pub use error::{FederationError, Result};

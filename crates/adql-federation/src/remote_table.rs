@@ -20,7 +20,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::adql_gen::ast::Expr as AdqlExpr;
-use crate::adql_gen::{RemoteTableName, TableNaming, generate};
+use crate::adql_gen::{RemoteTableName, TableNaming, generate_checked};
 use crate::executor::RemoteService;
 use crate::metadata::TableMetadata;
 use crate::physical::RemoteQueryExec;
@@ -159,7 +159,7 @@ impl TableProvider for RemoteTable {
             .build()?;
         let plan = LogicalPlan::TableScan(scan);
         let naming = ServiceNaming::new(self.service.name.clone());
-        let select = generate(&plan, &self.service.capabilities, &naming).map_err(|e| {
+        let select = generate_checked(&plan, &self.service.capabilities, &naming).map_err(|e| {
             DataFusionError::Plan(format!(
                 "cannot scan {} on service {}: {e}",
                 self.metadata.name, self.service.name

@@ -58,7 +58,7 @@ impl Federation {
     pub async fn from_catalogue(
         catalogue: &Catalogue,
         discovery: &dyn Discovery,
-        executor: &dyn Fn(&ServiceConfig) -> Arc<dyn TapExecutor>,
+        executor: &dyn Fn(&ServiceConfig) -> Result<Arc<dyn TapExecutor>>,
     ) -> Result<Self> {
         let cache = catalogue.cache();
         let mut federation = Self::new();
@@ -80,7 +80,7 @@ impl Federation {
                 config.name.clone(),
                 config.url.clone(),
                 description.capabilities,
-                executor(config),
+                executor(config)?,
             );
             if config.maxrec.is_some() {
                 service.maxrec = config.maxrec;

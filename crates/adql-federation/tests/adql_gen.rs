@@ -21,9 +21,17 @@ async fn adql_with(
     caps: &ServiceCapabilities,
 ) -> Result<String, String> {
     let plan = optimized_plan(ctx, sql).await;
-    generate(&plan, caps, &LocalTableNaming)
+    let adql = generate(&plan, caps, &LocalTableNaming)
         .map(|s| s.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Every generated query is valid ADQL for the service it is meant for.
+    if let Err(e) = adql_syntax::parse_with(&adql, &caps.parse_options()) {
+        panic!(
+            "generated ADQL does not re-parse under {:?}: {e}\n{adql}",
+            caps.adql_version
+        );
+    }
+    Ok(adql)
 }
 
 /// Generates ADQL for `sql`, checks that it runs locally and gives the same rows as the

@@ -31,6 +31,27 @@ mod plan;
 
 pub use plan::{LocalTableNaming, RemoteTableName, TableNaming, generate};
 
+use datafusion::logical_expr::LogicalPlan;
+
+use crate::capabilities::ServiceCapabilities;
+
+/// [`generate`], then a check that the text re-parses with `adql_syntax::parse_with` under the
+/// service's version, features and UDFs: what is sent is valid ADQL for that service.
+pub fn generate_checked(
+    plan: &LogicalPlan,
+    caps: &ServiceCapabilities,
+    naming: &dyn TableNaming,
+) -> Result<ast::Select, NotPushable> {
+    let select = generate(plan, caps, naming)?;
+    let text = select.to_string();
+    match adql_syntax::parse_with(&text, &caps.parse_options()) {
+        Ok(_) => Ok(select),
+        Err(e) => Err(NotPushable::new(format!(
+            "generated ADQL is not accepted by the service ({e}): {text}"
+        ))),
+    }
+}
+
 use std::fmt;
 
 /// Why a plan or expression cannot be sent to a service; that part stays local.

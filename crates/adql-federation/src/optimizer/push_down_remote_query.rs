@@ -8,7 +8,7 @@ use datafusion::logical_expr::{Extension, LogicalPlan};
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use crate::adql_gen::ast::Select;
-use crate::adql_gen::generate;
+use crate::adql_gen::generate_checked;
 use crate::executor::RemoteService;
 use crate::remote_query::RemoteQuery;
 use crate::remote_table::{RemoteTable, ServiceNaming};
@@ -56,7 +56,7 @@ fn remote_query(plan: &LogicalPlan, owned: Owned) -> LogicalPlan {
 
 fn try_own(plan: &LogicalPlan, service: &Arc<RemoteService>) -> Option<Owned> {
     let naming = ServiceNaming::new(service.name.clone());
-    generate(plan, &service.capabilities, &naming)
+    generate_checked(plan, &service.capabilities, &naming)
         .ok()
         .map(|select| Owned {
             service: Arc::clone(service),
