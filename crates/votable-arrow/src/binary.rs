@@ -242,11 +242,11 @@ impl RowLayout {
         if elements > self.max_elements {
             return Err(too_big());
         }
-        Ok(if bits {
-            elements.div_ceil(8)
+        if bits {
+            Ok(elements.div_ceil(8))
         } else {
-            elements * unit_bytes
-        })
+            elements.checked_mul(unit_bytes).ok_or_else(too_big)
+        }
     }
 
     /// Decodes one complete row (`data` holds at least [`RowLayout::row_len`] bytes).
@@ -313,25 +313,29 @@ fn decode_cell(
             } else {
                 n.saturating_mul(elem.byte_size())
             };
-            let bytes = data.get(4..4 + size).ok_or_else(|| short(row, col))?;
+            let bytes = data
+                .get(4..4usize.saturating_add(size))
+                .ok_or_else(|| short(row, col))?;
             if null {
                 col.builder.push_null()?;
             } else {
                 push_elements(col, elem, n, bytes, row)?;
                 col.builder.close_list()?;
             }
-            Ok(4 + size)
+            Ok(4usize.saturating_add(size))
         }
         Kind::Str { unicode, len } | Kind::Timestamp { unicode, len } => {
             let unicode = *unicode;
             let is_ts = matches!(kind, Kind::Timestamp { .. });
             let cs = char_size(unicode);
-            let (head, chars) = match len {
+            let (head, chars): (usize, usize) = match len {
                 Len::Fixed(n) => (0, *n),
                 Len::Var { .. } => (4, be_u32(data, 0).ok_or_else(|| short(row, col))? as usize),
             };
             let size = chars.saturating_mul(cs);
-            let bytes = data.get(head..head + size).ok_or_else(|| short(row, col))?;
+            let bytes = data
+                .get(head..head.saturating_add(size))
+                .ok_or_else(|| short(row, col))?;
             if null {
                 col.builder.push_null()?;
             } else if is_ts {
@@ -339,7 +343,7 @@ fn decode_cell(
             } else {
                 push_string(col, bytes, unicode, binary2)?;
             }
-            Ok(head + size)
+            Ok(head.saturating_add(size))
         }
         Kind::StrArray {
             unicode,
@@ -348,7 +352,7 @@ fn decode_cell(
         } => {
             let (unicode, width) = (*unicode, *width);
             let cs = char_size(unicode);
-            let (head, strings) = match count {
+            let (head, strings): (usize, usize) = match count {
                 Len::Fixed(k) => (0, *k),
                 Len::Var { unit } => (
                     4,
@@ -357,7 +361,9 @@ fn decode_cell(
                 ),
             };
             let size = strings.saturating_mul(width).saturating_mul(cs);
-            let bytes = data.get(head..head + size).ok_or_else(|| short(row, col))?;
+            let bytes = data
+                .get(head..head.saturating_add(size))
+                .ok_or_else(|| short(row, col))?;
             if null {
                 col.builder.push_null()?;
             } else {
@@ -367,7 +373,7 @@ fn decode_cell(
                 }
                 col.builder.close_list()?;
             }
-            Ok(head + size)
+            Ok(head.saturating_add(size))
         }
     }
 }

@@ -356,8 +356,12 @@ fn complex_text(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
             out.extend_from_slice(rest.get(9..end).unwrap_or_default());
             i += end + 3;
         } else if rest.starts_with(b"<!--") {
-            let end = memmem::find(rest, b"-->").ok_or("unterminated comment")?;
-            i += end + 3;
+            // Same boundaries as the tokenizer: the comment body starts after `<!--`.
+            let end = memmem::find(rest.get(4..).unwrap_or_default(), b"-->")
+                .ok_or("unterminated comment")?;
+            i += end + 7;
+        } else if rest.starts_with(b"<") {
+            return Err("markup inside TD".into());
         } else {
             let end = memchr(b'<', rest).unwrap_or(rest.len());
             unescape_into(rest.get(..end).unwrap_or_default(), out)?;
@@ -743,6 +747,15 @@ mod tests {
         complex_text(&doc[t.cells[0].start..t.cells[0].end], &mut out).unwrap();
         assert_eq!(out, b"x<y");
         assert_eq!(t.scan(doc, next, 10).unwrap(), Scan::End { at: next });
+    }
+
+    #[test]
+    fn odd_comments_in_cells_terminate() {
+        let mut out = Vec::new();
+        assert!(complex_text(b"<!-->x<y", &mut out).is_err());
+        out.clear();
+        complex_text(b"a<!-- c -->b<![CDATA[<]]>", &mut out).unwrap();
+        assert_eq!(out, b"ab<");
     }
 
     #[test]
