@@ -175,7 +175,8 @@ impl BinaryOp {
             BinaryOp::BitOr => "|",
             BinaryOp::BitXor => "^",
             BinaryOp::Eq => "=",
-            BinaryOp::NotEq => "<>",
+            // Both spellings are ADQL; DaCHS 2.7, behind many TAP services, only parses `!=`.
+            BinaryOp::NotEq => "!=",
             BinaryOp::Lt => "<",
             BinaryOp::LtEq => "<=",
             BinaryOp::Gt => ">",
