@@ -39,7 +39,15 @@ pub enum Error {
     Usage(String),
     /// A remote service or the network failed.
     #[error("{0}")]
-    Remote(#[from] vo_client::Error),
+    Remote(Box<vo_client::Error>),
+}
+
+// Boxed because the client's error carries URLs and response excerpts, and every subcommand returns
+// this type.
+impl From<vo_client::Error> for Error {
+    fn from(error: vo_client::Error) -> Self {
+        Self::Remote(Box::new(error))
+    }
 }
 
 /// A failure of the local engine, with the query text its position points into.
@@ -70,12 +78,16 @@ impl Error {
         match self {
             Self::Syntax(_) => EXIT_INVALID,
             Self::Engine(failure) => match failure.error {
-                adql_engine::EngineError::Table { .. } | adql_engine::EngineError::Name(_) => EXIT_USAGE,
+                adql_engine::EngineError::Table { .. } | adql_engine::EngineError::Name(_) => {
+                    EXIT_USAGE
+                }
                 _ => EXIT_INVALID,
             },
             Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
-            Self::Remote(vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_)) => EXIT_USAGE,
-            Self::Remote(_) => EXIT_REMOTE,
+            Self::Remote(error) => match **error {
+                vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_) => EXIT_USAGE,
+                _ => EXIT_REMOTE,
+            },
         }
     }
 

@@ -121,9 +121,15 @@ impl<W: Write + Send> ResultWriter<W> {
                 schema,
                 batches: Vec::new(),
             },
-            OutputFormat::Csv => Inner::Csv(arrow::csv::WriterBuilder::new().with_header(true).build(out)),
+            OutputFormat::Csv => Inner::Csv(
+                arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(out),
+            ),
             OutputFormat::Json => Inner::Json(arrow::json::ArrayWriter::new(out)),
-            OutputFormat::Parquet => Inner::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, None)?),
+            OutputFormat::Parquet => {
+                Inner::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, None)?)
+            }
             OutputFormat::Votable => {
                 let opts = votable_arrow::WriterOptions {
                     query_status: if options.truncated {
@@ -143,7 +149,9 @@ impl<W: Write + Send> ResultWriter<W> {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
         match &mut self.inner {
             Inner::Table { batches, .. } => batches.push(text_compatible(batch)?),
-            Inner::Csv(w) => w.write(&text_compatible(batch)?).map_err(arrow_err("csv"))?,
+            Inner::Csv(w) => w
+                .write(&text_compatible(batch)?)
+                .map_err(arrow_err("csv"))?,
             Inner::Json(w) => w.write(batch).map_err(arrow_err("json"))?,
             Inner::Parquet(w) => w.write(batch)?,
             Inner::Votable(w) => w.write(batch)?,
@@ -154,7 +162,11 @@ impl<W: Write + Send> ResultWriter<W> {
     /// Ends the output, writing the format's trailer.
     pub fn finish(self) -> Result<(), OutputError> {
         match self.inner {
-            Inner::Table { mut out, schema, batches } => {
+            Inner::Table {
+                mut out,
+                schema,
+                batches,
+            } => {
                 let text = if batches.is_empty() {
                     // Arrow prints nothing for no batches; people still want the header.
                     let empty = RecordBatch::new_empty(text_schema(&schema));
@@ -206,7 +218,12 @@ fn is_array_type(t: &DataType) -> bool {
 /// Turns array-valued columns into DALI text (elements separated by spaces), leaving other columns
 /// untouched, for the formats whose Arrow writers cannot write lists.
 pub fn text_compatible(batch: &RecordBatch) -> Result<RecordBatch, OutputError> {
-    if !batch.schema().fields().iter().any(|f| is_array_type(f.data_type())) {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| is_array_type(f.data_type()))
+    {
         return Ok(batch.clone());
     }
     let columns = batch
@@ -236,7 +253,8 @@ pub fn text_compatible(batch: &RecordBatch) -> Result<RecordBatch, OutputError> 
 }
 
 fn element_formatter(values: &dyn Array) -> Result<ArrayFormatter<'_>, OutputError> {
-    ArrayFormatter::try_new(values, &FormatOptions::default().with_null("NaN")).map_err(arrow_err("text"))
+    ArrayFormatter::try_new(values, &FormatOptions::default().with_null("NaN"))
+        .map_err(arrow_err("text"))
 }
 
 fn join_elements(formatter: &ArrayFormatter<'_>, start: usize, len: usize) -> String {
@@ -343,15 +361,20 @@ mod tests {
         .unwrap();
         let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
         assert_eq!(batches[0].num_rows(), 2);
-        assert_eq!(batches[0].column(2).data_type(), sample().column(2).data_type());
+        assert_eq!(
+            batches[0].column(2).data_type(),
+            sample().column(2).data_type()
+        );
     }
 
     #[test]
     fn votable_round_trips() {
         let bytes = render(OutputFormat::Votable, &[sample()]);
-        let reader =
-            votable_arrow::VOTableReader::new(std::io::Cursor::new(bytes), votable_arrow::ReaderOptions::default())
-                .unwrap();
+        let reader = votable_arrow::VOTableReader::new(
+            std::io::Cursor::new(bytes),
+            votable_arrow::ReaderOptions::default(),
+        )
+        .unwrap();
         let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
         assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
     }

@@ -63,8 +63,8 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         let filters = args
             .filters
             .iter()
-            .map(|f| f.parse::<Filter>())
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .map(|f| f.parse::<Filter>().map_err(Error::from))
+            .collect::<Result<Vec<_>>>()?;
         req = req.filters(&filters);
     }
     if let Some(pos) = &args.position {

@@ -244,7 +244,7 @@ impl Lowerer<'_> {
             [(_, first), rest @ ..] => {
                 // Columns merged by USING/NATURAL are one column when referred to without a qualifier.
                 let merged = column.table.is_none()
-                    && scope.merged.iter().any(|m| *m == first.name)
+                    && scope.merged.contains(&first.name)
                     && rest.iter().all(|(_, c)| c.name == first.name);
                 if merged {
                     let expr = sq::Expr::Identifier(self.ident(&first.name, column.span));

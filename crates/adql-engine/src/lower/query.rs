@@ -340,7 +340,7 @@ impl Lowerer<'_> {
                         }
                         coalesced_done.push(lowered);
                     }
-                    let expr = if merged.iter().any(|m| *m == column.name) {
+                    let expr = if merged.contains(&column.name) {
                         if merged_done.contains(&column.name.as_str()) {
                             continue;
                         }

@@ -114,7 +114,9 @@ fn valid_form(shape: Shape, rest: &[DataType]) -> bool {
         Shape::Point => points == 0 && tail == 2,
         Shape::Circle => (points == 0 && tail == 3) || (points == 1 && tail == 1),
         Shape::Box => (points == 0 && tail == 4) || (points == 1 && tail == 2),
-        Shape::Polygon => (points == 0 && tail >= 6 && tail.is_multiple_of(2)) || (points >= 3 && tail == 0),
+        Shape::Polygon => {
+            (points == 0 && tail >= 6 && tail.is_multiple_of(2)) || (points >= 3 && tail == 0)
+        }
     }
 }
 
