@@ -222,7 +222,7 @@ mod tests {
         let x = text.find('x').unwrap();
         assert_eq!(line_column(text, x), (3, 7));
         assert_eq!(byte_offset(text, 3, 7), x);
-        assert_eq!(byte_offset(text, 2, 7), text.find('\n').unwrap() + 8);
+        assert_eq!(byte_offset(text, 2, 7), text.find('ë').unwrap());
         assert_eq!(byte_offset(text, 9, 1), text.len());
     }
 

@@ -158,7 +158,7 @@ fn tokens_separate_where_the_standard_says() {
     assert_eq!(canon("select 89x from z"), "SELECT 89 AS x FROM z");
     assert_eq!(
         canon("SELECT a FROM t WHERE c!=0"),
-        "SELECT a FROM t WHERE c <> 0"
+        "SELECT a FROM t WHERE c != 0"
     );
     err("selectxfromt");
     err("SELECT a FROMt");
@@ -400,8 +400,8 @@ fn subqueries() {
 fn every_predicate() {
     for (text, printed) in [
         ("a = 1", "a = 1"),
-        ("a != 1", "a <> 1"),
-        ("a <> 1", "a <> 1"),
+        ("a != 1", "a != 1"),
+        ("a <> 1", "a != 1"),
         ("a < 1", "a < 1"),
         ("a > 1", "a > 1"),
         ("a <= 1", "a <= 1"),
