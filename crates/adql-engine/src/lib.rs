@@ -23,4 +23,4 @@ pub mod tables;
 pub mod units;
 
 pub use error::{EngineError, Result};
-pub use session::AdqlSession;
+pub use session::{AdqlSession, SessionExtensions};

@@ -15,6 +15,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::{QueryPlanner, SessionState};
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::optimizer::OptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -25,6 +26,39 @@ use crate::lower::scope::ident_matches;
 use crate::lower::span::SpanMap;
 use crate::lower::{self, Catalog, Lowered, Resolution, ResolvedTable};
 use crate::{crossmatch, functions, tables};
+
+/// What a layer above the engine adds to an [`AdqlSession`].
+///
+/// DataFusion runs optimizer rules in list order, several passes over the plan. The list is: DataFusion's
+/// own rules, then `early_rules`, then the engine's crossmatch rule, then `late_rules`. A rule that must see
+/// joins before the crossmatch rule turns positional joins into [`crossmatch::CrossmatchNode`]s (the
+/// federated planner's pushdown, which sends a same-service crossmatch out whole) is early; a rule that
+/// works on crossmatch nodes (choosing a cross-service join strategy) is late.
+#[derive(Clone, Default)]
+pub struct SessionExtensions {
+    /// Optimizer rules run before the crossmatch rule.
+    pub early_rules: Vec<Arc<dyn OptimizerRule + Send + Sync>>,
+    /// Optimizer rules run after the crossmatch rule.
+    pub late_rules: Vec<Arc<dyn OptimizerRule + Send + Sync>>,
+    /// Physical planners for the layer's logical extension nodes.
+    pub extension_planners: Vec<Arc<dyn ExtensionPlanner + Send + Sync>>,
+}
+
+impl fmt::Debug for SessionExtensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = |rules: &[Arc<dyn OptimizerRule + Send + Sync>]| {
+            rules
+                .iter()
+                .map(|r| r.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        f.debug_struct("SessionExtensions")
+            .field("early_rules", &names(&self.early_rules))
+            .field("late_rules", &names(&self.late_rules))
+            .field("extension_planners", &self.extension_planners.len())
+            .finish()
+    }
+}
 
 /// A DataFusion [`SessionContext`] with the ADQL functions, the geometry functions and the crossmatch rules,
 /// which plans and runs ADQL queries.
@@ -88,7 +122,13 @@ impl AdqlSession {
     /// A session built on `config`. The settings ADQL depends on are forced: span collection (for
     /// positioned errors), no identifier normalisation (the lowering emits exact names), and plain `Utf8`
     /// strings rather than views (`CHAR`/`VARCHAR` are `Utf8`, and the output writers expect it).
-    pub fn with_config(mut config: SessionConfig) -> Self {
+    pub fn with_config(config: SessionConfig) -> Self {
+        Self::with_extensions(config, SessionExtensions::default())
+    }
+
+    /// A session built on `config` with what a layer above the engine adds (the federated planner's
+    /// rules and physical planners); see [`SessionExtensions`] for where each part goes.
+    pub fn with_extensions(mut config: SessionConfig, extensions: SessionExtensions) -> Self {
         let options = config.options_mut();
         options.sql_parser.collect_spans = true;
         options.sql_parser.enable_ident_normalization = false;
@@ -106,13 +146,21 @@ impl AdqlSession {
                     .into_iter()
                     .chain(functions::geometry::udfs()),
             );
-        for rule in crossmatch::optimizer_rules() {
+        for rule in extensions
+            .early_rules
+            .into_iter()
+            .chain(crossmatch::optimizer_rules())
+            .chain(extensions.late_rules)
+        {
             builder = builder.with_optimizer_rule(rule);
         }
         for rule in crossmatch::physical_optimizer_rules() {
             builder = builder.with_physical_optimizer_rule(rule);
         }
-        let planners = crossmatch::extension_planners();
+        let planners: Vec<_> = crossmatch::extension_planners()
+            .into_iter()
+            .chain(extensions.extension_planners)
+            .collect();
         if !planners.is_empty() {
             builder = builder.with_query_planner(Arc::new(AdqlQueryPlanner { planners }));
         }

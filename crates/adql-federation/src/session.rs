@@ -3,19 +3,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use adql_engine::{AdqlSession, SessionExtensions};
 use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalogue::{Catalogue, QualifiedTable, ServiceConfig, ServiceKind, TableIndex};
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteService, ServiceRegistry, TapExecutor};
 use crate::metadata::{ServiceDescription, TableMetadata};
 use crate::optimizer::PushDownRemoteQuery;
-use crate::physical::FederatedQueryPlanner;
+use crate::physical::{FederatedQueryPlanner, RemoteQueryPlanner};
 use crate::remote_table::{RemoteTable, ServiceCatalog};
 
 /// Learns what a service offers (VOSI `/capabilities` and `/tables`).
@@ -138,6 +139,29 @@ impl Federation {
             .with_query_planner(Arc::new(FederatedQueryPlanner::new(Arc::new(
                 self.registry.clone(),
             ))))
+    }
+
+    /// What the federation adds to an [`AdqlSession`]: the pushdown rule (early, so that a same-service
+    /// crossmatch goes out whole before the engine's crossmatch rule claims the join) and the planner
+    /// of remote parts.
+    pub fn extensions(&self) -> SessionExtensions {
+        SessionExtensions {
+            early_rules: vec![Arc::new(PushDownRemoteQuery::new())],
+            late_rules: Vec::new(),
+            extension_planners: vec![Arc::new(RemoteQueryPlanner::new(Arc::new(
+                self.registry.clone(),
+            )))],
+        }
+    }
+
+    /// An ADQL session over these services (and whatever local tables are registered in it later).
+    ///
+    /// # Errors
+    /// A short-name schema cannot be registered.
+    pub fn adql_session(&self, config: SessionConfig) -> Result<AdqlSession> {
+        let session = AdqlSession::with_extensions(config, self.extensions());
+        self.register(session.context())?;
+        Ok(session)
     }
 
     /// Registers a catalog per service (`service.schema.table`) in `ctx`, and a schema per
