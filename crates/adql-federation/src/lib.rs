@@ -18,14 +18,17 @@ pub mod adql_gen;
 pub mod cache;
 pub mod capabilities;
 pub mod catalogue;
+pub mod engine;
 pub mod error;
 pub mod executor;
 pub mod metadata;
 pub mod optimizer;
 pub mod physical;
+pub mod progress;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
 pub mod tap;
 
+pub use engine::{Engine, EngineOptions, Explanation, QueryError, RemotePart};
 pub use error::{FederationError, Result};
