@@ -14,7 +14,8 @@
 //! | (d) region prefetch | `L + D·ns·cs + L + R·circles + D·candidates·cb` |
 //!
 //! `pairs` assumes the big side spread evenly over [`CostModel::footprint_deg2`]:
-//! `ns · nb · πr² / footprint`. A region query has at most [`CostModel::region_max_circles`]
+//! `ns · nb · area(r) / footprint`, but at least [`CostModel::min_matches_per_row`] per row of the
+//! smaller side. A region query has at most [`CostModel::region_max_circles`]
 //! circles; with more small rows the circles cover groups of rows, and the candidates grow toward the
 //! whole big side: `pairs + (nb − pairs)·(1 − max_circles / ns)`.
 
@@ -92,6 +93,9 @@ pub struct CostModel {
     pub assumed_radius_deg: f64,
     /// Rows assumed for a side whose COUNT failed.
     pub unknown_rows: u64,
+    /// Matches expected per row of the smaller side at least: a crossmatch is usually asked of
+    /// catalogues that overlap, where an even spread over the footprint underestimates.
+    pub min_matches_per_row: f64,
 }
 
 impl Default for CostModel {
@@ -108,6 +112,7 @@ impl Default for CostModel {
             footprint_deg2: 41_253.0,
             assumed_radius_deg: 10.0 / 3600.0,
             unknown_rows: 1_000_000,
+            min_matches_per_row: 1.0,
         }
     }
 }
@@ -221,7 +226,9 @@ impl CostModel {
         let cap = (2.0 * std::f64::consts::PI * (1.0 - r.to_radians().cos()))
             * (180.0 / std::f64::consts::PI).powi(2);
         let fraction = (cap / self.footprint_deg2.max(f64::MIN_POSITIVE)).min(1.0);
-        nl * nr * fraction
+        (nl * nr * fraction)
+            .max(nl.min(nr) * self.min_matches_per_row)
+            .min(nl * nr)
     }
 
     /// The cost of `strategy` with `small` as the small side (`None` for (a)).
