@@ -447,3 +447,165 @@ async fn overflow_of_a_strategy_request_names_the_service() {
     assert!(err.contains("archive2"), "{err}");
     assert!(err.contains("truncated"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Against the loopback GAVO DaCHS (tests/dachs/setup.sh), registered as two services `archive1`
+// and `archive2`, with the default cost model. Skips when the server is not running, except under CI.
+
+mod dachs {
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use adql_engine::AdqlSession;
+    use adql_federation::catalogue::{Catalogue, ServiceConfig, parse_service_spec};
+    use adql_federation::executor::TapExecutor;
+    use adql_federation::session::Federation;
+    use adql_federation::strategy::Strategy;
+    use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+    use datafusion::physical_plan::displayable;
+    use datafusion::prelude::SessionConfig;
+    use futures::StreamExt;
+    use vo_client::tap::{TapQuery, TapService};
+    use vo_client::{ClientConfig, HttpClient};
+
+    use super::common::rows;
+    use super::find_join;
+
+    fn tap_url() -> String {
+        std::env::var("ADQL_TEST_TAP_URL")
+            .unwrap_or_else(|_| "http://localhost:8080/tap".to_string())
+    }
+
+    fn server_up(url: &str) -> bool {
+        let parsed = url::Url::parse(url).unwrap();
+        let addr = format!(
+            "{}:{}",
+            parsed.host_str().unwrap_or("localhost"),
+            parsed.port_or_known_default().unwrap_or(80)
+        );
+        let up = addr
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+        if !up {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "DaCHS is not running at {url} (run tests/dachs/setup.sh)"
+            );
+            eprintln!("skipping: DaCHS is not running at {url} (run tests/dachs/setup.sh)");
+        }
+        up
+    }
+
+    async fn session(cache: &std::path::Path) -> AdqlSession {
+        let url = tap_url();
+        let mut catalogue = Catalogue::empty().with_cache_dir(cache);
+        catalogue.add(parse_service_spec(&format!("archive1={url}")).unwrap());
+        catalogue.add(parse_service_spec(&format!("archive2={url}")).unwrap());
+        let http = HttpClient::new(ClientConfig::default()).unwrap();
+        let discovery = VosiDiscovery::new(http.clone());
+        let executor = move |c: &ServiceConfig| {
+            VoTapExecutor::connect(http.clone(), &c.name, &c.url)
+                .map(|e| Arc::new(e) as Arc<dyn TapExecutor>)
+        };
+        let federation = Federation::from_catalogue(&catalogue, &discovery, &executor)
+            .await
+            .unwrap();
+        federation.adql_session(SessionConfig::new()).unwrap()
+    }
+
+    /// DaCHS's own answer (the whole join on one server), as (obs_id, source_id) rows.
+    async fn direct(adql: &str) -> Vec<String> {
+        let http = HttpClient::new(ClientConfig::default()).unwrap();
+        let tap = TapService::new(http, &tap_url()).unwrap();
+        let mut result = tap.query(&TapQuery::new(adql)).await.unwrap();
+        let mut batches = Vec::new();
+        while let Some(b) = result.next().await {
+            batches.push(b.unwrap());
+        }
+        key_rows(&batches)
+    }
+
+    fn key_rows(batches: &[datafusion::arrow::array::RecordBatch]) -> Vec<String> {
+        let keys: Vec<_> = batches
+            .iter()
+            .map(|b| b.project(&[0, 1]).unwrap())
+            .collect();
+        let mut out = rows(&keys);
+        out.sort();
+        out
+    }
+
+    /// Wide select of sources: downloading all of them is what the model weighs against the others.
+    const WIDE: &str = "o.obs_id, s.source_id, s.designation, s.ra, s.dec, s.parallax, s.pmra, \
+                        s.pmdec, s.phot_g_mean_mag, s.bp_rp, s.radial_velocity, s.flag, \
+                        s.population, s.ref_epoch";
+
+    fn query(select: &str, prefix1: &str, prefix2: &str, filter: &str) -> String {
+        format!(
+            "SELECT {select} FROM {prefix1}archive1.obscore AS o JOIN {prefix2}archive2.sources AS s \
+             ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', o.s_ra, o.s_dec, 0.01)) \
+             WHERE {filter}"
+        )
+    }
+
+    async fn check(select: &str, filter: &str, strategy: Strategy) {
+        let url = tap_url();
+        if !server_up(&url) {
+            return;
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let session = session(cache.path()).await;
+        let federated = query(select, "archive1.", "archive2.", filter);
+        let plan = session
+            .query(&federated)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let text = displayable(plan.as_ref()).indent(true).to_string();
+        let join = find_join(&plan).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(join.decision().chosen.strategy, strategy, "{text}");
+        assert!(text.contains(&format!("strategy={strategy}")), "{text}");
+        let batches = datafusion::physical_plan::collect(plan, session.context().task_ctx())
+            .await
+            .unwrap();
+        let got = key_rows(&batches);
+        let expected = direct(&query(select, "", "", filter)).await;
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected, "{text}");
+    }
+
+    #[tokio::test]
+    async fn dachs_batched_cones() {
+        check(
+            WIDE,
+            "o.obs_id IN ('hst_00361', 'jwst_00448', 'jwst_00920')",
+            Strategy::BatchedCones,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn dachs_region_prefetch() {
+        check(WIDE, "o.s_fov > 1.7", Strategy::RegionPrefetch).await;
+    }
+
+    #[tokio::test]
+    async fn dachs_upload_join() {
+        check(WIDE, "o.t_exptime > 3000", Strategy::UploadJoin).await;
+    }
+
+    #[tokio::test]
+    async fn dachs_local_crossmatch() {
+        check(
+            "o.obs_id, s.source_id",
+            "o.t_exptime > 3000",
+            Strategy::LocalCrossmatch,
+        )
+        .await;
+    }
+}
