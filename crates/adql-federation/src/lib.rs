@@ -28,6 +28,7 @@ pub mod progress;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
+pub mod strategy;
 pub mod tap;
 
 pub use engine::{Engine, EngineOptions, Explanation, QueryError, RemotePart};
