@@ -530,3 +530,52 @@ fn the_suite_is_well_formed() {
         );
     }
 }
+
+/// The remote parts of `adql`'s plan, one line each: service and exact ADQL (the URL depends on
+/// where DaCHS runs, so it is left out).
+async fn remote_part_lines(session: &AdqlSession, adql: &str) -> String {
+    let plan = explain(session, adql).await.unwrap();
+    let logical = plan.split("Physical plan:").next().unwrap_or_default();
+    logical
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("RemoteQuery: "))
+        .map(|l| {
+            let service = l.split_whitespace().next().unwrap_or_default();
+            let adql = l.split_once(" adql=").map_or("", |(_, a)| a);
+            format!("{service} adql={adql}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn explain_shows_one_remote_part_per_service() {
+    let url = tap_url();
+    if !server_up(&url) {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let federation = federation(&catalogue(cache.path(), &url)).await;
+    let session = federation.adql_session(SessionConfig::new()).unwrap();
+    // A cross-service crossmatch: each service answers its side, filters and all.
+    let cross = remote_part_lines(
+        &session,
+        "SELECT o.obs_id, s.source_id, s.phot_g_mean_mag \
+         FROM mast.archive1.obscore AS o \
+         JOIN gaia.archive2.sources AS s \
+           ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', o.s_ra, o.s_dec, o.s_fov / 2)) \
+         WHERE o.obs_collection = 'HST' AND s.phot_g_mean_mag < 16",
+    )
+    .await;
+    insta::assert_snapshot!("cross_service_crossmatch", cross);
+    // A same-service crossmatch goes out whole, as CONTAINS (which DaCHS indexes).
+    let same = remote_part_lines(
+        &session,
+        "SELECT a.source_id, b.source_id AS other FROM gaia.archive2.sources AS a \
+         JOIN gaia.archive2.sources AS b \
+           ON 1 = CONTAINS(POINT('ICRS', b.ra, b.dec), CIRCLE('ICRS', a.ra, a.dec, 0.002)) \
+         WHERE a.population = 'cl_dense' AND a.source_id < b.source_id",
+    )
+    .await;
+    insta::assert_snapshot!("same_service_crossmatch", same);
+}
