@@ -10,6 +10,8 @@
 //!   replaces each by a [`RemoteQuery`](remote_query::RemoteQuery) node.
 //! * [`physical`]: [`RemoteQueryExec`](physical::RemoteQueryExec), which runs the generated
 //!   ADQL through a [`TapExecutor`](executor::TapExecutor) and streams Arrow batches.
+//! * [`overflow`]: a remote part over MAXREC is split into pieces under it, or fails, as
+//!   [`OverflowPolicy`](overflow::OverflowPolicy) says.
 //!
 //! The crate's README describes what comes next (cross-service join strategies, overflow
 //! splitting, cone-search and Mashup tables).
@@ -23,6 +25,7 @@ pub mod error;
 pub mod executor;
 pub mod metadata;
 pub mod optimizer;
+pub mod overflow;
 pub mod physical;
 pub mod progress;
 pub mod remote_query;

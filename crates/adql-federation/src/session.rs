@@ -87,7 +87,8 @@ impl Federation {
             if config.maxrec.is_some() {
                 service.maxrec = config.maxrec;
             }
-            federation.add_service(service, description.tables);
+            service.overflow = config.overflow;
+            federation.add_service(service, config.filter_tables(description.tables));
         }
         Ok(federation)
     }
