@@ -11,8 +11,11 @@
 //! * [`physical`]: [`RemoteQueryExec`](physical::RemoteQueryExec), which runs the generated
 //!   ADQL through a [`TapExecutor`](executor::TapExecutor) and streams Arrow batches.
 //!
+//! * [`sources`]: tables behind services that are not TAP (the MAST Mashup, Simple Cone Search),
+//!   answering a cone and what filters they can.
+//!
 //! The crate's README describes what comes next (cross-service join strategies, overflow
-//! splitting, cone-search and Mashup tables).
+//! splitting).
 
 pub mod adql_gen;
 pub mod cache;
@@ -26,6 +29,7 @@ pub mod physical;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
+pub mod sources;
 pub mod tap;
 
 pub use error::{FederationError, Result};
