@@ -156,7 +156,10 @@ impl ConeSearchTable {
                 ),
             });
         };
-        Ok((cone, (cone.radius + SR_PAD_DEG).min(180.0)))
+        // Rounded up to 1e-7 degrees so that the parameter prints short (0.300001, not
+        // 0.30000099999999996); rounding up keeps it at least the padded radius.
+        let sr = ((cone.radius + SR_PAD_DEG) * 1e7).ceil() / 1e7;
+        Ok((cone, sr.min(180.0)))
     }
 
     /// The parameters a scan with `filters` sends: `RA`, `DEC`, `SR` (widened by [`SR_PAD_DEG`]),
