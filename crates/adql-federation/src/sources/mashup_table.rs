@@ -537,7 +537,8 @@ mod tests {
             col("obs_id").like(lit("6374%")),
             col("obs_id").not_eq(lit("x")),
             col("s_region").eq(lit("x")),
-            col("t_min").in_list(vec![lit(5.0)], false),
+            // Two ranges do not merge into the one already sent for t_min: local.
+            col("t_min").in_list(vec![lit(5.0), lit(6.0)], false),
         ];
         let refs: Vec<&Expr> = filters.iter().collect();
         let tr = t.translate(&refs);
