@@ -137,7 +137,35 @@ fn a_single_service_query_goes_out_whole() {
 }
 
 #[test]
-fn a_result_cut_at_maxrec_is_an_error_naming_the_service() {
+fn a_result_over_maxrec_is_fetched_in_pieces() {
+    let Some(tap) = dachs::tap_url() else { return };
+    let service = format!("gaia={tap}");
+    let output = adql(&[
+        "query",
+        "--no-user-config",
+        "--service",
+        &service,
+        "--maxrec",
+        "3000",
+        "--format",
+        "csv",
+        "SELECT source_id, phot_g_mean_mag FROM gaia.archive2.sources",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20_000);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20_000, "every row once");
+}
+
+#[test]
+fn a_result_cut_at_maxrec_is_an_error_naming_the_service_when_asked() {
     let Some(tap) = dachs::tap_url() else { return };
     let service = format!("gaia={tap}");
     let output = adql(&[
@@ -147,6 +175,8 @@ fn a_result_cut_at_maxrec_is_an_error_naming_the_service() {
         &service,
         "--maxrec",
         "100",
+        "--on-overflow",
+        "fail",
         "SELECT source_id FROM gaia.archive2.sources",
     ]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));

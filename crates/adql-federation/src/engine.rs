@@ -25,6 +25,7 @@ use vo_client::HttpClient;
 use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteService, TapExecutor};
+use crate::overflow::{FederationOptions, OverflowPolicy};
 use crate::progress::{InstrumentedExecutor, ProgressSink};
 use crate::remote_query::RemoteQuery;
 use crate::session::{Discovery, Federation};
@@ -36,6 +37,21 @@ use crate::tap::{VoTapExecutor, VosiDiscovery};
 pub trait ServiceIo: Discovery {
     /// The executor of `service`'s queries.
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>>;
+
+    /// Adds the table of a service that is not TAP (Mashup, cone search) to `federation`. The default
+    /// knows none: such a service is an error naming it.
+    async fn add_source_service(
+        &self,
+        federation: &mut Federation,
+        service: &ServiceConfig,
+    ) -> Result<()> {
+        let _ = federation;
+        Err(FederationError::Remote {
+            service: service.name.clone(),
+            url: service.url.clone(),
+            message: format!("{:?} services are not available here", service.kind),
+        })
+    }
 }
 
 /// Services reached over HTTP with vo-client: VOSI for descriptions, TAP for queries.
@@ -65,6 +81,7 @@ impl Discovery for VoServiceIo {
     }
 }
 
+#[async_trait]
 impl ServiceIo for VoServiceIo {
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>> {
         Ok(Arc::new(VoTapExecutor::connect(
@@ -72,6 +89,14 @@ impl ServiceIo for VoServiceIo {
             &service.name,
             &service.url,
         )?))
+    }
+
+    async fn add_source_service(
+        &self,
+        federation: &mut Federation,
+        service: &ServiceConfig,
+    ) -> Result<()> {
+        crate::sources::add_source_service(federation, service, &self.http).await
     }
 }
 
@@ -86,6 +111,9 @@ pub struct EngineOptions {
     pub maxrec: Option<u64>,
     /// Longest time one remote request may take, from sending it to its last row.
     pub timeout: Option<Duration>,
+    /// What a remote part over MAXREC does (default: split it and fetch the pieces); a service's own
+    /// setting wins.
+    pub overflow: OverflowPolicy,
     /// Hears of every remote request (progress bars, request counts).
     pub progress: Option<Arc<dyn ProgressSink>>,
 }
@@ -96,6 +124,7 @@ impl fmt::Debug for EngineOptions {
             .field("parse", &self.parse)
             .field("maxrec", &self.maxrec)
             .field("timeout", &self.timeout)
+            .field("overflow", &self.overflow)
             .field("progress", &self.progress.is_some())
             .finish_non_exhaustive()
     }
@@ -306,15 +335,24 @@ impl Engine {
                     continue;
                 }
                 let config = self.catalogue.get(&name)?;
-                if config.kind != ServiceKind::Tap {
-                    continue;
+                if config.kind == ServiceKind::Tap {
+                    self.add_service(&mut federation, config).await?;
+                } else if !federation.has_source_service(&config.name) {
+                    self.io.add_source_service(&mut federation, config).await?;
                 }
-                self.add_service(&mut federation, config).await?;
             }
             federation.clone()
         };
+        let config = self
+            .options
+            .session
+            .clone()
+            .with_option_extension(FederationOptions {
+                overflow: self.options.overflow,
+                ..FederationOptions::default()
+            });
         let session = federation
-            .adql_session(self.options.session.clone())?
+            .adql_session(config)?
             .with_parse_options(self.options.parse.clone());
         let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
         for (name, table) in local.iter() {
@@ -390,7 +428,8 @@ impl Engine {
         if let Some(maxrec) = self.options.maxrec.or(config.maxrec) {
             service.maxrec = Some(maxrec);
         }
-        federation.add_service(service, description.tables);
+        service.overflow = config.overflow;
+        federation.add_service(service, config.filter_tables(description.tables));
         Ok(())
     }
 

@@ -59,6 +59,8 @@ async fn federation(cache: &std::path::Path) -> Federation {
         kind: ServiceKind::ConeSearch,
         description: None,
         maxrec: None,
+        schemas: Vec::new(),
+        overflow: None,
     });
     let http = HttpClient::new(ClientConfig::default()).unwrap();
     let discovery = VosiDiscovery::new(http.clone());

@@ -37,6 +37,8 @@ async fn federation(server: &ReplayServer) -> Federation {
         kind: ServiceKind::Mashup,
         description: None,
         maxrec: None,
+        schemas: Vec::new(),
+        overflow: None,
     });
     let http = HttpClient::new(ClientConfig {
         tokens: TokenPolicy {

@@ -217,9 +217,7 @@ pub fn conform_by_name(batch: &RecordBatch, target: &SchemaRef) -> Result<Record
 }
 
 /// Registers the tables of every Mashup and cone-search service of `catalogue` in `federation`
-/// (TAP services come from [`Federation::from_catalogue`]): `SERVICE.caom.observations` for a Mashup
-/// service and `SERVICE.scs.cone` for a cone search, whose columns are learnt by a probe (a cone of
-/// radius 0). `http` carries the MAST token, sent to the hosts its token policy lists.
+/// (TAP services come from [`Federation::from_catalogue`]); see [`add_source_service`].
 ///
 /// # Errors
 /// A service URL is invalid, or a cone-search probe fails.
@@ -229,32 +227,47 @@ pub async fn add_catalogue_sources(
     http: &vo_client::HttpClient,
 ) -> crate::Result<()> {
     for config in catalogue.services() {
-        match config.kind {
-            ServiceKind::Tap => {}
-            ServiceKind::Mashup => {
-                let table = mashup_table::MashupTable::caom_observations(
-                    &config.name,
-                    &config.url,
-                    http.clone(),
-                )?;
-                federation.add_source_table(
-                    &config.name,
-                    mashup_table::CAOM_SCHEMA,
-                    mashup_table::CAOM_TABLE,
-                    Arc::new(table) as Arc<dyn TableProvider>,
-                );
-            }
-            ServiceKind::ConeSearch => {
-                let table =
-                    cone_table::ConeSearchTable::probe(&config.name, &config.url, http.clone())
-                        .await?;
-                federation.add_source_table(
-                    &config.name,
-                    cone_table::SCS_SCHEMA,
-                    cone_table::SCS_TABLE,
-                    Arc::new(table) as Arc<dyn TableProvider>,
-                );
-            }
+        add_source_service(federation, config, http).await?;
+    }
+    Ok(())
+}
+
+/// Registers the table of `config` in `federation` if it is a Mashup or cone-search service (a TAP
+/// service is left alone): `SERVICE.caom.observations` for a Mashup service and `SERVICE.scs.cone` for a
+/// cone search, whose columns are learnt by a probe (a cone of radius 0). `http` carries the MAST token,
+/// sent to the hosts its token policy lists.
+///
+/// # Errors
+/// The service URL is invalid, or a cone-search probe fails.
+pub async fn add_source_service(
+    federation: &mut Federation,
+    config: &crate::catalogue::ServiceConfig,
+    http: &vo_client::HttpClient,
+) -> crate::Result<()> {
+    match config.kind {
+        ServiceKind::Tap => {}
+        ServiceKind::Mashup => {
+            let table = mashup_table::MashupTable::caom_observations(
+                &config.name,
+                &config.url,
+                http.clone(),
+            )?;
+            federation.add_source_table(
+                &config.name,
+                mashup_table::CAOM_SCHEMA,
+                mashup_table::CAOM_TABLE,
+                Arc::new(table) as Arc<dyn TableProvider>,
+            );
+        }
+        ServiceKind::ConeSearch => {
+            let table =
+                cone_table::ConeSearchTable::probe(&config.name, &config.url, http.clone()).await?;
+            federation.add_source_table(
+                &config.name,
+                cone_table::SCS_SCHEMA,
+                cone_table::SCS_TABLE,
+                Arc::new(table) as Arc<dyn TableProvider>,
+            );
         }
     }
     Ok(())
