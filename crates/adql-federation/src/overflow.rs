@@ -465,7 +465,7 @@ impl Splitter {
         }
     }
 
-    fn from_where(&self, piece: &Piece) -> String {
+    fn source_and_conditions(&self, piece: &Piece) -> String {
         let mut text = format!("FROM ({}) AS q", self.part.inner);
         for (i, cond) in piece.conds.iter().enumerate() {
             text.push_str(if i == 0 { " WHERE " } else { " AND " });
@@ -475,7 +475,7 @@ impl Splitter {
     }
 
     fn piece_query(&self, piece: &Piece) -> String {
-        let mut text = format!("SELECT * {}", self.from_where(piece));
+        let mut text = format!("SELECT * {}", self.source_and_conditions(piece));
         for (i, (col, desc)) in self.part.order.iter().enumerate() {
             text.push_str(if i == 0 { " ORDER BY " } else { ", " });
             text.push_str(&self.column(*col));
@@ -517,7 +517,7 @@ impl Splitter {
         let c = self.column(col);
         let adql = format!(
             "SELECT MIN({c}) AS lo, MAX({c}) AS hi, COUNT(*) AS n, COUNT({c}) AS nn {}",
-            self.from_where(piece)
+            self.source_and_conditions(piece)
         );
         self.admit(&adql)?;
         let fetched = fetch(&self.service, adql, None, None).await?;
