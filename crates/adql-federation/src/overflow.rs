@@ -817,11 +817,11 @@ mod tests {
         let s = schema(&[
             ("id", DataType::Int64),
             ("ra", DataType::Float64),
-            ("d", DataType::Float64),
+            ("s_dec", DataType::Float64),
             ("name", DataType::Utf8),
         ]);
         let part = analyse(
-            "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t WHERE t.ra > 1",
+            "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t WHERE t.ra > 1",
             &s,
             &options,
         )
@@ -834,7 +834,7 @@ mod tests {
         assert!(part.order.is_empty());
 
         let ordered = analyse(
-            "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY ra DESC, id",
+            "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY ra DESC, id",
             &s,
             &options,
         )
@@ -848,15 +848,15 @@ mod tests {
 
         for (adql, why) in [
             (
-                "SELECT TOP 10 t.id, t.ra, t.dec AS d, t.name FROM s.t AS t",
+                "SELECT TOP 10 t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t",
                 "TOP 10",
             ),
             (
-                "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY name",
+                "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY name",
                 "not numeric",
             ),
             (
-                "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY t.ra + 1",
+                "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY t.ra + 1",
                 "not one of its output",
             ),
             ("SELECT t.id, t.ra FROM s.t AS t", "2 columns"),
