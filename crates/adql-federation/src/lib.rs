@@ -29,6 +29,7 @@ pub mod physical;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
+pub mod strategy;
 pub mod tap;
 
 pub use error::{FederationError, Result};
