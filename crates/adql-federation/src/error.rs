@@ -84,6 +84,25 @@ pub enum FederationError {
         /// The ADQL query that overflowed.
         adql: String,
     },
+    /// A remote part hit the service's row limit and could not be fetched completely in pieces
+    /// (see [`crate::overflow`]).
+    #[error(
+        "service {service} ({url}) truncated the result at {} rows (MAXREC) and the part could not \
+         be split: {reason}; the query part sent there was:\n{adql}",
+        maxrec.map_or_else(|| "its limit of".to_string(), |m| m.to_string())
+    )]
+    OverflowNotSplit {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// The row limit, when known.
+        maxrec: Option<u64>,
+        /// The ADQL query that overflowed.
+        adql: String,
+        /// Why it could not be split.
+        reason: String,
+    },
     /// A remote result does not have the columns the plan expects.
     #[error("service {service} ({url}) returned {found} columns where {expected} were expected")]
     SchemaMismatch {

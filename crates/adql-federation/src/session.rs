@@ -20,6 +20,7 @@ use crate::metadata::{ServiceDescription, TableMetadata};
 use crate::optimizer::PushDownRemoteQuery;
 use crate::physical::{FederatedQueryPlanner, RemoteQueryPlanner};
 use crate::remote_table::{RemoteTable, ServiceCatalog};
+use crate::strategy::{CostModel, CrossServiceJoinPlanner, CrossServiceJoinRule};
 
 /// Learns what a service offers (VOSI `/capabilities` and `/tables`).
 #[async_trait]
@@ -102,7 +103,8 @@ impl Federation {
             if config.maxrec.is_some() {
                 service.maxrec = config.maxrec;
             }
-            federation.add_service(service, description.tables);
+            service.overflow = config.overflow;
+            federation.add_service(service, config.filter_tables(description.tables));
         }
         Ok(federation)
     }
@@ -228,15 +230,23 @@ impl Federation {
     }
 
     /// What the federation adds to an [`AdqlSession`]: the pushdown rule (early, so that a same-service
-    /// crossmatch goes out whole before the engine's crossmatch rule claims the join) and the planner
-    /// of remote parts.
+    /// crossmatch goes out whole before the engine's crossmatch rule claims the join), the
+    /// cross-service join rule (late: it works on the crossmatch nodes), and the planners of remote
+    /// parts and cross-service joins, with the default [`CostModel`].
     pub fn extensions(&self) -> SessionExtensions {
+        self.extensions_with_cost_model(CostModel::default())
+    }
+
+    /// [`Federation::extensions`] choosing cross-service join strategies with `model`.
+    pub fn extensions_with_cost_model(&self, model: CostModel) -> SessionExtensions {
+        let registry = Arc::new(self.registry.clone());
         SessionExtensions {
             early_rules: vec![Arc::new(PushDownRemoteQuery::new())],
-            late_rules: Vec::new(),
-            extension_planners: vec![Arc::new(RemoteQueryPlanner::new(Arc::new(
-                self.registry.clone(),
-            )))],
+            late_rules: vec![Arc::new(CrossServiceJoinRule::new())],
+            extension_planners: vec![
+                Arc::new(RemoteQueryPlanner::new(Arc::clone(&registry))),
+                Arc::new(CrossServiceJoinPlanner::new(registry, model)),
+            ],
         }
     }
 
