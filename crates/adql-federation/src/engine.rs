@@ -36,6 +36,16 @@ use crate::tap::{VoTapExecutor, VosiDiscovery};
 pub trait ServiceIo: Discovery {
     /// The executor of `service`'s queries.
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>>;
+
+    /// Registers the table of `service` when it is not TAP (a Mashup or cone-search table, see
+    /// [`crate::sources`]). By default there is none.
+    async fn add_source_service(
+        &self,
+        _federation: &mut Federation,
+        _service: &ServiceConfig,
+    ) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Services reached over HTTP with vo-client: VOSI for descriptions, TAP for queries.
@@ -65,6 +75,7 @@ impl Discovery for VoServiceIo {
     }
 }
 
+#[async_trait]
 impl ServiceIo for VoServiceIo {
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>> {
         Ok(Arc::new(VoTapExecutor::connect(
@@ -72,6 +83,14 @@ impl ServiceIo for VoServiceIo {
             &service.name,
             &service.url,
         )?))
+    }
+
+    async fn add_source_service(
+        &self,
+        federation: &mut Federation,
+        service: &ServiceConfig,
+    ) -> Result<()> {
+        crate::sources::add_source_service(federation, service, &self.http).await
     }
 }
 
@@ -307,6 +326,8 @@ impl Engine {
                 }
                 let config = self.catalogue.get(&name)?;
                 if config.kind != ServiceKind::Tap {
+                    // Mashup and cone-search services are tables, not TAP services.
+                    self.io.add_source_service(&mut federation, config).await?;
                     continue;
                 }
                 self.add_service(&mut federation, config).await?;

@@ -166,6 +166,11 @@ impl Federation {
         });
     }
 
+    /// Whether `service` already has non-TAP tables here.
+    pub fn has_source_service(&self, service: &str) -> bool {
+        self.sources.contains_key(service)
+    }
+
     /// The non-TAP tables, qualified.
     fn source_index(&self) -> impl Iterator<Item = QualifiedTable> + '_ {
         self.sources.iter().flat_map(|(service, tables)| {

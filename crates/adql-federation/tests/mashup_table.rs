@@ -32,11 +32,12 @@ async fn server() -> Option<ReplayServer> {
 async fn federation(server: &ReplayServer) -> Federation {
     let mut catalogue = Catalogue::empty();
     catalogue.add(ServiceConfig {
-        name: "mast_mashup".into(),
-        url: server.url("/api/v0/invoke"),
         kind: ServiceKind::Mashup,
-        description: None,
-        maxrec: None,
+        ..ServiceConfig::tap(
+            "mast_mashup",
+            &server.url("/api/v0/invoke"),
+            "replayed MAST Mashup",
+        )
     });
     let http = HttpClient::new(ClientConfig {
         tokens: TokenPolicy {
