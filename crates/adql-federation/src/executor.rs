@@ -83,6 +83,9 @@ pub struct RemoteService {
     pub capabilities: ServiceCapabilities,
     /// `MAXREC` to request; defaults to the service's hard limit.
     pub maxrec: Option<u64>,
+    /// What to do when a remote part overflows MAXREC; `None` follows the session
+    /// ([`FederationOptions`](crate::overflow::FederationOptions)).
+    pub overflow: Option<crate::overflow::OverflowPolicy>,
     /// How queries reach it.
     pub executor: Arc<dyn TapExecutor>,
 }
@@ -101,6 +104,7 @@ impl RemoteService {
             url: url.into(),
             capabilities,
             maxrec,
+            overflow: None,
             executor,
         }
     }
