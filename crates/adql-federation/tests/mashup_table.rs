@@ -33,18 +33,11 @@ async fn federation(server: &ReplayServer) -> Federation {
     let mut catalogue = Catalogue::empty();
     catalogue.add(ServiceConfig {
         kind: ServiceKind::Mashup,
-<<<<<<< HEAD
-        description: None,
-        maxrec: None,
-        schemas: Vec::new(),
-        overflow: None,
-=======
         ..ServiceConfig::tap(
             "mast_mashup",
             &server.url("/api/v0/invoke"),
             "replayed MAST Mashup",
         )
->>>>>>> mashup
     });
     let http = HttpClient::new(ClientConfig {
         tokens: TokenPolicy {
