@@ -93,6 +93,10 @@ pub struct CostModel {
     pub assumed_radius_deg: f64,
     /// Rows assumed for a side whose COUNT failed.
     pub unknown_rows: u64,
+    /// The COUNT probe stops counting past this many rows (the side is then "at least" that big): a
+    /// server counts a million-row table in about half a second, as long as the crossmatch itself, while
+    /// the choice of strategy only needs to know that the side is large.
+    pub count_cap: u64,
     /// Matches expected per row of the smaller side at least: a crossmatch is usually asked of
     /// catalogues that overlap, where an even spread over the footprint underestimates.
     pub min_matches_per_row: f64,
@@ -112,6 +116,7 @@ impl Default for CostModel {
             footprint_deg2: 41_253.0,
             assumed_radius_deg: 10.0 / 3600.0,
             unknown_rows: 1_000_000,
+            count_cap: 100_000,
             min_matches_per_row: 1.0,
         }
     }
