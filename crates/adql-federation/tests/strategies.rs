@@ -11,6 +11,7 @@ use std::sync::Arc;
 use adql_engine::AdqlSession;
 use adql_federation::capabilities::ServiceCapabilities;
 use adql_federation::executor::RemoteService;
+use adql_federation::overflow::OverflowPolicy;
 use adql_federation::session::Federation;
 use adql_federation::strategy::{CostModel, CrossServiceJoinExec, Strategy};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
@@ -115,6 +116,15 @@ struct Setup {
 }
 
 fn setup_with(caps2: ServiceCapabilities, maxrec: Option<u64>, model: CostModel) -> Setup {
+    setup_overflow(caps2, maxrec, None, model)
+}
+
+fn setup_overflow(
+    caps2: ServiceCapabilities,
+    maxrec: Option<u64>,
+    overflow: Option<OverflowPolicy>,
+    model: CostModel,
+) -> Setup {
     let tap1 = AdqlTap::new(vec![("archive1", "obs", mem(obs()))]);
     let tap2 = AdqlTap::new(vec![("archive2", "src", mem(src()))]);
     let mut federation = Federation::new();
@@ -126,6 +136,7 @@ fn setup_with(caps2: ServiceCapabilities, maxrec: Option<u64>, model: CostModel)
     );
     let mut s2 = RemoteService::new("archive2", URL2, caps2, Arc::new(tap2.clone()));
     s2.maxrec = maxrec;
+    s2.overflow = overflow;
     federation.add_service(s1, vec![table_metadata("archive1", "obs", &obs().0)]);
     federation.add_service(s2, vec![table_metadata("archive2", "src", &src().0)]);
     let federated = AdqlSession::with_extensions(
@@ -461,9 +472,15 @@ async fn radius_computed_from_the_big_side_stays_local() {
 
 #[tokio::test]
 async fn overflow_of_a_strategy_request_names_the_service() {
-    // MAXREC 100 on archive2: the small side is fine, an upload join returning more pairs is not.
-    let setup = setup_with(ServiceCapabilities::adql_2_1_full(), Some(100), model());
+    // MAXREC 100 on archive2 with the `fail` policy: the upload join returning more pairs fails.
+    let setup = setup_overflow(
+        ServiceCapabilities::adql_2_1_full(),
+        Some(100),
+        Some(OverflowPolicy::Fail),
+        model(),
+    );
     let adql = xmatch("o.obs_id < 250");
+    chosen(&setup, &adql, Strategy::UploadJoin).await;
     let err = setup
         .federated
         .query(&adql)
@@ -475,6 +492,21 @@ async fn overflow_of_a_strategy_request_names_the_service() {
         .to_string();
     assert!(err.contains("archive2"), "{err}");
     assert!(err.contains("truncated"), "{err}");
+    assert!(err.contains("TAP_UPLOAD.xsj_1"), "{err}");
+}
+
+#[tokio::test]
+async fn overflow_under_the_split_policy_falls_back_to_the_local_crossmatch() {
+    let setup = setup_overflow(
+        ServiceCapabilities::adql_2_1_full(),
+        Some(100),
+        Some(OverflowPolicy::Split),
+        model(),
+    );
+    let adql = xmatch("o.obs_id < 250");
+    chosen(&setup, &adql, Strategy::UploadJoin).await;
+    let rows = same_rows(&setup, &adql).await;
+    assert!(rows.len() > 100, "{}", rows.len());
 }
 
 // ---------------------------------------------------------------------------------------------

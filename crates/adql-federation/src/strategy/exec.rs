@@ -19,7 +19,7 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning,
-    PlanProperties, ReplaceChildrenOptions, collect,
+    PlanProperties, ReplaceChildrenOptions, collect, execute_stream,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -27,6 +27,7 @@ use super::adql::{self, Circle, RadiusRef};
 use super::cost::{Decision, Strategy};
 use crate::error::FederationError;
 use crate::executor::{RemoteEvent, RemoteService, UploadTable};
+use crate::overflow::{FederationOptions, OverflowPolicy};
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
 /// may differ from ours in the last bits, so it returns a few more candidates and the exact test is
@@ -77,7 +78,9 @@ pub struct RemotePart {
 /// (a) crossmatches them locally. (b), (c), (d) run the small side's child, then send queries built
 /// from its rows to the big side's service, and apply the big side's local part to what comes back.
 /// Every remote result is checked for completeness: a service-reported overflow, or exactly MAXREC
-/// rows, fails with [`FederationError::Overflow`] naming the service and the query.
+/// rows, is [`FederationError::Overflow`] naming the service and the query. Under the `fail`
+/// overflow policy that is the query's error; under `split` the join falls back to (a), whose remote
+/// parts are fetched in pieces under MAXREC. Never a silent subset.
 #[derive(Debug)]
 pub struct CrossServiceJoinExec {
     left: Arc<dyn ExecutionPlan>,
@@ -285,11 +288,47 @@ impl ExecutionPlan for CrossServiceJoinExec {
                 .map(|r| self.upload_radius(r))
                 .unwrap_or(RadiusRef::Uploaded),
         };
+        // Under the `split` overflow policy an overflowing strategy request falls back to (a), whose
+        // remote parts split themselves under MAXREC; under `fail` the overflow is the answer.
+        let defaults = FederationOptions::default();
+        let config = context.session_config().clone();
+        let options = config
+            .options()
+            .extensions
+            .get::<FederationOptions>()
+            .unwrap_or(&defaults);
+        let policy = run.remote.big.service.overflow.unwrap_or(options.overflow);
+        let local: Arc<dyn ExecutionPlan> = Arc::new(CrossmatchExec::new(
+            Arc::clone(&self.left),
+            Arc::clone(&self.right),
+            (*self.spec).clone(),
+            Arc::clone(&self.schema),
+        ));
         let schema = Arc::clone(&self.schema);
-        let stream = futures::stream::once(async move { run.run(strategy, context).await })
-            .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
-            .try_flatten();
+        let stream = futures::stream::once(async move {
+            match run.run(strategy, Arc::clone(&context)).await {
+                Ok(batches) => Ok(futures::stream::iter(batches.into_iter().map(Ok)).boxed()),
+                Err(e) if policy == OverflowPolicy::Split && is_overflow(&e) => {
+                    Ok(execute_stream(local, context)?.boxed())
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// Whether `e` is a remote part's overflow.
+fn is_overflow(e: &DataFusionError) -> bool {
+    match e {
+        DataFusionError::External(inner) => matches!(
+            inner.downcast_ref::<FederationError>(),
+            Some(FederationError::Overflow { .. })
+        ),
+        DataFusionError::Context(_, inner) => is_overflow(inner),
+        DataFusionError::Shared(inner) => is_overflow(inner),
+        _ => false,
     }
 }
 
