@@ -662,11 +662,31 @@ mod dachs {
 
     #[tokio::test]
     async fn dachs_local_crossmatch() {
+        // Both sides filtered and narrow: fetching them is cheaper than any extra request.
         check(
             "o.obs_id, s.source_id",
-            "o.t_exptime > 3000",
+            "o.t_exptime > 3000 AND s.phot_g_mean_mag < 16",
             Strategy::LocalCrossmatch,
         )
         .await;
+    }
+
+    /// The cross-archive suite's expectations (`tests/federation/queries.adql`): a few pointings
+    /// → cones, a compact field → region, everything × everything → upload.
+    #[tokio::test]
+    async fn dachs_narrow_selects_of_the_suite() {
+        check(
+            "o.obs_id, s.source_id",
+            "o.obs_id IN ('hst_00361', 'jwst_00448', 'jwst_00920')",
+            Strategy::BatchedCones,
+        )
+        .await;
+        check(
+            "o.obs_id, s.source_id",
+            "1 = CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', 56.75, 24.12, 1.5))",
+            Strategy::RegionPrefetch,
+        )
+        .await;
+        check("o.obs_id, s.source_id", "1 = 1", Strategy::UploadJoin).await;
     }
 }

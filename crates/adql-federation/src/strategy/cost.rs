@@ -68,7 +68,8 @@ impl fmt::Display for Strategy {
 }
 
 /// The constants of the cost model (seconds). The defaults describe a public archive over the
-/// internet: a third of a second per request, about 5 MB/s (10 bytes a value) both ways.
+/// internet: a third of a second per request, and about 100 000 values a second through the
+/// whole pipe (the server reading and serialising them, the transfer, VOTable parsing), both ways.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostModel {
     /// `L`: latency of one TAP request (submit, plan, first byte).
@@ -102,12 +103,12 @@ impl Default for CostModel {
     fn default() -> Self {
         Self {
             request_latency_s: 0.3,
-            download_per_cell_s: 2e-6,
-            upload_per_cell_s: 2e-6,
+            download_per_cell_s: 1e-5,
+            upload_per_cell_s: 1e-5,
             upload_overhead_s: 0.1,
             upload_block_rows: 5000,
             cone_concurrency: 8,
-            region_circle_cost_s: 0.002,
+            region_circle_cost_s: 0.001,
             region_max_circles: 64,
             footprint_deg2: 41_253.0,
             assumed_radius_deg: 10.0 / 3600.0,
