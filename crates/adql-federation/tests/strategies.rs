@@ -442,6 +442,20 @@ async fn per_row_radius_of_the_small_side() {
 }
 
 #[tokio::test]
+async fn repeated_positions_share_one_cone() {
+    // A self-join of the pointings on their grid column gives each position several times.
+    let setup = setup();
+    let adql = "SELECT o.obs_id, s.source_id FROM archive1.obs AS o JOIN archive2.src AS s \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', ROUND(o.s_ra, 0), o.s_dec, 0.0005)) \
+                WHERE o.obs_id < 4";
+    chosen(&setup, adql, Strategy::BatchedCones).await;
+    same_rows(&setup, adql).await;
+    let (_, sent2) = requests(&setup, adql).await;
+    // Pointings 0..3 at RA 10, 10.5, 11, 11.5 round to 10, 11, 11, 12: three distinct cones.
+    assert_eq!(sent2.len(), 3, "{sent2:?}");
+}
+
+#[tokio::test]
 async fn small_side_on_the_right() {
     let setup = setup();
     let adql = "SELECT s.source_id, o.obs_id FROM archive2.src AS s RIGHT JOIN archive1.obs AS o \

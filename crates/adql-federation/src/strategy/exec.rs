@@ -1,5 +1,6 @@
 //! [`CrossServiceJoinExec`]: runs the strategy the cost model chose.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -510,26 +511,35 @@ impl Run {
         self.finish_pairs(small, small_idx, remote)
     }
 
-    /// (c): one cone query per small row, a bounded number in flight.
+    /// (c): one cone query per distinct small-row circle (observations of one target share it), a
+    /// bounded number in flight; each cone's rows pair only with the rows of that circle.
     async fn cones(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
-        let requests: Vec<(usize, String)> = (0..small.batch.num_rows())
-            .filter_map(|i| {
-                let circle = small.circle(i)?;
-                Some((
-                    i,
-                    adql::cone_union(&big.adql, &big.names, &big.position, &[circle]),
-                ))
+        let mut groups: BTreeMap<(u64, u64, u64), (Circle, Vec<usize>)> = BTreeMap::new();
+        for i in 0..small.batch.num_rows() {
+            if let Some(c) = small.circle(i) {
+                groups
+                    .entry((c.lon.to_bits(), c.lat.to_bits(), c.radius.to_bits()))
+                    .or_insert_with(|| (c, Vec::new()))
+                    .1
+                    .push(i);
+            }
+        }
+        let requests: Vec<(Vec<usize>, String)> = groups
+            .into_values()
+            .map(|(circle, rows)| {
+                let text = adql::cone_union(&big.adql, &big.names, &big.position, &[circle]);
+                (rows, text)
             })
             .collect();
-        let results: Vec<(usize, Vec<RecordBatch>)> = futures::stream::iter(requests)
-            .map(|(i, text)| {
+        let results: Vec<(Vec<usize>, Vec<RecordBatch>)> = futures::stream::iter(requests)
+            .map(|(rows, text)| {
                 let service = Arc::clone(&big.service);
                 let schema = Arc::clone(&big.remote_schema);
                 async move {
                     fetch(&service, text, None, &schema)
                         .await
-                        .map(|batches| (i, batches))
+                        .map(|batches| (rows, batches))
                 }
             })
             .buffer_unordered(self.remote.cone_concurrency.max(1))
@@ -537,10 +547,12 @@ impl Run {
             .await?;
         let mut small_idx = Vec::new();
         let mut remote_batches = Vec::new();
-        for (i, batches) in results {
-            for b in batches {
-                small_idx.extend(std::iter::repeat_n(i as u32, b.num_rows()));
-                remote_batches.push(b);
+        for (rows, batches) in results {
+            for i in rows {
+                for b in &batches {
+                    small_idx.extend(std::iter::repeat_n(i as u32, b.num_rows()));
+                    remote_batches.push(b.clone());
+                }
             }
         }
         let remote = concat_batches(&big.remote_schema, &remote_batches)?;
@@ -554,9 +566,16 @@ impl Run {
         context: Arc<TaskContext>,
     ) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
-        let circles: Vec<Circle> = (0..small.batch.num_rows())
+        let mut circles: Vec<Circle> = (0..small.batch.num_rows())
             .filter_map(|i| small.circle(i))
             .collect();
+        // One circle per distinct cone.
+        circles.sort_by(|a, b| {
+            (a.lon.total_cmp(&b.lon))
+                .then(a.lat.total_cmp(&b.lat))
+                .then(a.radius.total_cmp(&b.radius))
+        });
+        circles.dedup();
         let candidates = if circles.is_empty() {
             RecordBatch::new_empty(Arc::clone(&self.big_schema))
         } else {
