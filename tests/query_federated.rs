@@ -258,3 +258,39 @@ fn local_and_remote_tables_join() {
         "name,source_id\nfield_a,782218960278913025\nfield_b,2297844062121623554\n"
     );
 }
+
+#[test]
+fn a_table_newer_than_the_cached_description_is_found() {
+    let Some(tap) = dachs::tap_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &tap);
+    let query = "SELECT COUNT(*) AS n FROM gaia.archive2.sources WHERE phot_g_mean_mag < 12";
+    let run = || {
+        adql(&[
+            "query",
+            "--no-user-config",
+            "--config",
+            &config,
+            "--format",
+            "csv",
+            query,
+        ])
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Make the cached description older than the table: drop it from the cache file.
+    let path = dir.path().join("cache").join("gaia.json");
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let tables = cached["description"]["tables"].as_array_mut().unwrap();
+    let before = tables.len();
+    tables.retain(|t| t["name"] != "archive2.sources");
+    assert_eq!(tables.len(), before - 1);
+    std::fs::write(&path, cached.to_string()).unwrap();
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(stdout(&second), stdout(&first));
+    // The service was described again and the cache refreshed.
+    let refreshed = std::fs::read_to_string(&path).unwrap();
+    assert!(refreshed.contains("archive2.sources"));
+}

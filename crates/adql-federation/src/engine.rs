@@ -330,15 +330,38 @@ impl Engine {
             .map_err(|e| QueryError::Query(EngineError::Syntax(Box::new(e))))?;
         let federation = {
             let mut federation = self.federation.lock().await;
+            let mut from_cache = BTreeSet::new();
             for name in self.services_named(&query) {
                 if federation.registry().get(&name).is_ok() {
                     continue;
                 }
                 let config = self.catalogue.get(&name)?;
                 if config.kind == ServiceKind::Tap {
-                    self.add_service(&mut federation, config).await?;
+                    if self.add_service(&mut federation, config, true).await? {
+                        from_cache.insert(name);
+                    }
                 } else if !federation.has_source_service(&config.name) {
                     self.io.add_source_service(&mut federation, config).await?;
+                }
+            }
+            // A table missing from a cached description may be newer than the cache: describe that
+            // service again (once) before the planner reports the table unknown.
+            let mut names = TableNames::default();
+            names.visit_query(&query);
+            for name in names.0 {
+                let Some(catalog) = &name.catalog else {
+                    continue;
+                };
+                let service = catalog.value.to_ascii_lowercase();
+                if from_cache.contains(&service)
+                    && matches!(
+                        federation.provider(&name.to_string()),
+                        Err(FederationError::UnknownTable { .. })
+                    )
+                {
+                    let config = self.catalogue.get(&service)?;
+                    self.add_service(&mut federation, config, false).await?;
+                    from_cache.remove(&service);
                 }
             }
             federation.clone()
@@ -392,12 +415,20 @@ impl Engine {
         })
     }
 
-    /// Describes `config` (cache first) and adds it to `federation`.
-    async fn add_service(&self, federation: &mut Federation, config: &ServiceConfig) -> Result<()> {
+    /// Describes `config` (from the cache first when `use_cache`) and adds it to `federation`, replacing an
+    /// earlier description; says whether the description came from the cache.
+    async fn add_service(
+        &self,
+        federation: &mut Federation,
+        config: &ServiceConfig,
+        use_cache: bool,
+    ) -> Result<bool> {
         let cache = self.catalogue.cache();
         let cached = cache
             .as_ref()
+            .filter(|_| use_cache)
             .and_then(|c| c.get(&config.name, &config.url));
+        let from_cache = cached.is_some();
         let description = match cached {
             Some(d) => d,
             None => {
@@ -430,7 +461,7 @@ impl Engine {
         }
         service.overflow = config.overflow;
         federation.add_service(service, config.filter_tables(description.tables));
-        Ok(())
+        Ok(from_cache)
     }
 
     /// The catalogue's services that `query` names: the first part of a three-part name, or of a

@@ -54,13 +54,12 @@ async fn federation(cache: &std::path::Path) -> Federation {
     let mut catalogue = Catalogue::empty().with_cache_dir(cache);
     catalogue.add(parse_service_spec(&format!("archive2={base}/tap")).unwrap());
     catalogue.add(ServiceConfig {
-        name: "archive2_scs".into(),
-        url: format!("{base}/archive2/q/cone/scs.xml"),
         kind: ServiceKind::ConeSearch,
-        description: None,
-        maxrec: None,
-        schemas: Vec::new(),
-        overflow: None,
+        ..ServiceConfig::tap(
+            "archive2_scs",
+            &format!("{base}/archive2/q/cone/scs.xml"),
+            "DaCHS cone search over archive2.sources",
+        )
     });
     let http = HttpClient::new(ClientConfig::default()).unwrap();
     let discovery = VosiDiscovery::new(http.clone());

@@ -32,13 +32,12 @@ async fn server() -> Option<ReplayServer> {
 async fn federation(server: &ReplayServer) -> Federation {
     let mut catalogue = Catalogue::empty();
     catalogue.add(ServiceConfig {
-        name: "mast_mashup".into(),
-        url: server.url("/api/v0/invoke"),
         kind: ServiceKind::Mashup,
-        description: None,
-        maxrec: None,
-        schemas: Vec::new(),
-        overflow: None,
+        ..ServiceConfig::tap(
+            "mast_mashup",
+            &server.url("/api/v0/invoke"),
+            "replayed MAST Mashup",
+        )
     });
     let http = HttpClient::new(ClientConfig {
         tokens: TokenPolicy {
@@ -233,4 +232,49 @@ async fn pages_are_followed_and_the_limit_is_respected() {
         .map(|r| request_of(r)["page"].as_u64().unwrap())
         .collect();
     assert_eq!(pages, vec![1, 2, 3]);
+
+    // A TOP met by the first page stops the paging: the stream is read lazily.
+    let before = server.requests().len();
+    let top = session
+        .query(
+            "SELECT TOP 2 obsid FROM mast_mashup.caom.observations \
+             WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 210.8023, 54.349, 1))",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(top.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    assert_eq!(server.requests().len() - before, 1, "only the first page");
+}
+
+#[tokio::test]
+async fn a_service_error_names_the_service_and_url() {
+    let server = ReplayServer::start(|_| {
+        (
+            200,
+            "application/json",
+            br#"{"status": "ERROR", "msg": "Must be logged in as an authorized user to access this service."}"#
+                .to_vec(),
+        )
+    })
+    .await;
+    let federation = federation(&server).await;
+    let err = session(&federation)
+        .query(
+            "SELECT obsid FROM mast_mashup.caom.observations \
+             WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 10, 20, 0.1))",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("service mast_mashup (http://127.0.0.1:")
+            && err.contains("Must be logged in as an authorized user"),
+        "{err}"
+    );
 }

@@ -19,7 +19,8 @@
 //!
 //! | ADQL | Mashup filter | pushdown |
 //! | --- | --- | --- |
-//! | numeric `=`, `IN`, `BETWEEN`, `>=`, `<=` | `{"min", "max"}` ranges (closed; an open side is ±`f64::MAX`) | `Exact` |
+//! | numeric `=`, `BETWEEN`, `>=`, `<=`, `IN` of one value | one `{"min", "max"}` range (closed; an open side is ±`f64::MAX`) | `Exact` |
+//! | numeric `IN` of several values | one range per value | `Inexact` (see `translate`) |
 //! | numeric `>`, `<` | the closed range | `Inexact` |
 //! | text `=`, `IN` (or `OR` of `=` on one column) | `values` | `Inexact`: MAST compares without case and splits multi-valued columns (`filters`, `obs_collection`, ...) on `;` |
 //! | text `LIKE` | `freeText` | `Inexact` (MAST compares without case) |
@@ -228,44 +229,64 @@ impl MashupTable {
     }
 
     /// Translates the conjunction `filters`: the first cone, then one Mashup filter per column.
+    ///
+    /// Only one-range filters can be `Exact`, and they are placed first, where they always find room
+    /// (a column's first filter, or merged into its one range): DataFusion removes an `Exact` filter
+    /// from the plan and asks again about the others in a later pass, so an `Exact` filter must be sent
+    /// whatever filters arrive with it at the scan. Filters that may find no room are `Inexact`, so
+    /// the plan still applies them when the scan cannot send them.
     fn translate(&self, filters: &[&Expr]) -> Translation {
-        let mut t = Translation::default();
-        for f in filters {
-            if t.cone.is_none()
-                && let Some(cone) = cone_of(f, "s_ra", "s_dec")
-            {
-                t.cone = Some(cone);
-                t.pushdown.push(TableProviderFilterPushDown::Inexact);
-                continue;
-            }
-            let decision = match self.filter_of(f) {
-                None => TableProviderFilterPushDown::Unsupported,
-                Some((filter, exact)) => {
-                    let kind = if exact {
-                        TableProviderFilterPushDown::Exact
-                    } else {
-                        TableProviderFilterPushDown::Inexact
-                    };
-                    match t.filters.iter_mut().find(|e| e.column == filter.column) {
-                        None => {
-                            t.filters.push(filter);
-                            kind
-                        }
-                        // Two one-range filters on a column are one range: `BETWEEN` arrives
-                        // as `>=` and `<=`.
-                        Some(existing) => match (&mut existing.values, &filter.values) {
-                            (FilterValues::Ranges(a), FilterValues::Ranges(b))
-                                if a.len() == 1 && b.len() == 1 =>
-                            {
-                                a[0] = (a[0].0.max(b[0].0), a[0].1.min(b[0].1));
-                                kind
-                            }
-                            _ => TableProviderFilterPushDown::Unsupported,
-                        },
-                    }
+        use TableProviderFilterPushDown::{Exact, Inexact, Unsupported};
+        let mut t = Translation {
+            pushdown: vec![Unsupported; filters.len()],
+            ..Translation::default()
+        };
+        let cone_at = filters
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| cone_of(f, "s_ra", "s_dec").map(|c| (i, c)));
+        if let Some((i, cone)) = cone_at {
+            t.cone = Some(cone);
+            t.pushdown[i] = Inexact;
+        }
+        let mut candidates: Vec<Option<(Filter, bool)>> = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if cone_at.is_some_and(|(c, _)| c == i) {
+                    None
+                } else {
+                    self.filter_of(f)
                 }
+            })
+            .collect();
+        let one_range = |c: &Option<(Filter, bool)>| matches!(c, Some((Filter { values: FilterValues::Ranges(r), .. }, _)) if r.len() == 1);
+        let order: Vec<usize> = (0..filters.len())
+            .filter(|&i| one_range(&candidates[i]))
+            .chain((0..filters.len()).filter(|&i| !one_range(&candidates[i])))
+            .collect();
+        for i in order {
+            let Some((filter, exact)) = candidates[i].take() else {
+                continue;
             };
-            t.pushdown.push(decision);
+            let kind = if exact { Exact } else { Inexact };
+            t.pushdown[i] = match t.filters.iter_mut().find(|e| e.column == filter.column) {
+                None => {
+                    t.filters.push(filter);
+                    kind
+                }
+                // Two one-range filters on a column are one range: `BETWEEN` arrives as `>=` and
+                // `<=`.
+                Some(existing) => match (&mut existing.values, &filter.values) {
+                    (FilterValues::Ranges(a), FilterValues::Ranges(b))
+                        if a.len() == 1 && b.len() == 1 =>
+                    {
+                        a[0] = (a[0].0.max(b[0].0), a[0].1.min(b[0].1));
+                        kind
+                    }
+                    _ => Unsupported,
+                },
+            };
         }
         t
     }
@@ -378,13 +399,16 @@ impl MashupTable {
                 let ranges = values
                     .map(|v| number(v).filter(|v| !v.is_nan()).map(|v| (v, v)))
                     .collect::<Option<Vec<_>>>()?;
+                // Several ranges cannot merge with another filter on the column: not `Exact`
+                // (see `translate`).
+                let exact = ranges.len() == 1;
                 Some((
                     Filter {
                         column: spec.0.to_string(),
                         values: FilterValues::Ranges(ranges),
                         separator: None,
                     },
-                    true,
+                    exact,
                 ))
             }
             Filterable::Values(sep) => {
@@ -527,6 +551,7 @@ mod tests {
         use TableProviderFilterPushDown::{Exact, Inexact, Unsupported};
         let t = table();
         let filters = [
+            col("obs_id").like(lit("6374%")),
             col("t_min").gt_eq(lit(1.0)),
             col("t_min").lt_eq(lit(2.0)),
             col("filters")
@@ -534,7 +559,6 @@ mod tests {
                 .or(col("filters").eq(lit("FUV"))),
             col("calib_level").in_list(vec![lit(2i64), lit(3i64)], false),
             lit(100.0).lt(col("em_max")),
-            col("obs_id").like(lit("6374%")),
             col("obs_id").not_eq(lit("x")),
             col("s_region").eq(lit("x")),
             // Two ranges do not merge into the one already sent for t_min: local.
@@ -545,10 +569,10 @@ mod tests {
         assert_eq!(
             tr.pushdown,
             vec![
+                Inexact,
                 Exact,
                 Exact,
                 Inexact,
-                Exact,
                 Inexact,
                 Inexact,
                 Unsupported,
@@ -559,15 +583,26 @@ mod tests {
         let json: Vec<Value> = tr.filters.iter().map(Filter::to_json).collect();
         assert_eq!(
             Value::Array(json),
+            // One-range filters first (they must always be sent), then the rest in query order.
             serde_json::json!([
                 {"paramName": "t_min", "values": [{"min": 1.0, "max": 2.0}]},
-                {"paramName": "filters", "values": ["NUV", "FUV"], "separator": ";"},
-                {"paramName": "calib_level", "values": [{"min": 2.0, "max": 2.0}, {"min": 3.0, "max": 3.0}]},
                 {"paramName": "em_max", "values": [{"min": 100.0, "max": f64::MAX}]},
                 {"paramName": "obs_id", "values": [], "freeText": "6374%"},
+                {"paramName": "filters", "values": ["NUV", "FUV"], "separator": ";"},
+                {"paramName": "calib_level", "values": [{"min": 2.0, "max": 2.0}, {"min": 3.0, "max": 3.0}]},
             ])
         );
         assert!(tr.cone.is_none());
+        // The same filters in another order (a later optimizer pass, or the scan): every `Exact`
+        // filter is still sent.
+        let reordered: Vec<&Expr> = refs.iter().rev().copied().collect();
+        let again = t.translate(&reordered);
+        for (i, f) in refs.iter().enumerate() {
+            if tr.pushdown[i] == Exact {
+                let j = reordered.iter().position(|g| g == f).unwrap();
+                assert_eq!(again.pushdown[j], Exact, "{f}");
+            }
+        }
         let err = t.request(&filters, None).unwrap_err();
         assert!(err.to_string().contains("needs a position"), "{err}");
     }

@@ -22,7 +22,6 @@ use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::util::display::FormatOptions;
-use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -36,9 +35,9 @@ use datafusion::physical_plan::{
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::catalogue::{Catalogue, ServiceKind};
+use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::FederationError;
-use crate::session::Federation;
+use crate::session::{Federation, SourceTable};
 
 /// Opens the stream of one request (called once per execution).
 pub type OpenStream = Arc<dyn Fn() -> BoxStream<'static, Result<RecordBatch>> + Send + Sync>;
@@ -217,7 +216,7 @@ pub fn conform_by_name(batch: &RecordBatch, target: &SchemaRef) -> Result<Record
 }
 
 /// Registers the tables of every Mashup and cone-search service of `catalogue` in `federation`
-/// (TAP services come from [`Federation::from_catalogue`]); see [`add_source_service`].
+/// (TAP services come from [`Federation::from_catalogue`]); see [`source_table`].
 ///
 /// # Errors
 /// A service URL is invalid, or a cone-search probe fails.
@@ -232,45 +231,54 @@ pub async fn add_catalogue_sources(
     Ok(())
 }
 
-/// Registers the table of `config` in `federation` if it is a Mashup or cone-search service (a TAP
-/// service is left alone): `SERVICE.caom.observations` for a Mashup service and `SERVICE.scs.cone` for a
-/// cone search, whose columns are learnt by a probe (a cone of radius 0). `http` carries the MAST token,
-/// sent to the hosts its token policy lists.
+/// Registers the table of `config` in `federation` if it is a Mashup or cone-search service not yet
+/// there; does nothing for a TAP service.
 ///
 /// # Errors
-/// The service URL is invalid, or a cone-search probe fails.
+/// As [`source_table`].
 pub async fn add_source_service(
     federation: &mut Federation,
-    config: &crate::catalogue::ServiceConfig,
+    config: &ServiceConfig,
     http: &vo_client::HttpClient,
 ) -> crate::Result<()> {
-    match config.kind {
-        ServiceKind::Tap => {}
-        ServiceKind::Mashup => {
-            let table = mashup_table::MashupTable::caom_observations(
+    if federation.has_source_service(&config.name) {
+        return Ok(());
+    }
+    if let Some(t) = source_table(config, http).await? {
+        federation.add_source_table(&config.name, &t.schema, &t.table, t.provider);
+    }
+    Ok(())
+}
+
+/// The table of a service that is not TAP: `SERVICE.caom.observations` for a Mashup service,
+/// `SERVICE.scs.cone` for a cone search (its columns learnt by a probe, a cone of radius 0); `None`
+/// for a TAP service. `http` carries the MAST token, sent to the hosts its token policy lists.
+///
+/// # Errors
+/// The service URL is invalid, or the cone-search probe fails.
+pub async fn source_table(
+    config: &ServiceConfig,
+    http: &vo_client::HttpClient,
+) -> crate::Result<Option<SourceTable>> {
+    Ok(match config.kind {
+        ServiceKind::Tap => None,
+        ServiceKind::Mashup => Some(SourceTable {
+            schema: mashup_table::CAOM_SCHEMA.to_string(),
+            table: mashup_table::CAOM_TABLE.to_string(),
+            provider: Arc::new(mashup_table::MashupTable::caom_observations(
                 &config.name,
                 &config.url,
                 http.clone(),
-            )?;
-            federation.add_source_table(
-                &config.name,
-                mashup_table::CAOM_SCHEMA,
-                mashup_table::CAOM_TABLE,
-                Arc::new(table) as Arc<dyn TableProvider>,
-            );
-        }
-        ServiceKind::ConeSearch => {
-            let table =
-                cone_table::ConeSearchTable::probe(&config.name, &config.url, http.clone()).await?;
-            federation.add_source_table(
-                &config.name,
-                cone_table::SCS_SCHEMA,
-                cone_table::SCS_TABLE,
-                Arc::new(table) as Arc<dyn TableProvider>,
-            );
-        }
-    }
-    Ok(())
+            )?),
+        }),
+        ServiceKind::ConeSearch => Some(SourceTable {
+            schema: cone_table::SCS_SCHEMA.to_string(),
+            table: cone_table::SCS_TABLE.to_string(),
+            provider: Arc::new(
+                cone_table::ConeSearchTable::probe(&config.name, &config.url, http.clone()).await?,
+            ),
+        }),
+    })
 }
 
 /// A remote failure of `service` at `url`.
