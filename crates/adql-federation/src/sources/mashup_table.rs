@@ -208,8 +208,8 @@ impl MashupTable {
             return Err(FederationError::PositionRequired {
                 service: self.service.clone(),
                 table: format!("{}.{CAOM_SCHEMA}.{CAOM_TABLE}", self.service),
-                hint: "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ra, dec, radius)) \
-                       or DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', ra, dec)) < radius"
+                hint: "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ra0, dec0, r)) \
+                       or DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', ra0, dec0)) < r"
                     .to_string(),
             });
         };
