@@ -325,6 +325,46 @@ fn tap_async_progress_never_reaches_piped_stderr() {
     assert_eq!(run.stderr, "");
 }
 
+/// On a terminal (a pseudo-terminal made by util-linux `script`) the spinner shows the job's
+/// phases and is cleared before the command ends; the rows (here in a file) never carry it.
+#[test]
+fn tap_async_progress_on_a_terminal_is_cleared_and_stays_out_of_the_rows() {
+    let Some(url) = dachs::tap_url() else { return };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: `script` (util-linux) is not installed; no pseudo-terminal to test with");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let command = format!(
+        "{} tap {url} --async 'SELECT TOP 2 source_id FROM archive2.sources ORDER BY source_id' --format csv -o {}",
+        env!("CARGO_BIN_EXE_adql"),
+        out.display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("job "),
+        "no spinner on the terminal: {terminal:?}"
+    );
+    // The last thing drawn clears the line.
+    assert!(
+        terminal
+            .trim_end_matches([' ', '\r', '\n'])
+            .ends_with("\x1b[2K"),
+        "{terminal:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "source_id\n173997715098460\n262783279047819\n"
+    );
+}
+
 #[test]
 fn tap_maxrec_overflow_exits_3_with_the_rows_and_a_message() {
     let Some(url) = dachs::tap_url() else { return };

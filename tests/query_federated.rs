@@ -137,7 +137,35 @@ fn a_single_service_query_goes_out_whole() {
 }
 
 #[test]
-fn a_result_cut_at_maxrec_is_an_error_naming_the_service() {
+fn a_result_over_maxrec_is_fetched_in_pieces() {
+    let Some(tap) = dachs::tap_url() else { return };
+    let service = format!("gaia={tap}");
+    let output = adql(&[
+        "query",
+        "--no-user-config",
+        "--service",
+        &service,
+        "--maxrec",
+        "3000",
+        "--format",
+        "csv",
+        "SELECT source_id, phot_g_mean_mag FROM gaia.archive2.sources",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20_000);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20_000, "every row once");
+}
+
+#[test]
+fn a_result_cut_at_maxrec_is_an_error_naming_the_service_when_asked() {
     let Some(tap) = dachs::tap_url() else { return };
     let service = format!("gaia={tap}");
     let output = adql(&[
@@ -147,6 +175,8 @@ fn a_result_cut_at_maxrec_is_an_error_naming_the_service() {
         &service,
         "--maxrec",
         "100",
+        "--on-overflow",
+        "fail",
         "SELECT source_id FROM gaia.archive2.sources",
     ]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
@@ -227,4 +257,40 @@ fn local_and_remote_tables_join() {
         stdout(&output),
         "name,source_id\nfield_a,782218960278913025\nfield_b,2297844062121623554\n"
     );
+}
+
+#[test]
+fn a_table_newer_than_the_cached_description_is_found() {
+    let Some(tap) = dachs::tap_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &tap);
+    let query = "SELECT COUNT(*) AS n FROM gaia.archive2.sources WHERE phot_g_mean_mag < 12";
+    let run = || {
+        adql(&[
+            "query",
+            "--no-user-config",
+            "--config",
+            &config,
+            "--format",
+            "csv",
+            query,
+        ])
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Make the cached description older than the table: drop it from the cache file.
+    let path = dir.path().join("cache").join("gaia.json");
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let tables = cached["description"]["tables"].as_array_mut().unwrap();
+    let before = tables.len();
+    tables.retain(|t| t["name"] != "archive2.sources");
+    assert_eq!(tables.len(), before - 1);
+    std::fs::write(&path, cached.to_string()).unwrap();
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(stdout(&second), stdout(&first));
+    // The service was described again and the cache refreshed.
+    let refreshed = std::fs::read_to_string(&path).unwrap();
+    assert!(refreshed.contains("archive2.sources"));
 }

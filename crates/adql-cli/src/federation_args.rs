@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use adql_federation::catalogue::{Catalogue, LoadOptions};
 use adql_federation::executor::RemoteRequest;
+use adql_federation::overflow::OverflowPolicy;
 use adql_federation::progress::ProgressSink;
 use adql_federation::{Engine, EngineOptions, FederationError};
 
@@ -35,9 +36,19 @@ pub(crate) struct FederationArgs {
     /// MAXREC sent with every remote query (a remote part that reaches it is never silently short).
     #[arg(long, value_name = "ROWS")]
     pub(crate) maxrec: Option<u64>,
+    /// What a remote part that reaches MAXREC does: `split` fetches it again in pieces under MAXREC,
+    /// `fail` stops with exit status 3. A service's own `overflow` setting wins.
+    #[arg(long = "on-overflow", value_name = "POLICY", default_value = "split",
+          value_parser = parse_overflow)]
+    pub(crate) on_overflow: OverflowPolicy,
     /// Longest time one remote request may take, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
+}
+
+fn parse_overflow(text: &str) -> std::result::Result<OverflowPolicy, String> {
+    text.parse()
+        .map_err(|_| format!("expected `split` or `fail`, got '{text}'"))
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -66,6 +77,7 @@ impl FederationArgs {
             parse: syntax.parse_options(),
             maxrec: self.maxrec,
             timeout: self.timeout,
+            overflow: self.on_overflow,
             progress: std::io::stderr()
                 .is_terminal()
                 .then(|| Arc::new(Bars::default()) as Arc<dyn ProgressSink>),
@@ -144,6 +156,7 @@ mod tests {
             configs: Vec::new(),
             no_user_config: true,
             maxrec: None,
+            on_overflow: OverflowPolicy::Split,
             timeout: None,
         };
         let catalogue = args.catalogue().unwrap();

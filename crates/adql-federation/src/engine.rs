@@ -25,6 +25,7 @@ use vo_client::HttpClient;
 use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteService, TapExecutor};
+use crate::overflow::{FederationOptions, OverflowPolicy};
 use crate::progress::{InstrumentedExecutor, ProgressSink};
 use crate::remote_query::RemoteQuery;
 use crate::session::{Discovery, Federation};
@@ -37,14 +38,19 @@ pub trait ServiceIo: Discovery {
     /// The executor of `service`'s queries.
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>>;
 
-    /// Registers the table of `service` when it is not TAP (a Mashup or cone-search table, see
-    /// [`crate::sources`]). By default there is none.
+    /// Adds the table of a service that is not TAP (Mashup, cone search) to `federation`. The default
+    /// knows none: such a service is an error naming it.
     async fn add_source_service(
         &self,
-        _federation: &mut Federation,
-        _service: &ServiceConfig,
+        federation: &mut Federation,
+        service: &ServiceConfig,
     ) -> Result<()> {
-        Ok(())
+        let _ = federation;
+        Err(FederationError::Remote {
+            service: service.name.clone(),
+            url: service.url.clone(),
+            message: format!("{:?} services are not available here", service.kind),
+        })
     }
 }
 
@@ -105,6 +111,9 @@ pub struct EngineOptions {
     pub maxrec: Option<u64>,
     /// Longest time one remote request may take, from sending it to its last row.
     pub timeout: Option<Duration>,
+    /// What a remote part over MAXREC does (default: split it and fetch the pieces); a service's own
+    /// setting wins.
+    pub overflow: OverflowPolicy,
     /// Hears of every remote request (progress bars, request counts).
     pub progress: Option<Arc<dyn ProgressSink>>,
 }
@@ -115,6 +124,7 @@ impl fmt::Debug for EngineOptions {
             .field("parse", &self.parse)
             .field("maxrec", &self.maxrec)
             .field("timeout", &self.timeout)
+            .field("overflow", &self.overflow)
             .field("progress", &self.progress.is_some())
             .finish_non_exhaustive()
     }
@@ -320,22 +330,52 @@ impl Engine {
             .map_err(|e| QueryError::Query(EngineError::Syntax(Box::new(e))))?;
         let federation = {
             let mut federation = self.federation.lock().await;
+            let mut from_cache = BTreeSet::new();
             for name in self.services_named(&query) {
                 if federation.registry().get(&name).is_ok() {
                     continue;
                 }
                 let config = self.catalogue.get(&name)?;
-                if config.kind != ServiceKind::Tap {
-                    // Mashup and cone-search services are tables, not TAP services.
+                if config.kind == ServiceKind::Tap {
+                    if self.add_service(&mut federation, config, true).await? {
+                        from_cache.insert(name);
+                    }
+                } else if !federation.has_source_service(&config.name) {
                     self.io.add_source_service(&mut federation, config).await?;
-                    continue;
                 }
-                self.add_service(&mut federation, config).await?;
+            }
+            // A table missing from a cached description may be newer than the cache: describe that
+            // service again (once) before the planner reports the table unknown.
+            let mut names = TableNames::default();
+            names.visit_query(&query);
+            for name in names.0 {
+                let Some(catalog) = &name.catalog else {
+                    continue;
+                };
+                let service = catalog.value.to_ascii_lowercase();
+                if from_cache.contains(&service)
+                    && matches!(
+                        federation.provider(&name.to_string()),
+                        Err(FederationError::UnknownTable { .. })
+                    )
+                {
+                    let config = self.catalogue.get(&service)?;
+                    self.add_service(&mut federation, config, false).await?;
+                    from_cache.remove(&service);
+                }
             }
             federation.clone()
         };
+        let config = self
+            .options
+            .session
+            .clone()
+            .with_option_extension(FederationOptions {
+                overflow: self.options.overflow,
+                ..FederationOptions::default()
+            });
         let session = federation
-            .adql_session(self.options.session.clone())?
+            .adql_session(config)?
             .with_parse_options(self.options.parse.clone());
         let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
         for (name, table) in local.iter() {
@@ -375,12 +415,20 @@ impl Engine {
         })
     }
 
-    /// Describes `config` (cache first) and adds it to `federation`.
-    async fn add_service(&self, federation: &mut Federation, config: &ServiceConfig) -> Result<()> {
+    /// Describes `config` (from the cache first when `use_cache`) and adds it to `federation`, replacing an
+    /// earlier description; says whether the description came from the cache.
+    async fn add_service(
+        &self,
+        federation: &mut Federation,
+        config: &ServiceConfig,
+        use_cache: bool,
+    ) -> Result<bool> {
         let cache = self.catalogue.cache();
         let cached = cache
             .as_ref()
+            .filter(|_| use_cache)
             .and_then(|c| c.get(&config.name, &config.url));
+        let from_cache = cached.is_some();
         let description = match cached {
             Some(d) => d,
             None => {
@@ -411,8 +459,9 @@ impl Engine {
         if let Some(maxrec) = self.options.maxrec.or(config.maxrec) {
             service.maxrec = Some(maxrec);
         }
-        federation.add_service(service, description.tables);
-        Ok(())
+        service.overflow = config.overflow;
+        federation.add_service(service, config.filter_tables(description.tables));
+        Ok(from_cache)
     }
 
     /// The catalogue's services that `query` names: the first part of a three-part name, or of a

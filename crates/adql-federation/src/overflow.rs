@@ -465,7 +465,7 @@ impl Splitter {
         }
     }
 
-    fn from_where(&self, piece: &Piece) -> String {
+    fn source_and_conditions(&self, piece: &Piece) -> String {
         let mut text = format!("FROM ({}) AS q", self.part.inner);
         for (i, cond) in piece.conds.iter().enumerate() {
             text.push_str(if i == 0 { " WHERE " } else { " AND " });
@@ -475,7 +475,7 @@ impl Splitter {
     }
 
     fn piece_query(&self, piece: &Piece) -> String {
-        let mut text = format!("SELECT * {}", self.from_where(piece));
+        let mut text = format!("SELECT * {}", self.source_and_conditions(piece));
         for (i, (col, desc)) in self.part.order.iter().enumerate() {
             text.push_str(if i == 0 { " ORDER BY " } else { ", " });
             text.push_str(&self.column(*col));
@@ -517,7 +517,7 @@ impl Splitter {
         let c = self.column(col);
         let adql = format!(
             "SELECT MIN({c}) AS lo, MAX({c}) AS hi, COUNT(*) AS n, COUNT({c}) AS nn {}",
-            self.from_where(piece)
+            self.source_and_conditions(piece)
         );
         self.admit(&adql)?;
         let fetched = fetch(&self.service, adql, None, None).await?;
@@ -817,11 +817,11 @@ mod tests {
         let s = schema(&[
             ("id", DataType::Int64),
             ("ra", DataType::Float64),
-            ("d", DataType::Float64),
+            ("s_dec", DataType::Float64),
             ("name", DataType::Utf8),
         ]);
         let part = analyse(
-            "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t WHERE t.ra > 1",
+            "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t WHERE t.ra > 1",
             &s,
             &options,
         )
@@ -834,7 +834,7 @@ mod tests {
         assert!(part.order.is_empty());
 
         let ordered = analyse(
-            "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY ra DESC, id",
+            "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY ra DESC, id",
             &s,
             &options,
         )
@@ -848,15 +848,15 @@ mod tests {
 
         for (adql, why) in [
             (
-                "SELECT TOP 10 t.id, t.ra, t.dec AS d, t.name FROM s.t AS t",
+                "SELECT TOP 10 t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t",
                 "TOP 10",
             ),
             (
-                "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY name",
+                "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY name",
                 "not numeric",
             ),
             (
-                "SELECT t.id, t.ra, t.dec AS d, t.name FROM s.t AS t ORDER BY t.ra + 1",
+                "SELECT t.id, t.ra, t.dec AS s_dec, t.name FROM s.t AS t ORDER BY t.ra + 1",
                 "not one of its output",
             ),
             ("SELECT t.id, t.ra FROM s.t AS t", "2 columns"),

@@ -166,7 +166,7 @@ impl Federation {
         });
     }
 
-    /// Whether `service` already has non-TAP tables here.
+    /// Whether a service that is not TAP has its table here already.
     pub fn has_source_service(&self, service: &str) -> bool {
         self.sources.contains_key(service)
     }

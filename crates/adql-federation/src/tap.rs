@@ -96,9 +96,12 @@ impl TapExecutor for VoTapExecutor {
         let mut query = Self::query(&request);
         for table in uploads {
             // vo-client sends the tables as VOTable parts of a multipart POST.
-            let upload =
-                Upload::from_batches(&table.name, table.batch.schema(), &[table.batch.clone()])
-                    .map_err(|e| remote(&request.service, &request.url, e))?;
+            let upload = Upload::from_batches(
+                &table.name,
+                table.batch.schema(),
+                std::slice::from_ref(&table.batch),
+            )
+            .map_err(|e| remote(&request.service, &request.url, e))?;
             query = query.upload(upload);
         }
         self.run(query, request).await
