@@ -17,10 +17,15 @@
 //!
 //! [services.archive1]
 //! url = "http://localhost:8080/tap"
-//! kind = "tap"              # "tap" (default) or "mashup"
+//! kind = "tap"              # "tap" (default), "mashup" or "scs" (Simple Cone Search)
 //! description = "local DaCHS"
 //! maxrec = 100000           # MAXREC to request (default: the service's hard limit)
+//! schemas = ["archive1"]    # only these schemas' tables (default: every schema the service lists)
+//! overflow = "split"        # a remote part over MAXREC: "split" it or "fail" (default: the session's)
 //! ```
+//!
+//! `schemas` lets one server act as several archives (tests register one DaCHS twice, each name
+//! seeing one schema) and hides schemas nobody queries; names compare case-insensitively.
 //!
 //! Service names are ADQL regular identifiers and are folded to lower case.
 //!
@@ -48,7 +53,8 @@ use serde::{Deserialize, Serialize};
 use crate::adql_gen::ast::is_regular_identifier;
 use crate::cache::{DEFAULT_TTL, DescriptionCache};
 use crate::error::{FederationError, Result};
-use crate::metadata::split_qualified;
+use crate::metadata::{TableMetadata, split_qualified};
+use crate::overflow::OverflowPolicy;
 
 /// The protocol a service speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -59,6 +65,9 @@ pub enum ServiceKind {
     Tap,
     /// The MAST Mashup API (`/api/v0/invoke`).
     Mashup,
+    /// IVOA Simple Cone Search (`kind = "scs"`).
+    #[serde(rename = "scs")]
+    ConeSearch,
 }
 
 /// One configured service.
@@ -78,6 +87,12 @@ pub struct ServiceConfig {
     /// MAXREC to request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maxrec: Option<u64>,
+    /// Only the tables of these schemas (case-insensitive); empty means every schema.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<String>,
+    /// What to do when a remote part overflows MAXREC; `None` leaves it to the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<OverflowPolicy>,
 }
 
 impl ServiceConfig {
@@ -89,7 +104,29 @@ impl ServiceConfig {
             kind: ServiceKind::Tap,
             description: Some(description.to_string()),
             maxrec: None,
+            schemas: Vec::new(),
+            overflow: None,
         }
+    }
+
+    /// Restricts the service to the tables of `schemas`.
+    #[must_use]
+    pub fn with_schemas<S: Into<String>>(mut self, schemas: impl IntoIterator<Item = S>) -> Self {
+        self.schemas = schemas.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the service's tables in `schema` are visible (see [`ServiceConfig::schemas`]).
+    pub fn includes_schema(&self, schema: &str) -> bool {
+        self.schemas.is_empty() || self.schemas.iter().any(|s| s.eq_ignore_ascii_case(schema))
+    }
+
+    /// The tables of `tables` that this configuration keeps.
+    pub fn filter_tables(&self, tables: Vec<TableMetadata>) -> Vec<TableMetadata> {
+        tables
+            .into_iter()
+            .filter(|t| self.includes_schema(&t.schema_name()))
+            .collect()
     }
 }
 
@@ -148,6 +185,8 @@ pub fn builtin_services() -> Vec<ServiceConfig> {
         kind: ServiceKind::Mashup,
         description: Some("MAST Mashup API".into()),
         maxrec: None,
+        schemas: Vec::new(),
+        overflow: None,
     });
     services
 }
@@ -194,6 +233,8 @@ pub fn parse_service_spec(spec: &str) -> Result<ServiceConfig> {
         kind: ServiceKind::Tap,
         description: None,
         maxrec: None,
+        schemas: Vec::new(),
+        overflow: None,
     })
 }
 
@@ -641,6 +682,61 @@ url = "http://localhost:8080/tap"
         let cache = c.cache().unwrap();
         assert_eq!(cache.dir(), dir.path().join("cache"));
         assert_eq!(cache.ttl(), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn schemas_and_overflow_are_configured_per_service() {
+        let mut c = Catalogue::empty();
+        c.merge_toml(
+            r#"
+[services.mast]
+url = "http://localhost:8080/tap"
+schemas = ["Archive1"]
+overflow = "fail"
+
+[services.gaia]
+url = "http://localhost:8080/tap"
+schemas = ["archive2"]
+
+[services.all]
+url = "http://localhost:8080/tap"
+"#,
+            Path::new("two.toml"),
+        )
+        .unwrap();
+        let table = |schema: &str| TableMetadata {
+            schema: schema.into(),
+            name: format!("{schema}.t"),
+            description: None,
+            columns: Vec::new(),
+        };
+        let tables = || vec![table("archive1"), table("archive2"), table("tap_schema")];
+        let names = |s: &ServiceConfig| -> Vec<String> {
+            s.filter_tables(tables())
+                .iter()
+                .map(|t| t.schema_name())
+                .collect()
+        };
+        let mast = c.get("mast").unwrap();
+        assert_eq!(names(mast), ["archive1"], "case-insensitive");
+        assert_eq!(mast.overflow, Some(OverflowPolicy::Fail));
+        let gaia = c.get("gaia").unwrap();
+        assert_eq!(names(gaia), ["archive2"]);
+        assert_eq!(gaia.overflow, None, "left to the session");
+        assert_eq!(
+            names(c.get("all").unwrap()).len(),
+            3,
+            "no filter: every schema"
+        );
+        let built = ServiceConfig::tap("x", "http://a/tap", "x").with_schemas(["tap_schema"]);
+        assert!(built.includes_schema("TAP_SCHEMA") && !built.includes_schema("archive1"));
+        assert!(
+            c.merge_toml(
+                "[services.x]\nurl = \"http://a\"\noverflow = \"truncate\"\n",
+                Path::new("bad.toml")
+            )
+            .is_err()
+        );
     }
 
     #[test]

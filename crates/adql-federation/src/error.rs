@@ -84,6 +84,25 @@ pub enum FederationError {
         /// The ADQL query that overflowed.
         adql: String,
     },
+    /// A remote part hit the service's row limit and could not be fetched completely in pieces
+    /// (see [`crate::overflow`]).
+    #[error(
+        "service {service} ({url}) truncated the result at {} rows (MAXREC) and the part could not \
+         be split: {reason}; the query part sent there was:\n{adql}",
+        maxrec.map_or_else(|| "its limit of".to_string(), |m| m.to_string())
+    )]
+    OverflowNotSplit {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// The row limit, when known.
+        maxrec: Option<u64>,
+        /// The ADQL query that overflowed.
+        adql: String,
+        /// Why it could not be split.
+        reason: String,
+    },
     /// A remote result does not have the columns the plan expects.
     #[error("service {service} ({url}) returned {found} columns where {expected} were expected")]
     SchemaMismatch {
@@ -95,6 +114,20 @@ pub enum FederationError {
         expected: usize,
         /// Columns returned.
         found: usize,
+    },
+    /// A table of a service that answers only cone searches (SCS, the MAST Mashup) was queried
+    /// without a cone on its position columns.
+    #[error(
+        "table {table} needs a position: service {service} answers only cone searches; \
+         add {hint} to the WHERE clause"
+    )]
+    PositionRequired {
+        /// Service name.
+        service: String,
+        /// The table, `service.schema.table`.
+        table: String,
+        /// The predicates that would give it a cone.
+        hint: String,
     },
     /// An error of the local engine.
     #[error(transparent)]

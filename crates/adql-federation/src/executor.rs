@@ -40,12 +40,36 @@ pub enum RemoteEvent {
 /// A stream of remote results.
 pub type RemoteStream = BoxStream<'static, Result<RemoteEvent>>;
 
+/// A table sent with a query (`TAP_UPLOAD`); the query names it `TAP_UPLOAD.<name>`.
+#[derive(Debug, Clone)]
+pub struct UploadTable {
+    /// Name after `TAP_UPLOAD.`: an ADQL regular identifier.
+    pub name: String,
+    /// The rows.
+    pub batch: RecordBatch,
+}
+
 /// Runs ADQL on a TAP service and streams the result as Arrow batches.
 #[async_trait]
 pub trait TapExecutor: Debug + Send + Sync {
     /// Starts `request`; the stream ends after the last batch (and an [`RemoteEvent::Overflow`]
     /// if the service truncated the result).
     async fn execute(&self, request: RemoteRequest) -> Result<RemoteStream>;
+
+    /// Starts `request` with `uploads` attached (TAP_UPLOAD, a multipart POST). Executors that
+    /// cannot upload keep the default, which fails naming the service.
+    async fn execute_with_uploads(
+        &self,
+        request: RemoteRequest,
+        uploads: Vec<UploadTable>,
+    ) -> Result<RemoteStream> {
+        let _ = uploads;
+        Err(FederationError::Remote {
+            service: request.service,
+            url: request.url,
+            message: "this executor cannot upload tables (TAP_UPLOAD)".to_string(),
+        })
+    }
 }
 
 /// A service the planner may send queries to.
@@ -59,6 +83,9 @@ pub struct RemoteService {
     pub capabilities: ServiceCapabilities,
     /// `MAXREC` to request; defaults to the service's hard limit.
     pub maxrec: Option<u64>,
+    /// What to do when a remote part overflows MAXREC; `None` follows the session
+    /// ([`FederationOptions`](crate::overflow::FederationOptions)).
+    pub overflow: Option<crate::overflow::OverflowPolicy>,
     /// How queries reach it.
     pub executor: Arc<dyn TapExecutor>,
 }
@@ -77,6 +104,7 @@ impl RemoteService {
             url: url.into(),
             capabilities,
             maxrec,
+            overflow: None,
             executor,
         }
     }

@@ -28,13 +28,19 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::error::FederationError;
 use crate::executor::{RemoteEvent, RemoteService, ServiceRegistry};
+use crate::overflow::{self, FederationOptions, OverflowPolicy, SplitLimits};
 use crate::remote_query::RemoteQuery;
 
 /// Runs one ADQL query on one service and streams the result, conformed to the planned schema.
 ///
 /// The result is checked for completeness: a service-reported overflow, or exactly MAXREC rows
-/// from a query whose own `TOP` does not explain them, fails the query with
-/// [`FederationError::Overflow`] naming the service and URL; a remote part is never silently short.
+/// from a query whose own `TOP` does not explain them, is an overflow; a remote part is never
+/// silently short. What an overflow does is the [`OverflowPolicy`] of the service, else of the
+/// session ([`FederationOptions`]), else `Split`: with `Fail` the query fails with
+/// [`FederationError::Overflow`] naming the service and URL; with `Split` the part is fetched
+/// again in pieces under MAXREC ([`crate::overflow`]). Under `Split` an answer that could overflow
+/// is read completely before its first row is passed on (at most MAXREC rows are held), because a
+/// truncated answer must be discarded, not streamed.
 #[derive(Debug)]
 pub struct RemoteQueryExec {
     service: Arc<RemoteService>,
@@ -89,7 +95,11 @@ impl DisplayAs for RemoteQueryExec {
 }
 
 /// Makes `batch` a batch of `schema`: columns by position, cast where the service's types differ.
-fn conform(batch: RecordBatch, schema: &SchemaRef, service: &RemoteService) -> Result<RecordBatch> {
+pub(crate) fn conform(
+    batch: RecordBatch,
+    schema: &SchemaRef,
+    service: &RemoteService,
+) -> Result<RecordBatch> {
     if schema.fields().is_empty() {
         // The query selected a constant only to count rows.
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
@@ -165,12 +175,25 @@ impl ExecutionPlan for RemoteQueryExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "RemoteQueryExec has one partition, not {partition}"
             )));
+        }
+        let defaults = FederationOptions::default();
+        let config = context.session_config().clone();
+        let options = config
+            .options()
+            .extensions
+            .get::<FederationOptions>()
+            .unwrap_or(&defaults);
+        let policy = self.service.overflow.unwrap_or(options.overflow);
+        // A TOP within MAXREC cannot overflow by row count: stream as the rows arrive.
+        let bounded = matches!((self.service.maxrec, self.top), (Some(m), Some(t)) if t <= m);
+        if policy == OverflowPolicy::Split && !bounded {
+            return Ok(self.execute_split(SplitLimits::from(options)));
         }
         let service = Arc::clone(&self.service);
         let request = service.request(self.adql.clone());
@@ -224,6 +247,32 @@ impl ExecutionPlan for RemoteQueryExec {
             .chain(tail)
             .try_filter_map(|b| futures::future::ready(Ok(b)));
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+}
+
+impl RemoteQueryExec {
+    /// Reads the whole answer; when it overflowed, fetches the part again in pieces.
+    fn execute_split(&self, limits: SplitLimits) -> SendableRecordBatchStream {
+        let (service, adql, schema, top) = (
+            Arc::clone(&self.service),
+            self.adql.clone(),
+            Arc::clone(&self.schema),
+            self.top,
+        );
+        // Exactly MAXREC rows is an overflow unless the query's own TOP explains it.
+        let limit = service.maxrec.filter(|m| top.is_none_or(|t| t > *m));
+        let first = async move {
+            let fetched = overflow::fetch(&service, adql.clone(), Some(&schema), limit).await?;
+            if !fetched.overflow {
+                return Ok(stream::iter(fetched.batches.into_iter().map(Ok)).boxed());
+            }
+            let seen = fetched.batches.iter().map(|b| b.num_rows() as u64).sum();
+            Ok::<_, DataFusionError>(overflow::split(service, adql, schema, seen, limits))
+        };
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream::once(first).try_flatten(),
+        ))
     }
 }
 

@@ -6,13 +6,13 @@ use std::fmt;
 use async_trait::async_trait;
 use futures::StreamExt;
 use vo_client::HttpClient;
-use vo_client::tap::{TapQuery, TapService};
+use vo_client::tap::{TapQuery, TapService, Upload};
 use vo_client::vosi::{Capabilities, TableSet};
 
 use crate::capabilities::{AdqlVersion, LanguageFeature, ServiceCapabilities};
 use crate::catalogue::ServiceConfig;
 use crate::error::{FederationError, Result};
-use crate::executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor};
+use crate::executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor, UploadTable};
 use crate::metadata::{ColumnMetadata, ServiceDescription, TableMetadata};
 use crate::session::Discovery;
 
@@ -46,13 +46,9 @@ impl VoTapExecutor {
     }
 }
 
-#[async_trait]
-impl TapExecutor for VoTapExecutor {
-    async fn execute(&self, request: RemoteRequest) -> Result<RemoteStream> {
-        let mut query = TapQuery::new(request.adql.clone());
-        if let Some(maxrec) = request.maxrec {
-            query = query.maxrec(maxrec);
-        }
+impl VoTapExecutor {
+    /// Runs `query` and turns the result into remote events (overflow reported at the end).
+    async fn run(&self, query: TapQuery, request: RemoteRequest) -> Result<RemoteStream> {
         let (service, url) = (request.service.clone(), request.url.clone());
         let result = self
             .tap
@@ -74,6 +70,41 @@ impl TapExecutor for VoTapExecutor {
             }
         });
         Ok(Box::pin(events))
+    }
+
+    fn query(request: &RemoteRequest) -> TapQuery {
+        let mut query = TapQuery::new(request.adql.clone());
+        if let Some(maxrec) = request.maxrec {
+            query = query.maxrec(maxrec);
+        }
+        query
+    }
+}
+
+#[async_trait]
+impl TapExecutor for VoTapExecutor {
+    async fn execute(&self, request: RemoteRequest) -> Result<RemoteStream> {
+        let query = Self::query(&request);
+        self.run(query, request).await
+    }
+
+    async fn execute_with_uploads(
+        &self,
+        request: RemoteRequest,
+        uploads: Vec<UploadTable>,
+    ) -> Result<RemoteStream> {
+        let mut query = Self::query(&request);
+        for table in uploads {
+            // vo-client sends the tables as VOTable parts of a multipart POST.
+            let upload = Upload::from_batches(
+                &table.name,
+                table.batch.schema(),
+                std::slice::from_ref(&table.batch),
+            )
+            .map_err(|e| remote(&request.service, &request.url, e))?;
+            query = query.upload(upload);
+        }
+        self.run(query, request).await
     }
 }
 

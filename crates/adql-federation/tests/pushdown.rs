@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use adql_federation::capabilities::{FEATURE_OFFSET, ServiceCapabilities};
 use adql_federation::executor::RemoteService;
+use adql_federation::overflow::{FederationOptions, OverflowPolicy};
 use adql_federation::session::Federation;
 use datafusion::prelude::SessionContext;
 
@@ -207,6 +208,16 @@ async fn explain_shows_service_and_adql() {
 #[tokio::test]
 async fn overflow_fails_naming_service_and_url() {
     let s = setup(full(), full(), Some(3));
+    // The default policy splits an overflowing part (tests/overflow.rs); this session fails instead.
+    let mut options = FederationOptions::default();
+    options.overflow = OverflowPolicy::Fail;
+    s.federated
+        .state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .extensions
+        .insert(options);
     // More rows than MAXREC: the service reports an overflow.
     let err = s
         .federated

@@ -70,7 +70,7 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
     progress.message(&format!("{} …", args.service));
     runtime()?.block_on(async {
         let client = MastClient::with_url(http_client()?, &args.url)?;
-        let result = client.query(req).await?;
+        let result = client.query_all(req).await?;
         write_result(result, &args.out, ctx, &progress).await
     })
 }

@@ -104,7 +104,7 @@ impl Display for TableName {
 pub enum BinaryOp {
     /// `=`
     Eq,
-    /// `<>`
+    /// `!=` (the same as `<>`)
     NotEq,
     /// `<`
     Lt,
@@ -140,7 +140,8 @@ impl BinaryOp {
     fn as_str(self) -> &'static str {
         match self {
             BinaryOp::Eq => "=",
-            BinaryOp::NotEq => "<>",
+            // DaCHS 2.7 rejects `<>` and parses `!=`, which adql_syntax's printer writes as well.
+            BinaryOp::NotEq => "!=",
             BinaryOp::Lt => "<",
             BinaryOp::LtEq => "<=",
             BinaryOp::Gt => ">",

@@ -106,6 +106,17 @@ fn is_comparison(op: Operator) -> bool {
     )
 }
 
+/// The value of an integer literal.
+fn integer_value(v: &ScalarValue) -> Option<i64> {
+    match v {
+        ScalarValue::Int8(Some(n)) => Some(i64::from(*n)),
+        ScalarValue::Int16(Some(n)) => Some(i64::from(*n)),
+        ScalarValue::Int32(Some(n)) => Some(i64::from(*n)),
+        ScalarValue::Int64(Some(n)) => Some(*n),
+        _ => None,
+    }
+}
+
 /// Formats a finite float in ADQL syntax (`1.5`, `1e-7`, `1.0`).
 fn float_literal(v: f64) -> Result<Expr, NotPushable> {
     if !v.is_finite() {
@@ -287,6 +298,57 @@ impl ExprTranslator<'_> {
     }
 
     fn comparison(&self, left: &DfExpr, op: Operator, right: &DfExpr) -> Result<Expr, NotPushable> {
+        // The engine simplifies `1 = CONTAINS(POINT, CIRCLE)` into the integer form of a boolean,
+        // `CAST(distance(...) <= r AS INT) = 1`: that is the condition itself.
+        if op == Operator::Eq {
+            for (a, b) in [(left, right), (right, left)] {
+                if let DfExpr::Cast(Cast { expr: inner, field }) = a
+                    && field.data_type().is_integer()
+                    && self.data_type(inner) == Some(DataType::Boolean)
+                    && let DfExpr::Literal(v, _) = b
+                    && let Some(n) = integer_value(v)
+                {
+                    return match n {
+                        1 => self.predicate(inner),
+                        0 => Ok(Expr::Not(boxed(self.predicate(inner)?))),
+                        _ => np("an integer form of a condition compared with neither 0 nor 1"),
+                    };
+                }
+            }
+        }
+        // `distance(lon1, lat1, lon2, lat2) <= r` is the engine's form of
+        // `1 = CONTAINS(POINT(lon1, lat1), CIRCLE(lon2, lat2, r))`; services index CONTAINS (q3c,
+        // pgsphere), not DISTANCE comparisons, so it goes out in its original form.
+        if op == Operator::LtEq
+            && let DfExpr::ScalarFunction(ScalarFunction { func, args }) = left
+            && func.name() == "distance"
+            && let [lon1, lat1, lon2, lat2] = args.as_slice()
+            && self.caps.supports_geometry("CONTAINS")
+            && self.caps.supports_geometry("POINT")
+            && self.caps.supports_geometry("CIRCLE")
+        {
+            let icrs = || Expr::String("ICRS".into());
+            let call = |name: &str, args: Vec<Expr>| Expr::Function {
+                name: name.into(),
+                args,
+                distinct: false,
+            };
+            let point = call("POINT", vec![icrs(), self.value(lon1)?, self.value(lat1)?]);
+            let circle = call(
+                "CIRCLE",
+                vec![
+                    icrs(),
+                    self.value(lon2)?,
+                    self.value(lat2)?,
+                    self.comparison_operand(right)?,
+                ],
+            );
+            return Ok(Expr::binary(
+                Expr::Number("1".into()),
+                BinaryOp::Eq,
+                call("CONTAINS", vec![point, circle]),
+            ));
+        }
         let op = match op {
             Operator::Eq => BinaryOp::Eq,
             Operator::NotEq => BinaryOp::NotEq,

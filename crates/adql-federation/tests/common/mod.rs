@@ -373,3 +373,138 @@ impl TapExecutor for LocalTap {
         Ok(Box::pin(futures::stream::iter(events)))
     }
 }
+
+/// One request an [`AdqlTap`] received: the ADQL and the rows of each uploaded table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub adql: String,
+    pub uploads: Vec<(String, usize)>,
+}
+
+/// A TAP service simulated by an `adql_engine::AdqlSession` (so geometry works): it runs the ADQL it
+/// receives over its tables, makes uploaded tables visible as `TAP_UPLOAD.<name>` for that query, and
+/// honours MAXREC like TAP (at most MAXREC rows, then an overflow marker).
+#[derive(Clone)]
+pub struct AdqlTap {
+    pub session: adql_engine::AdqlSession,
+    pub log: Arc<std::sync::Mutex<Vec<Received>>>,
+    /// Serialises queries with uploads (they share the `tap_upload` schema).
+    upload_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for AdqlTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdqlTap").finish_non_exhaustive()
+    }
+}
+
+impl AdqlTap {
+    /// A service whose tables are `tables` (schema, table, data).
+    pub fn new(tables: Vec<(&str, &str, Arc<MemTable>)>) -> Self {
+        let session = adql_engine::AdqlSession::new();
+        for (schema, name, table) in tables {
+            register_qualified(session.context(), "datafusion", schema, name, table);
+        }
+        Self {
+            session,
+            log: Arc::default(),
+            upload_lock: Arc::default(),
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn queries(&self) -> Vec<String> {
+        self.received().into_iter().map(|r| r.adql).collect()
+    }
+
+    pub fn clear(&self) {
+        self.log.lock().unwrap().clear();
+    }
+
+    async fn run(&self, request: &RemoteRequest) -> std::result::Result<Vec<RecordBatch>, String> {
+        let df = self
+            .session
+            .query(&request.adql)
+            .await
+            .map_err(|e| format!("{e}"))?;
+        df.collect().await.map_err(|e| e.to_string())
+    }
+}
+
+fn events(batches: Vec<RecordBatch>, maxrec: Option<u64>) -> RemoteStream {
+    let mut events = Vec::new();
+    let mut left = maxrec.unwrap_or(u64::MAX);
+    let mut overflow = false;
+    for batch in batches {
+        let n = batch.num_rows() as u64;
+        if n > left {
+            events.push(Ok(RemoteEvent::Batch(batch.slice(0, left as usize))));
+            overflow = true;
+            break;
+        }
+        left -= n;
+        events.push(Ok(RemoteEvent::Batch(batch)));
+    }
+    if overflow {
+        events.push(Ok(RemoteEvent::Overflow));
+    }
+    Box::pin(futures::stream::iter(events))
+}
+
+#[async_trait]
+impl TapExecutor for AdqlTap {
+    async fn execute(&self, request: RemoteRequest) -> FedResult<RemoteStream> {
+        self.log.lock().unwrap().push(Received {
+            adql: request.adql.clone(),
+            uploads: vec![],
+        });
+        let batches = self
+            .run(&request)
+            .await
+            .map_err(|message| FederationError::Remote {
+                service: request.service.clone(),
+                url: request.url.clone(),
+                message,
+            })?;
+        Ok(events(batches, request.maxrec))
+    }
+
+    async fn execute_with_uploads(
+        &self,
+        request: RemoteRequest,
+        uploads: Vec<adql_federation::executor::UploadTable>,
+    ) -> FedResult<RemoteStream> {
+        self.log.lock().unwrap().push(Received {
+            adql: request.adql.clone(),
+            uploads: uploads
+                .iter()
+                .map(|u| (u.name.clone(), u.batch.num_rows()))
+                .collect(),
+        });
+        let _guard = self.upload_lock.lock().await;
+        let ctx = self.session.context();
+        for u in &uploads {
+            let table =
+                Arc::new(MemTable::try_new(u.batch.schema(), vec![vec![u.batch.clone()]]).unwrap());
+            register_qualified(ctx, "datafusion", "tap_upload", &u.name, table);
+        }
+        let result = self.run(&request).await;
+        if let Some(schema) = ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("tap_upload"))
+        {
+            for u in &uploads {
+                let _ = schema.deregister_table(&u.name);
+            }
+        }
+        let batches = result.map_err(|message| FederationError::Remote {
+            service: request.service.clone(),
+            url: request.url.clone(),
+            message,
+        })?;
+        Ok(events(batches, request.maxrec))
+    }
+}

@@ -1,0 +1,303 @@
+//! [`CrossServiceJoinPlanner`]: estimates, the cost model's decision, and the execution plan.
+
+use std::sync::Arc;
+
+use adql_engine::crossmatch::{CrossmatchExec, CrossmatchPlanner, ExecRadius, RadiusSource, Side};
+use async_trait::async_trait;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::catalog::Session;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
+
+use super::adql::{self, Circle, RadiusRef};
+use super::cost::{CostModel, Decision, Feasibility, SideEstimate, Strategy};
+use super::exec::{BigSide, CrossServiceJoinExec, RemotePart, fetch};
+use super::node::CrossServiceJoin;
+use super::side::{RowWise, output_names, row_wise, substitute};
+use crate::executor::ServiceRegistry;
+
+/// Plans [`CrossServiceJoin`] nodes: sends a `COUNT(*)` probe for each side to its service, asks the
+/// [`CostModel`] for the cheapest strategy that keeps the query's meaning, and returns a
+/// [`CrossServiceJoinExec`] that prints the decision in `EXPLAIN`.
+#[derive(Debug, Clone)]
+pub struct CrossServiceJoinPlanner {
+    services: Arc<ServiceRegistry>,
+    model: CostModel,
+}
+
+impl CrossServiceJoinPlanner {
+    /// A planner for the services of `services`, choosing with `model`.
+    pub fn new(services: Arc<ServiceRegistry>, model: CostModel) -> Self {
+        Self { services, model }
+    }
+
+    /// Rows of one side: a COUNT of its remote query (an upper bound when a local filter follows).
+    async fn estimate(
+        &self,
+        service: &str,
+        side: Option<&RowWise>,
+        plan: &LogicalPlan,
+    ) -> SideEstimate {
+        let columns = plan.schema().fields().len();
+        let unknown = |source: String| SideEstimate {
+            service: service.to_string(),
+            rows: None,
+            columns,
+            source,
+        };
+        let Some(side) = side else {
+            return unknown("no COUNT: not one remote query".into());
+        };
+        let Ok(remote) = self.services.get(&side.query.service) else {
+            return unknown("no COUNT: unknown service".into());
+        };
+        let text = format!("SELECT COUNT(*) AS n FROM ({}) AS q", side.query.adql);
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+        match fetch(&remote, text, None, &schema).await {
+            Ok(batches) => {
+                let n: i64 = batches
+                    .iter()
+                    .filter_map(|b| b.column(0).as_primitive_opt::<Int64Type>().cloned())
+                    .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
+                    .sum();
+                SideEstimate {
+                    service: service.to_string(),
+                    rows: Some(n.max(0) as u64),
+                    columns,
+                    source: "COUNT(*)".into(),
+                }
+            }
+            Err(e) => unknown(format!("COUNT failed: {e}")),
+        }
+    }
+
+    /// How strategies (b)–(d) query `big` (the side `big_side` of `node`), or why they cannot.
+    fn big_side(
+        &self,
+        node: &CrossServiceJoin,
+        big_side: Side,
+        plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> std::result::Result<BigSide, String> {
+        let rw = row_wise(plan).ok_or_else(|| {
+            "the big side is not one remote query under local projections and filters".to_string()
+        })?;
+        let service = self
+            .services
+            .get(&rw.query.service)
+            .map_err(|e| e.to_string())?;
+        let caps = &service.capabilities;
+        if !["POINT", "CIRCLE", "CONTAINS"]
+            .iter()
+            .all(|g| caps.supports_geometry(g))
+        {
+            return Err(format!(
+                "service {} does not declare POINT, CIRCLE and CONTAINS",
+                service.name
+            ));
+        }
+        let names = output_names(&rw.query.adql, &caps.parse_options())
+            .filter(|n| n.len() == rw.query.schema.fields().len())
+            .ok_or_else(|| "the big side's remote columns have no ADQL names".to_string())?;
+        let remote_column = |e: &Expr| -> Option<String> {
+            let e = substitute(e.clone(), plan.schema(), &rw.exprs)?;
+            let mut e = &e;
+            while let Expr::Cast(c) = e {
+                e = &c.expr;
+            }
+            let Expr::Column(c) = e else { return None };
+            let i = rw.query.schema.index_of_column(c).ok()?;
+            names.get(i).cloned()
+        };
+        let x = &node.xmatch;
+        let (lon, lat) = match big_side {
+            Side::Left => &x.left_position,
+            Side::Right => &x.right_position,
+        };
+        let position = remote_column(lon).zip(remote_column(lat)).ok_or_else(|| {
+            "the big side's position is not a column of its remote query".to_string()
+        })?;
+        let radius = match x.radius_source {
+            RadiusSource::Column(s) if s == big_side => remote_column(&x.radius),
+            _ => None,
+        };
+        let physical = |e: &Expr| {
+            session
+                .create_physical_expr(e.clone(), &rw.query.schema)
+                .map_err(|e| e.to_string())
+        };
+        let exprs = rw
+            .exprs
+            .iter()
+            .map(physical)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let filter = rw.filter.as_ref().map(physical).transpose()?;
+        Ok(BigSide {
+            service,
+            adql: rw.query.adql.clone(),
+            top: rw.query.top,
+            names,
+            remote_schema: Arc::clone(rw.query.schema.inner()),
+            position,
+            radius,
+            exprs,
+            filter,
+        })
+    }
+
+    /// Why (b), (c), (d) with `small` as the small side would change the result or cannot run; `None`
+    /// where possible.
+    fn feasibility(
+        &self,
+        node: &CrossServiceJoin,
+        small: Side,
+        big: &std::result::Result<BigSide, String>,
+    ) -> [Option<String>; 3] {
+        let x = &node.xmatch;
+        let big_side = small.other();
+        let common = match big {
+            Err(why) => Some(why.clone()),
+            Ok(_)
+                if matches!(
+                    (x.join_type, big_side),
+                    (JoinType::Left, Side::Left) | (JoinType::Right, Side::Right)
+                ) =>
+            {
+                Some("the outer join keeps the big side's unmatched rows".into())
+            }
+            Ok(_) if x.best && x.probe == big_side => {
+                Some("the best match is per row of the big side".into())
+            }
+            Ok(_) => None,
+        };
+        let Ok(big) = big else {
+            return [common.clone(), common.clone(), common];
+        };
+        if common.is_some() {
+            return [common.clone(), common.clone(), common];
+        }
+        let radius_on_big = x.radius_source == RadiusSource::Column(big_side);
+        let sample = Circle {
+            lon: 1.0,
+            lat: 1.0,
+            radius: 1.0,
+        };
+        let upload = if !big.service.capabilities.upload {
+            Some(format!(
+                "service {} does not declare TAP_UPLOAD",
+                big.service.name
+            ))
+        } else if radius_on_big && big.radius.is_none() {
+            Some("the radius is not a column of the big side's remote query".into())
+        } else {
+            let radius = match &big.radius {
+                Some(r) if radius_on_big => RadiusRef::BigColumn(r.clone(), 0.0),
+                _ => RadiusRef::Uploaded,
+            };
+            let text = adql::upload_join(&big.adql, &big.names, &big.position, "xsj_1", &radius);
+            adql::check(&text, &big.service)
+                .err()
+                .map(|e| e.to_string())
+        };
+        let cones = if radius_on_big {
+            Some("the radius varies per row of the big side: cones cannot be bounded".into())
+        } else {
+            let text = adql::cone_union(&big.adql, &big.names, &big.position, &[sample, sample]);
+            adql::check(&text, &big.service)
+                .err()
+                .map(|e| e.to_string())
+        };
+        [upload, cones.clone(), cones]
+    }
+}
+
+#[async_trait]
+impl ExtensionPlanner for CrossServiceJoinPlanner {
+    async fn plan_extension(
+        &self,
+        planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn Session,
+        planning_ctx: &PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(node) = node.as_any().downcast_ref::<CrossServiceJoin>() else {
+            return Ok(None);
+        };
+        let ([left_logical, right_logical], [left, right]) = (logical_inputs, physical_inputs)
+        else {
+            return Err(DataFusionError::Internal(
+                "CrossServiceJoin takes two inputs".into(),
+            ));
+        };
+        // The crossmatch's own planner turns its expressions into the physical spec.
+        let local = CrossmatchPlanner
+            .plan_extension(
+                planner,
+                &node.xmatch,
+                logical_inputs,
+                physical_inputs,
+                session,
+                planning_ctx,
+            )
+            .await?;
+        let spec = local
+            .as_ref()
+            .and_then(|p| p.downcast_ref::<CrossmatchExec>())
+            .map(|x| x.spec().clone())
+            .ok_or_else(|| {
+                DataFusionError::Internal("the crossmatch planner did not plan the join".into())
+            })?;
+        let schema = Arc::new(node.xmatch.schema.as_arrow().clone());
+
+        let (rw_left, rw_right) = (row_wise(left_logical), row_wise(right_logical));
+        let (est_left, est_right) = futures::join!(
+            self.estimate(&node.left_service, rw_left.as_ref(), left_logical),
+            self.estimate(&node.right_service, rw_right.as_ref(), right_logical),
+        );
+        let big_right = self.big_side(node, Side::Right, right_logical, session);
+        let big_left = self.big_side(node, Side::Left, left_logical, session);
+        let feasibility = Feasibility {
+            small_left: self.feasibility(node, Side::Left, &big_right),
+            small_right: self.feasibility(node, Side::Right, &big_left),
+        };
+        let radius = match spec.radius {
+            ExecRadius::Constant(r) => Some(r),
+            ExecRadius::Column(..) => None,
+        };
+        let uploaded_columns = if radius.is_some() { 3 } else { 4 };
+        let decision: Decision =
+            self.model
+                .decide(est_left, est_right, radius, &feasibility, uploaded_columns);
+        let remote = match (decision.chosen.strategy, decision.chosen.small) {
+            (Strategy::LocalCrossmatch, _) | (_, None) => None,
+            (_, Some(small)) => {
+                let big = match small {
+                    Side::Left => big_right,
+                    Side::Right => big_left,
+                }
+                .map_err(DataFusionError::Plan)?;
+                Some(RemotePart {
+                    small,
+                    big,
+                    upload_block_rows: self.model.upload_block_rows,
+                    cone_concurrency: self.model.cone_concurrency,
+                    region_max_circles: self.model.region_max_circles,
+                })
+            }
+        };
+        Ok(Some(Arc::new(CrossServiceJoinExec::new(
+            Arc::clone(left),
+            Arc::clone(right),
+            spec,
+            decision,
+            remote,
+            schema,
+        ))))
+    }
+}
