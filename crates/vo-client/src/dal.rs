@@ -1,5 +1,6 @@
 //! Shared plumbing of the parameter-based DAL services (cone search, SIA, SSA): a GET with
-//! query parameters whose answer is a VOTable.
+//! query parameters whose answer is a VOTable. [`DalService`] is the SIA and SSA client;
+//! each protocol only says how its query becomes parameters ([`DalQuery`]).
 
 use url::Url;
 use votable_arrow::ReaderOptions;
@@ -52,6 +53,80 @@ pub(crate) async fn get_votable(
     let req = Request::get(service, url);
     let resp = check_status(service, http.send(&req).await?).await?;
     crate::votable::stream_response(service, resp, options, maxrec).await
+}
+
+/// A parameter-based DAL service: where it is, what it is called in errors, and the client
+/// that reaches it. SIA and SSA are this plus their own parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) http: HttpClient,
+    pub(crate) base: Url,
+    pub(crate) service: String,
+}
+
+impl Endpoint {
+    /// The service `kind` (`"SIA"`, `"SSA"`, …) at `url`, named `kind` in errors.
+    pub(crate) fn new(http: HttpClient, kind: &str, url: &str) -> Result<Self> {
+        Ok(Endpoint {
+            http,
+            base: parse_base(kind, url)?,
+            service: kind.to_owned(),
+        })
+    }
+
+    /// GETs the endpoint with `params` and streams the VOTable answer; `maxrec` is the limit
+    /// asked for, reported if the service says it truncated the answer.
+    pub(crate) async fn query(
+        &self,
+        params: &[(String, String)],
+        maxrec: Option<u64>,
+        options: ReaderOptions,
+    ) -> Result<QueryResult> {
+        get_votable(
+            &self.http,
+            &self.service,
+            &self.base,
+            params,
+            maxrec,
+            options,
+        )
+        .await
+    }
+}
+
+/// A query of a parameter-based DAL service ([`crate::sia::SiaQuery`],
+/// [`crate::ssa::SsaQuery`]).
+pub trait DalQuery {
+    /// The protocol's name, used in errors (`"SIA"`, `"SSA"`).
+    const KIND: &'static str;
+    /// The request parameters (checked).
+    fn params(&self) -> Result<Vec<(String, String)>>;
+    /// The `MAXREC` asked for, if any.
+    fn maxrec(&self) -> Option<u64>;
+}
+
+/// A service answering queries of type `Q` with VOTables (`SiaService`, `SsaService`).
+#[derive(Debug, Clone)]
+pub struct DalService<Q> {
+    endpoint: Endpoint,
+    query: std::marker::PhantomData<fn(&Q)>,
+}
+
+impl<Q: DalQuery> DalService<Q> {
+    /// The service whose query endpoint is `url` (it may carry parameters of its own).
+    pub fn new(http: HttpClient, url: &str) -> Result<Self> {
+        Ok(DalService {
+            endpoint: Endpoint::new(http, Q::KIND, url)?,
+            query: std::marker::PhantomData,
+        })
+    }
+
+    /// Runs a query.
+    pub async fn search(&self, query: &Q) -> Result<QueryResult> {
+        self.endpoint
+            .query(&query.params()?, query.maxrec(), ReaderOptions::default())
+            .await
+    }
 }
 
 /// Formats a number for a DAL parameter (shortest round-trip form, no exponent surprises for

@@ -19,7 +19,7 @@
 
 pub mod arrow_util;
 pub mod auth;
-mod dal;
+pub mod dal;
 pub mod error;
 pub mod http;
 pub mod mashup;
@@ -38,6 +38,33 @@ pub use http::{ClientConfig, HttpClient, ProxyConfig, RetryPolicy};
 pub use result::{Completeness, QueryResult, Table};
 
 use url::Url;
+
+/// Reading the recorded answers of `../shared/fixtures` in unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::PathBuf;
+
+    /// The bytes of `shared/fixtures/<path>`, the `shared` folder being found by walking up
+    /// from this crate; `None`, after saying why the test skips, when there is none.
+    pub(crate) fn fixture(path: &str) -> Option<Vec<u8>> {
+        let start = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let Some(dir) = start
+            .ancestors()
+            .map(|d| d.join("shared").join("fixtures"))
+            .find(|d| d.is_dir())
+        else {
+            eprintln!(
+                "SKIP: no shared/fixtures above {} (the recorded answers are not here)",
+                start.display()
+            );
+            return None;
+        };
+        match std::fs::read(dir.join(path)) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => panic!("fixture {path} in {}: {e}", dir.display()),
+        }
+    }
+}
 
 /// `base` with one more path segment (`http://h/tap` + `sync` → `http://h/tap/sync`), whether
 /// or not `base` ends with a slash; the query string is dropped.

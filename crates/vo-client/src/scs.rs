@@ -5,10 +5,9 @@
 //! carrying the service's message.
 
 use futures::StreamExt;
-use url::Url;
 use votable_arrow::ReaderOptions;
 
-use crate::dal::{get_votable, num, parse_base};
+use crate::dal::{Endpoint, num};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::result::{QueryResult, Table};
@@ -27,9 +26,7 @@ pub struct Cone {
 /// A cone search service.
 #[derive(Debug, Clone)]
 pub struct ConeSearch {
-    http: HttpClient,
-    base: Url,
-    service: String,
+    endpoint: Endpoint,
     batch_size: usize,
 }
 
@@ -48,16 +45,14 @@ impl ConeSearch {
     /// A service at `url` (which may end with `?` or `&` and carry its own parameters).
     pub fn new(http: HttpClient, url: &str) -> Result<Self> {
         Ok(ConeSearch {
-            http,
-            base: parse_base("cone search", url)?,
-            service: "cone search".to_owned(),
+            endpoint: Endpoint::new(http, "cone search", url)?,
             batch_size: 8192,
         })
     }
 
     /// Names the service in errors.
     pub fn with_name(mut self, name: &str) -> Self {
-        self.service = format!("cone search {name}");
+        self.endpoint.service = format!("cone search {name}");
         self
     }
 
@@ -108,15 +103,13 @@ impl ConeSearch {
         verb: Option<Verbosity>,
     ) -> Result<QueryResult> {
         let params = Self::params(ra, dec, sr, verb)?;
-        get_votable(
-            &self.http,
-            &self.service,
-            &self.base,
-            &params,
-            None,
-            ReaderOptions::default().with_batch_size(self.batch_size),
-        )
-        .await
+        self.endpoint
+            .query(
+                &params,
+                None,
+                ReaderOptions::default().with_batch_size(self.batch_size),
+            )
+            .await
     }
 }
 
@@ -136,7 +129,10 @@ impl ConeSearch {
     ) -> Result<Vec<Result<Table>>> {
         let limit = max_connections.max(1);
         let capped = ConeSearch {
-            http: self.http.with_connection_cap(limit)?,
+            endpoint: Endpoint {
+                http: self.endpoint.http.with_connection_cap(limit)?,
+                ..self.endpoint.clone()
+            },
             ..self.clone()
         };
         let mut answers: Vec<(usize, Result<Table>)> =

@@ -1,13 +1,9 @@
 //! Simple Image Access 2.0 queries (`POS`, `BAND`, `TIME`, …); answers are ObsCore-shaped
 //! VOTables. Repeating a parameter means OR, different parameters mean AND.
 
-use url::Url;
-use votable_arrow::ReaderOptions;
-
-use crate::dal::{get_votable, num, parse_base};
+use crate::dal::num;
+pub use crate::dal::{DalQuery, DalService};
 use crate::error::{Error, Result};
-use crate::http::HttpClient;
-use crate::result::QueryResult;
 
 /// A `POS` constraint (ICRS degrees).
 #[derive(Debug, Clone, PartialEq)]
@@ -123,9 +119,14 @@ pub struct SiaQuery {
     pub extra: Vec<(String, String)>,
 }
 
-impl SiaQuery {
-    /// The request parameters.
-    pub fn params(&self) -> Result<Vec<(String, String)>> {
+impl DalQuery for SiaQuery {
+    const KIND: &'static str = "SIA";
+
+    fn maxrec(&self) -> Option<u64> {
+        self.maxrec
+    }
+
+    fn params(&self) -> Result<Vec<(String, String)>> {
         let mut p = Vec::new();
         for pos in &self.pos {
             p.push(("POS".to_owned(), pos.render()?));
@@ -173,37 +174,8 @@ impl SiaQuery {
 }
 
 /// An SIA 2.0 query endpoint.
-#[derive(Debug, Clone)]
-pub struct SiaService {
-    http: HttpClient,
-    base: Url,
-    service: String,
-}
-
-impl SiaService {
-    /// A service whose query endpoint is `url` (e.g. `…/sia2/query`).
-    pub fn new(http: HttpClient, url: &str) -> Result<Self> {
-        Ok(SiaService {
-            http,
-            base: parse_base("SIA", url)?,
-            service: "SIA".to_owned(),
-        })
-    }
-
-    /// Runs a query.
-    pub async fn search(&self, query: &SiaQuery) -> Result<QueryResult> {
-        let params = query.params()?;
-        get_votable(
-            &self.http,
-            &self.service,
-            &self.base,
-            &params,
-            query.maxrec,
-            ReaderOptions::default(),
-        )
-        .await
-    }
-}
+/// An SIA 2.0 query endpoint (e.g. `…/sia2/query`).
+pub type SiaService = DalService<SiaQuery>;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

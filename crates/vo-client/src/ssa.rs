@@ -1,13 +1,9 @@
 //! Simple Spectral Access 1.1 queries (`REQUEST=queryData`, `POS`, `SIZE`, `BAND`, `TIME`,
 //! `FORMAT`).
 
-use url::Url;
-use votable_arrow::ReaderOptions;
-
-use crate::dal::{get_votable, num, parse_base};
+use crate::dal::num;
+pub use crate::dal::{DalQuery, DalService};
 use crate::error::{Error, Result};
-use crate::http::HttpClient;
-use crate::result::QueryResult;
 
 /// An SSA query. Fields left `None` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,9 +24,14 @@ pub struct SsaQuery {
     pub extra: Vec<(String, String)>,
 }
 
-impl SsaQuery {
-    /// The request parameters.
-    pub fn params(&self) -> Result<Vec<(String, String)>> {
+impl DalQuery for SsaQuery {
+    const KIND: &'static str = "SSA";
+
+    fn maxrec(&self) -> Option<u64> {
+        self.maxrec
+    }
+
+    fn params(&self) -> Result<Vec<(String, String)>> {
         let mut p = vec![("REQUEST".to_owned(), "queryData".to_owned())];
         if let Some((ra, dec)) = self.pos {
             if !ra.is_finite() || !dec.is_finite() || !(-90.0..=90.0).contains(&dec) {
@@ -85,37 +86,8 @@ impl SsaQuery {
 }
 
 /// An SSA service.
-#[derive(Debug, Clone)]
-pub struct SsaService {
-    http: HttpClient,
-    base: Url,
-    service: String,
-}
-
-impl SsaService {
-    /// A service at `url`.
-    pub fn new(http: HttpClient, url: &str) -> Result<Self> {
-        Ok(SsaService {
-            http,
-            base: parse_base("SSA", url)?,
-            service: "SSA".to_owned(),
-        })
-    }
-
-    /// Runs a query.
-    pub async fn search(&self, query: &SsaQuery) -> Result<QueryResult> {
-        let params = query.params()?;
-        get_votable(
-            &self.http,
-            &self.service,
-            &self.base,
-            &params,
-            query.maxrec,
-            ReaderOptions::default(),
-        )
-        .await
-    }
-}
+/// An SSA service.
+pub type SsaService = DalService<SsaQuery>;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use arrow_schema::DataType;
 use common::{Action, Recorded, TestServer, fixtures_dir, response};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use vo_client::arrow_util::column_cell;
 use vo_client::mashup::{MashupOptions, MashupRequest, MastClient};
@@ -366,7 +367,7 @@ async fn column_types_are_reconciled_across_pages() {
     let mut req = MashupRequest::new("Mast.Test");
     req.pagesize = 2;
     let t = client(&server)
-        .query(req)
+        .query_all(req)
         .await
         .unwrap()
         .collect()
@@ -394,4 +395,34 @@ async fn column_types_are_reconciled_across_pages() {
             (Some("0.25".to_owned()), Some("2.5".to_owned()))
         ]
     );
+}
+
+#[tokio::test]
+async fn streaming_query_keeps_the_first_pages_types_and_stops_early() {
+    // Page 2 holds a float in a column that is Int64 on page 1: `query` (lazy, first page's
+    // types) reports it as an error naming the column instead of a wrong value, and asks for
+    // page 2 only when page 1 has been read.
+    let server = TestServer::start(|req, _| {
+        let page = request_of(req)["page"].as_u64().unwrap();
+        let data = if page == 1 { json!([{"n": 1}]) } else { json!([{"n": 2.5}]) };
+        json_response(&json!({
+            "status": "COMPLETE", "msg": "",
+            "fields": [{"name": "n", "type": "int"}],
+            "data": data,
+            "paging": {"page": page, "pageSize": 1, "pagesFiltered": 2, "rows": 1, "rowsFiltered": 2, "rowsTotal": 2}
+        }))
+    })
+    .await;
+    let mut req = MashupRequest::new("Mast.Test");
+    req.pagesize = 1;
+    let mut result = client(&server).query(req).await.unwrap();
+    assert_eq!(result.schema().field(0).data_type(), &DataType::Int64);
+    let first = result.next().await.unwrap().unwrap();
+    assert_eq!(first.num_rows(), 1);
+    assert_eq!(server.requests().len(), 1, "page 2 not asked for yet");
+    let err = result.next().await.unwrap().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Mast.Test"), "{text}");
+    assert!(text.contains("column n holds Float64 values"), "{text}");
+    assert!(text.contains("query_all"), "{text}");
 }

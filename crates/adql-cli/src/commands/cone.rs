@@ -1,14 +1,12 @@
 //! `adql cone`: a Simple Cone Search.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vo_client::scs::{ConeSearch, Verbosity};
 
 use crate::Result;
 use crate::commands::Context;
-use crate::commands::tap::{Progress, http_client, runtime, write_result};
-use crate::output::OutputFormat;
+use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
 
 /// Arguments of `adql cone`.
 #[derive(Debug, clap::Args)]
@@ -31,12 +29,9 @@ pub(crate) struct ConeArgs {
     /// Verbosity: 1 (fewest columns), 2, 3 (all columns).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub(crate) verb: Option<u8>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
 }
 
 /// Runs `adql cone`.
@@ -50,6 +45,6 @@ pub(crate) fn exec(args: ConeArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let cone = ConeSearch::new(http_client()?, &args.url)?;
         let result = cone.search(args.ra, args.dec, args.sr, verb).await?;
-        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+        write_result(result, &args.out, ctx, &progress).await
     })
 }

@@ -1,15 +1,13 @@
 //! `adql mashup`: call a MAST Mashup service (all pages, long polling, filters, positions).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::Value;
 use vo_client::mashup::{DEFAULT_MASHUP_URL, Filter, MashupRequest, MastClient};
 
 use crate::commands::Context;
-use crate::commands::sia::key_value;
-use crate::commands::tap::{Progress, http_client, runtime, write_result};
-use crate::output::OutputFormat;
+use crate::commands::sia::{circle, key_value};
+use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
 use crate::{Error, Result};
 
 /// Arguments of `adql mashup`.
@@ -39,12 +37,9 @@ pub(crate) struct MashupArgs {
     /// The Mashup endpoint.
     #[arg(long, default_value = DEFAULT_MASHUP_URL)]
     pub(crate) url: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
 }
 
 /// Runs `adql mashup`.
@@ -68,21 +63,14 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         req = req.filters(&filters);
     }
     if let Some(pos) = &args.position {
-        let parts: Vec<f64> = pos
-            .split(',')
-            .map(|p| p.trim().parse::<f64>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{pos}'")))?;
-        let [ra, dec, r] = parts[..] else {
-            return Err(Error::Usage(format!("expected RA,DEC,R, got '{pos}'")));
-        };
+        let (ra, dec, r) = circle(pos)?;
         req = req.position(ra, dec, r);
     }
     let progress = Progress::new();
     progress.message(&format!("{} …", args.service));
     runtime()?.block_on(async {
         let client = MastClient::with_url(http_client()?, &args.url)?;
-        let result = client.query(req).await?;
-        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+        let result = client.query_all(req).await?;
+        write_result(result, &args.out, ctx, &progress).await
     })
 }

@@ -1,13 +1,11 @@
 //! `adql sia`: a Simple Image Access 2.0 query.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vo_client::sia::{SiaPos, SiaQuery, SiaService};
 
 use crate::commands::Context;
-use crate::commands::tap::{Progress, http_client, runtime, write_result};
-use crate::output::OutputFormat;
+use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
 use crate::{Error, Result};
 
 /// Arguments of `adql sia`.
@@ -39,20 +37,15 @@ pub(crate) struct SiaArgs {
     /// DPTYPE: image or cube (repeatable).
     #[arg(long)]
     pub(crate) dptype: Vec<String>,
-    /// MAXREC.
-    #[arg(long, value_name = "N")]
-    pub(crate) maxrec: Option<u64>,
-    /// Any further parameter (repeatable).
-    #[arg(long = "param", value_name = "K=V")]
-    pub(crate) params: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    /// MAXREC and further parameters.
+    #[command(flatten)]
+    pub(crate) dal: DalArgs,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
 }
 
+/// `LO..HI` of `--band` and `--time`; an empty side is unbounded.
 pub(crate) fn interval(text: &str) -> Result<(f64, f64)> {
     let bad = || Error::Usage(format!("expected LO..HI with numbers, got '{text}'"));
     let (lo, hi) = text.split_once("..").ok_or_else(bad)?;
@@ -69,6 +62,32 @@ pub(crate) fn interval(text: &str) -> Result<(f64, f64)> {
     Ok((lo, hi))
 }
 
+/// The flags SIA and SSA share.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DalArgs {
+    /// MAXREC.
+    #[arg(long, value_name = "N")]
+    pub(crate) maxrec: Option<u64>,
+    /// Any further parameter (repeatable).
+    #[arg(long = "param", value_name = "K=V")]
+    pub(crate) params: Vec<String>,
+}
+
+/// `RA,DEC,R` (degrees) of `--circle` and `--position`.
+pub(crate) fn circle(text: &str) -> Result<(f64, f64, f64)> {
+    let bad = || Error::Usage(format!("expected RA,DEC,R, got '{text}'"));
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| bad())?;
+    match parts[..] {
+        [ra, dec, r] => Ok((ra, dec, r)),
+        _ => Err(bad()),
+    }
+}
+
+/// `K=V` of `--param`.
 pub(crate) fn key_value(text: &str) -> Result<(String, String)> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -82,18 +101,11 @@ pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         collection: args.collection,
         instrument: args.instrument,
         dptype: args.dptype,
-        maxrec: args.maxrec,
+        maxrec: args.dal.maxrec,
         ..SiaQuery::default()
     };
     for c in &args.circle {
-        let parts: Vec<f64> = c
-            .split(',')
-            .map(|p| p.trim().parse::<f64>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Error::Usage(format!("expected RA,DEC,R, got '{c}'")))?;
-        let [ra, dec, radius] = parts[..] else {
-            return Err(Error::Usage(format!("expected RA,DEC,R, got '{c}'")));
-        };
+        let (ra, dec, radius) = circle(c)?;
         q.pos.push(SiaPos::Circle { ra, dec, radius });
     }
     for b in &args.band {
@@ -102,13 +114,13 @@ pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     for t in &args.time {
         q.time.push(interval(t)?);
     }
-    for p in &args.params {
+    for p in &args.dal.params {
         q.extra.push(key_value(p)?);
     }
     let progress = Progress::new();
     runtime()?.block_on(async {
         let service = SiaService::new(http_client()?, &args.url)?;
         let result = service.search(&q).await?;
-        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+        write_result(result, &args.out, ctx, &progress).await
     })
 }

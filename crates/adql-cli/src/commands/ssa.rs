@@ -1,14 +1,12 @@
 //! `adql ssa`: a Simple Spectral Access query.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vo_client::ssa::{SsaQuery, SsaService};
 
 use crate::commands::Context;
-use crate::commands::sia::key_value;
-use crate::commands::tap::{Progress, http_client, runtime, write_result};
-use crate::output::OutputFormat;
+use crate::commands::sia::{DalArgs, key_value};
+use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
 use crate::{Error, Result};
 
 /// Arguments of `adql ssa`.
@@ -36,18 +34,12 @@ pub(crate) struct SsaArgs {
     /// The FORMAT parameter of SSA (votable, fits, all, ...).
     #[arg(long = "ssa-format", value_name = "FORMAT")]
     pub(crate) ssa_format: Option<String>,
-    /// MAXREC.
-    #[arg(long, value_name = "N")]
-    pub(crate) maxrec: Option<u64>,
-    /// Any further parameter (repeatable).
-    #[arg(long = "param", value_name = "K=V")]
-    pub(crate) params: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    /// MAXREC and further parameters.
+    #[command(flatten)]
+    pub(crate) dal: DalArgs,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
 }
 
 /// Runs `adql ssa`.
@@ -55,7 +47,7 @@ pub(crate) fn exec(args: SsaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let mut q = SsaQuery {
         size: args.size,
         format: args.ssa_format,
-        maxrec: args.maxrec,
+        maxrec: args.dal.maxrec,
         ..SsaQuery::default()
     };
     if let Some(pos) = &args.pos {
@@ -85,13 +77,13 @@ pub(crate) fn exec(args: SsaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         let part = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         q.time = Some((part(start), part(end)));
     }
-    for p in &args.params {
+    for p in &args.dal.params {
         q.extra.push(key_value(p)?);
     }
     let progress = Progress::new();
     runtime()?.block_on(async {
         let service = SsaService::new(http_client()?, &args.url)?;
         let result = service.search(&q).await?;
-        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+        write_result(result, &args.out, ctx, &progress).await
     })
 }

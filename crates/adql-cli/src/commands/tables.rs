@@ -20,6 +20,14 @@ pub(crate) struct TablesArgs {
     pub(crate) table: Option<String>,
 }
 
+/// A description on one line: runs of white space (line breaks included) become one space.
+fn one_line(text: Option<&str>) -> String {
+    text.unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs `adql tables`.
 pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let set = runtime()?.block_on(async {
@@ -30,13 +38,7 @@ pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         None => {
             for t in set.tables() {
                 let rows = t.nrows.map(|n| format!("{n} rows")).unwrap_or_default();
-                let desc = t
-                    .description
-                    .as_deref()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let desc = one_line(t.description.as_deref());
                 writeln!(out, "{}\t{}\t{}", t.name, rows, desc).map_err(Error::Output)?;
             }
         }
@@ -51,13 +53,7 @@ pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
             .map_err(Error::Output)?;
             for c in &t.columns {
                 let (dt, size, xtype) = c.votable_datatype().unwrap_or_default();
-                let desc = c
-                    .description
-                    .as_deref()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let desc = one_line(c.description.as_deref());
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -51,6 +51,14 @@ pub(crate) struct TapArgs {
     /// Upload a table (repeatable).
     #[arg(long = "upload", value_name = "NAME=PATH")]
     pub(crate) uploads: Vec<UploadSpec>,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
+}
+
+/// The output flags of every subcommand that writes rows.
+#[derive(Debug, clap::Args)]
+pub(crate) struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub(crate) format: OutputFormat,
@@ -113,7 +121,7 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         let tap = TapService::new(http, &args.url)?.with_options(options);
         progress.message("querying");
         let result = tap.query(&query).await?;
-        write_result(result, args.format, args.output.as_deref(), ctx, &progress).await
+        write_result(result, &args.out, ctx, &progress).await
     })
 }
 
@@ -272,11 +280,12 @@ impl Spool {
 /// in the exit code.
 pub(crate) async fn write_result(
     mut result: QueryResult,
-    format: OutputFormat,
-    output: Option<&Path>,
+    args: &OutputArgs,
     ctx: &mut Context<'_>,
     progress: &Progress,
 ) -> Result<ExitCode> {
+    let format = args.format;
+    let output = args.output.as_deref();
     let mut file_out;
     let out: &mut dyn Write = match output {
         Some(path) => {
@@ -350,6 +359,16 @@ pub(crate) async fn write_result(
     }
 }
 
+fn output_error(err: crate::output::OutputError) -> Error {
+    match err {
+        crate::output::OutputError::Io(e) => Error::Output(e),
+        other if other.is_broken_pipe() => {
+            Error::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+        other => Error::Output(std::io::Error::other(other.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,15 +385,5 @@ mod tests {
             p.message("job EXECUTING");
             assert_eq!(p.suspend(|| 7), 7);
         }
-    }
-}
-
-fn output_error(err: crate::output::OutputError) -> Error {
-    match err {
-        crate::output::OutputError::Io(e) => Error::Output(e),
-        other if other.is_broken_pipe() => {
-            Error::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
-        }
-        other => Error::Output(std::io::Error::other(other.to_string())),
     }
 }

@@ -2,21 +2,25 @@
 //! holding a JSON request object).
 //!
 //! While the server answers `"status": "EXECUTING"` the identical request is posted again;
-//! once it is `COMPLETE`, every page (`paging.pagesFiltered`) is fetched in turn, and the
-//! column types are reconciled across pages (see [`response`]).
+//! once it is `COMPLETE`, every page (`paging.pagesFiltered`) is fetched in turn:
+//! [`MastClient::query`] streams the pages lazily with the first page's column types (for
+//! consumers with a schema of their own that may stop early), [`MastClient::query_all`] reads
+//! them all and reconciles the column types across pages (see [`response`]).
 
 pub mod filters;
 pub mod request;
 pub mod response;
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, Request, check_status, read_body};
-use crate::result::{Completeness, QueryResult};
+use crate::result::{Chunk, Completeness, QueryResult};
 pub use filters::{Filter, FilterValues};
 pub use request::MashupRequest;
 pub use response::{Page, Paging, Status};
@@ -151,13 +155,81 @@ impl MastClient {
         })
     }
 
-    /// Runs a request and returns every page as record batches.
+    /// Runs a request and streams every page as record batches, fetching each page only when
+    /// the stream has used up the previous one (so a consumer that stops early, such as a
+    /// query with `TOP`, asks for no more pages).
     ///
-    /// A one-page answer streams as it is converted. An answer of several pages is returned
-    /// once every page has arrived: a column's type depends on the values of all pages (see
-    /// [`response`]), and the schema must be known before the first batch. Pages are kept as
-    /// Arrow batches meanwhile, never as JSON.
+    /// The schema is that of the first page; a later page whose values do not fit it is an
+    /// error. [`MastClient::query_all`] reconciles the types of all pages instead.
     pub async fn query(&self, request: MashupRequest) -> Result<QueryResult> {
+        let first = self.page(&request).await?;
+        let schema = response::infer_schema(&first.fields, &first.data);
+        let pages = first.paging.map_or(1, |p| p.pages_filtered.max(1));
+        let initial: VecDeque<_> = self.convert(&request, &schema, &first.data)?.into();
+        struct State {
+            client: MastClient,
+            request: MashupRequest,
+            fields: Vec<response::MashupField>,
+            schema: arrow_schema::SchemaRef,
+            next_page: u64,
+            pages: u64,
+            pending: VecDeque<arrow_array::RecordBatch>,
+            done: bool,
+        }
+        let state = State {
+            client: self.clone(),
+            next_page: request.page + 1,
+            pages,
+            request,
+            fields: first.fields,
+            schema: schema.clone(),
+            pending: initial,
+            done: false,
+        };
+        let stream = futures::stream::unfold(state, |mut st| async move {
+            loop {
+                if st.done {
+                    return None;
+                }
+                if let Some(b) = st.pending.pop_front() {
+                    return Some((Ok(Chunk::Batch(b)), st));
+                }
+                if st.next_page > st.pages {
+                    st.done = true;
+                    return Some((Ok(Chunk::End(Completeness::Complete)), st));
+                }
+                let page = match st.client.page(&st.request.with_page(st.next_page)).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                };
+                st.next_page += 1;
+                match st
+                    .client
+                    .convert_into(&st.request, &st.fields, &st.schema, &page)
+                {
+                    Ok(batches) => st.pending.extend(batches),
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                }
+            }
+        });
+        Ok(QueryResult::new(schema, stream.boxed()))
+    }
+
+    /// Runs a request, reads every page, and returns the rows with column types reconciled
+    /// across pages (see [`response`]): a column all null on page 1 and holding floats on
+    /// page 2 is Float64.
+    ///
+    /// The answer is returned once every page has arrived: a column's type depends on the
+    /// values of all pages, and the schema must be known before the first batch. Pages are
+    /// kept as Arrow batches meanwhile, never as JSON. [`MastClient::query`] streams page by
+    /// page instead, with the first page's types.
+    pub async fn query_all(&self, request: MashupRequest) -> Result<QueryResult> {
         let first = self.page(&request).await?;
         let last_page = first.paging.map_or(1, |p| p.pages_filtered.max(1));
         if last_page <= request.page {
@@ -265,6 +337,40 @@ impl MastClient {
             }
         })
         .boxed()
+    }
+
+    /// Converts a later page of a streamed answer to the first page's `schema`: with its own
+    /// types, then widened; a column whose values do not fit the first page's type (a float
+    /// where page 1 had integers) is an error, never a rounded value.
+    fn convert_into(
+        &self,
+        request: &MashupRequest,
+        fields: &[response::MashupField],
+        schema: &arrow_schema::SchemaRef,
+        page: &Page,
+    ) -> Result<Vec<arrow_array::RecordBatch>> {
+        let protocol = |message: String| Error::Protocol {
+            service: format!("{SERVICE} {}", request.service),
+            url: self.url.clone(),
+            message,
+        };
+        let stats = response::column_stats(fields, &page.data);
+        let page_schema = response::schema_from_stats(fields, &stats);
+        for ((st, have), want) in stats.iter().zip(page_schema.fields()).zip(schema.fields()) {
+            if !st.is_empty() && !response::widens_to(have.data_type(), want.data_type()) {
+                return Err(protocol(format!(
+                    "page {}: column {} holds {} values where the first page made it {}; read the whole answer with reconciled types instead (MastClient::query_all)",
+                    page.paging.map_or(0, |p| p.page),
+                    want.name(),
+                    have.data_type(),
+                    want.data_type()
+                )));
+            }
+        }
+        self.convert(request, &page_schema, &page.data)?
+            .iter()
+            .map(|b| response::widen_batch(b, schema).map_err(protocol))
+            .collect()
     }
 
     /// Converts one page's rows with `schema`.

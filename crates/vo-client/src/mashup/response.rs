@@ -208,6 +208,11 @@ impl ColumnStats {
         }
     }
 
+    /// Whether the column holds no value at all (only nulls or nothing).
+    pub fn is_empty(&self) -> bool {
+        self.ints + self.floats + self.bools + self.strings + self.nested == 0
+    }
+
     /// Adds the counts of another page.
     pub fn merge(&mut self, other: &ColumnStats) {
         self.ints += other.ints;
@@ -313,6 +318,12 @@ pub fn schema_from_stats(fields: &[MashupField], stats: &[ColumnStats]) -> Schem
 /// data.
 pub fn infer_schema(fields: &[MashupField], rows: &[Value]) -> SchemaRef {
     schema_from_stats(fields, &column_stats(fields, rows))
+}
+
+/// Whether values of type `from` can be written in a column of type `to` without loss: the
+/// same type, Int64 into Float64, anything into Utf8.
+pub fn widens_to(from: &DataType, to: &DataType) -> bool {
+    from == to || to == &DataType::Utf8 || (from == &DataType::Int64 && to == &DataType::Float64)
 }
 
 /// Casts a batch converted with one page's schema to the schema of the whole answer, whose

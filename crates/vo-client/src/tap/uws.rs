@@ -492,19 +492,7 @@ impl AsyncJob {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> Option<Vec<u8>> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures")
-            .join(path);
-        match std::fs::read(&p) {
-            Ok(b) => Some(b),
-            Err(_) => {
-                eprintln!("skipping: {} not found (../shared absent)", p.display());
-                None
-            }
-        }
-    }
+    use crate::testing::fixture;
 
     #[test]
     fn parses_job_documents() {

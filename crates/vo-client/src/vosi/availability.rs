@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::HttpClient;
 use crate::xml::Element;
 
@@ -55,12 +55,7 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<Availability, 
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Availability> {
-    let root = super::fetch_xml(http, service, url.clone()).await?;
-    from_element(&root).map_err(|message| Error::Protocol {
-        service: service.to_owned(),
-        url,
-        message,
-    })
+    super::fetch_doc(http, service, url, from_element).await
 }
 
 #[cfg(test)]

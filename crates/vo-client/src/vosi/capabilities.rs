@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::HttpClient;
 use crate::xml::Element;
 
@@ -323,12 +323,7 @@ fn parse_tap(cap: &Element) -> TapCapability {
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Capabilities> {
-    let root = super::fetch_xml(http, service, url.clone()).await?;
-    from_element(&root).map_err(|message| Error::Protocol {
-        service: service.to_owned(),
-        url,
-        message,
-    })
+    super::fetch_doc(http, service, url, from_element).await
 }
 
 #[cfg(test)]
@@ -337,14 +332,7 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Option<Capabilities> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures")
-            .join(path);
-        let Ok(doc) = std::fs::read(&p) else {
-            eprintln!("skipping: {} not found (../shared absent)", p.display());
-            return None;
-        };
-        Some(parse(&doc).unwrap())
+        Some(parse(&crate::testing::fixture(path)?).unwrap())
     }
 
     #[test]

@@ -35,3 +35,19 @@ pub(crate) async fn fetch_xml(
         message,
     })
 }
+
+/// GETs a VOSI document and interprets it with `from_element`; a document of the wrong shape
+/// is a protocol error naming the service and the URL.
+pub(crate) async fn fetch_doc<T>(
+    http: &HttpClient,
+    service: &str,
+    url: Url,
+    from_element: impl FnOnce(&crate::xml::Element) -> std::result::Result<T, String>,
+) -> Result<T> {
+    let root = fetch_xml(http, service, url.clone()).await?;
+    from_element(&root).map_err(|message| Error::Protocol {
+        service: service.to_owned(),
+        url,
+        message,
+    })
+}

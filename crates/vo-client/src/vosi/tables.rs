@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use futures::StreamExt;
 
 use crate::arrow_util::column_cell;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::result::Completeness;
 use crate::tap::{TapQuery, TapService};
 use crate::xml::Element;
@@ -244,15 +244,7 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<TableSet, Stri
 /// `/tables`, else TAP_SCHEMA.
 pub(crate) async fn fetch_with_fallback(tap: &TapService) -> Result<TableSet> {
     let url = tap.endpoint("tables");
-    let vosi = async {
-        let root = super::fetch_xml(tap.http(), tap.service(), url.clone()).await?;
-        from_element(&root).map_err(|message| Error::Protocol {
-            service: tap.service().to_owned(),
-            url: url.clone(),
-            message,
-        })
-    }
-    .await;
+    let vosi = super::fetch_doc(tap.http(), tap.service(), url, from_element).await;
     match vosi {
         Ok(set) if set.tables().next().is_some() => Ok(set),
         Ok(_) | Err(_) => match from_tap_schema(tap).await {
@@ -370,14 +362,7 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Option<TableSet> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures")
-            .join(path);
-        let Ok(doc) = std::fs::read(&p) else {
-            eprintln!("skipping: {} not found (../shared absent)", p.display());
-            return None;
-        };
-        Some(parse(&doc).unwrap())
+        Some(parse(&crate::testing::fixture(path)?).unwrap())
     }
 
     #[test]
