@@ -88,7 +88,7 @@ pub(crate) fn ident_matches(ident: &ast::Ident, stored: &str, stored_exact: bool
 }
 
 /// When a regular identifier matches several stored names that differ only by case, the one in the default
-/// case (lower case, as PostgreSQL and so DaCHS fold unquoted names) is meant: ADQL §2.1.3 says names that are
+/// case (lower case, as PostgreSQL and so DaCHS fold unquoted names) is meant: ADQL 2.1 §2.1.7 says names that are
 /// mixed-case or not in the default case must be written delimited, so `mag` and `MAG` mean the column `mag`,
 /// never `"Mag"`. Without a default-case candidate the match stays ambiguous (an error naming all of them).
 pub(crate) fn prefer_default_case<'a, T>(
