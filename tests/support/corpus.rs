@@ -10,6 +10,10 @@
 //!   relative (or 1e-12 absolute, for results that should be 0), or both are space-separated
 //!   number lists (geometry in DALI form) that agree element-wise;
 //! * `true`/`false` equal `1`/`0` (DaCHS answers CONTAINS and INTERSECTS with 1/0);
+//! * a REAL printed as a shortest decimal of its float32 (`19.382812`, as the engine's CSV writer does)
+//!   equals the exact decimal of the same float32 widened to double (`19.3828125`, as recorded);
+//! * a query may widen the absolute tolerance with `-- tolerance: <number>` (for geometry columns, which
+//!   pgsphere stores to about 3e-9 degrees; see tests/corpus/README.md);
 //! * rows are compared in order when the query's ORDER BY fixes it (`-- ordered: yes`), otherwise
 //!   as multisets.
 #![allow(dead_code)]
@@ -38,6 +42,8 @@ pub struct CorpusQuery {
     pub ordered: bool,
     /// `-- expect: error`: the query must fail.
     pub expect_error: bool,
+    /// `-- tolerance: <number>`: the absolute tolerance for numbers, when wider than [`ABS_TOL`].
+    pub abs_tol: Option<f64>,
     /// The query text with unqualified table names.
     pub text: String,
 }
@@ -145,6 +151,7 @@ pub fn load_queries(root: &Path) -> Vec<CorpusQuery> {
                                     checks: String::new(),
                                     ordered: false,
                                     expect_error: false,
+                                    abs_tol: None,
                                     text: String::new(),
                                 },
                                 Vec::new(),
@@ -152,11 +159,20 @@ pub fn load_queries(root: &Path) -> Vec<CorpusQuery> {
                             ));
                             continue;
                         }
-                        "checks" | "ordered" | "expect" if cur.is_some() => {
+                        "checks" | "ordered" | "expect" | "tolerance" if cur.is_some() => {
                             if let Some((q, _, ordered)) = cur.as_mut() {
                                 match key {
                                     "checks" => q.checks = value.to_string(),
                                     "ordered" => *ordered = Some(value.to_string()),
+                                    "tolerance" => {
+                                        q.abs_tol = Some(value.parse().unwrap_or_else(|_| {
+                                            panic!(
+                                                "{}:{}: '-- tolerance:' needs a number, got {value:?}",
+                                                q.file.display(),
+                                                i + 1
+                                            )
+                                        }));
+                                    }
                                     _ => q.expect_error = value == "error",
                                 }
                             }
@@ -240,21 +256,80 @@ pub fn load_tables(root: &Path) -> Vec<TestTable> {
     tables
 }
 
-/// Command-line arguments registering every test table with `adql query`:
-/// `--table NAME=PATH` and `--unit NAME.COLUMN=UNIT` for every column with a unit.
+/// Command-line arguments registering every test table with `adql query`: `--table NAME=PATH`.
+///
+/// The tables must be those of [`typed_tables`]: their declared types, units and xtypes come from the
+/// schema sidecar next to each file, not from `--unit` options.
 pub fn engine_table_args(root: &Path, tables: &[TestTable]) -> Vec<String> {
     let mut args = Vec::new();
     for t in tables {
         args.push("--table".to_string());
         args.push(format!("{}={}", t.name, root.join(&t.file).display()));
-        for c in &t.columns {
-            if !c.unit.is_empty() {
-                args.push("--unit".to_string());
-                args.push(format!("{}.{}={}", t.name, c.name, c.unit));
-            }
-        }
     }
     args
+}
+
+/// The schema sidecar (`NAME.schema.json`, read by `adql query --table`) declaring `table`'s columns as
+/// `tests/data/columns.tsv` does: ADQL type, unit and xtype.
+pub fn schema_sidecar(table: &TestTable) -> String {
+    let quote = |s: &str| {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    };
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let mut fields = vec![
+                format!("\"name\": {}", quote(&c.name)),
+                format!("\"type\": {}", quote(&c.adql_type)),
+            ];
+            if !c.unit.is_empty() {
+                fields.push(format!("\"unit\": {}", quote(&c.unit)));
+            }
+            if !c.xtype.is_empty() {
+                fields.push(format!("\"xtype\": {}", quote(&c.xtype)));
+            }
+            format!("    {{{}}}", fields.join(", "))
+        })
+        .collect();
+    format!("{{\n  \"columns\": [\n{}\n  ]\n}}\n", columns.join(",\n"))
+}
+
+/// Copies of the test tables in `dir`, each with its schema sidecar ([`schema_sidecar`]), so that the
+/// engine reads them with their declared types (as DaCHS has them) instead of types inferred from the CSV.
+/// The returned tables' `file` is the absolute path of the copy.
+///
+/// # Panics
+/// When a file cannot be copied or written.
+pub fn typed_tables(root: &Path, tables: &[TestTable], dir: &Path) -> Vec<TestTable> {
+    tables
+        .iter()
+        .map(|t| {
+            let source = root.join(&t.file);
+            let copy = dir.join(format!("{}.csv", t.name));
+            std::fs::copy(&source, &copy)
+                .unwrap_or_else(|e| panic!("cannot copy {}: {e}", source.display()));
+            let sidecar = dir.join(format!("{}.schema.json", t.name));
+            std::fs::write(&sidecar, schema_sidecar(t))
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", sidecar.display()));
+            TestTable {
+                file: copy.display().to_string(),
+                ..t.clone()
+            }
+        })
+        .collect()
 }
 
 /// Parses CSV (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) into rows of fields.
@@ -313,18 +388,51 @@ fn number(s: &str) -> Option<f64> {
 
 /// Whether two CSV cells are equal under the corpus rules (see the module documentation).
 pub fn cells_equal(expected: &str, actual: &str) -> bool {
+    cells_equal_within(expected, actual, ABS_TOL)
+}
+
+/// [`cells_equal`] with the absolute tolerance `abs_tol` for numbers.
+pub fn cells_equal_within(expected: &str, actual: &str, abs_tol: f64) -> bool {
     if expected == actual {
         return true;
     }
     if let (Some(x), Some(y)) = (number(expected), number(actual)) {
-        return x == y || (x - y).abs() <= (REL_TOL * x.abs().max(y.abs())).max(ABS_TOL);
+        return x == y
+            || (x - y).abs() <= (REL_TOL * x.abs().max(y.abs())).max(abs_tol)
+            || same_float32(expected, y)
+            || same_float32(actual, x);
     }
     let xs: Vec<&str> = expected.split_whitespace().collect();
     let ys: Vec<&str> = actual.split_whitespace().collect();
     if xs.len() > 1 && xs.len() == ys.len() && xs.iter().all(|v| number(v).is_some()) {
-        return xs.iter().zip(&ys).all(|(a, b)| cells_equal(a, b));
+        return xs
+            .iter()
+            .zip(&ys)
+            .all(|(a, b)| cells_equal_within(a, b, abs_tol));
     }
     false
+}
+
+/// Whether `short` is a float32 printed with at most 9 significant digits (enough for any float32; a
+/// double result prints more) whose exact value is `exact`: the same REAL printed two ways (shortest float32
+/// text, or widened to double), not two different numbers. (Where two shortest texts are equally close,
+/// writers differ: `19.382812` and `19.382813` both denote the float32 19.3828125.)
+fn same_float32(short: &str, exact: f64) -> bool {
+    let text = short.trim();
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let digits = mantissa
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>();
+    let significant = digits.trim_start_matches('0').len();
+    if significant > 9 {
+        return false;
+    }
+    match text.parse::<f32>() {
+        Ok(f) if f.is_finite() => f64::from(f) == exact,
+        _ => false,
+    }
 }
 
 /// Compares two CSV results; `Err` says where they differ.
@@ -332,6 +440,19 @@ pub fn cells_equal(expected: &str, actual: &str) -> bool {
 /// # Errors
 /// A description of the first difference: header, row count, or the first differing row.
 pub fn compare_csv(expected: &str, actual: &str, ordered: bool) -> Result<(), String> {
+    compare_csv_within(expected, actual, ordered, ABS_TOL)
+}
+
+/// [`compare_csv`] with the absolute tolerance `abs_tol` for numbers.
+///
+/// # Errors
+/// As [`compare_csv`].
+pub fn compare_csv_within(
+    expected: &str,
+    actual: &str,
+    ordered: bool,
+    abs_tol: f64,
+) -> Result<(), String> {
     let e = parse_csv(expected);
     let a = parse_csv(actual);
     let (Some(eh), Some(ah)) = (e.first(), a.first()) else {
@@ -355,7 +476,12 @@ pub fn compare_csv(expected: &str, actual: &str, ordered: bool) -> Result<(), St
         ar.sort_by(|x, y| row_order(x, y));
     }
     for (i, (x, y)) in er.iter().zip(&ar).enumerate() {
-        if x.len() != y.len() || !x.iter().zip(y).all(|(p, q)| cells_equal(p, q)) {
+        if x.len() != y.len()
+            || !x
+                .iter()
+                .zip(y)
+                .all(|(p, q)| cells_equal_within(p, q, abs_tol))
+        {
             let mut msg = String::new();
             let _ = write!(msg, "row {} differs: expected {x:?}, got {y:?}", i + 1);
             if !ordered {

@@ -6,15 +6,20 @@
 //! overridden) by the caller: [`crate::AdqlSession::register_file_with_units`], or `--unit table.col=deg` on
 //! the command line.
 //!
-//! CSV files are read into memory (types are inferred from the data: integers, doubles, booleans, strings);
-//! VOTables are read into memory through `votable-arrow`, keeping their FIELD metadata (unit, UCD, xtype);
-//! Parquet files are scanned in place.
+//! CSV files are read into memory. Their column types come from a sidecar `NAME.schema.json` next to
+//! `NAME.csv` when there is one ([`sidecar`]: ADQL types, geometry in DALI text, units, UCDs); otherwise they
+//! are inferred from the data (integers, doubles, booleans, strings). VOTables are read into memory through
+//! `votable-arrow`, keeping their FIELD metadata (unit, UCD, xtype); Parquet files are scanned in place,
+//! keeping the field metadata stored with their Arrow schema (so units survive a Parquet round trip). For
+//! Parquet and VOTable a sidecar adds or overrides column metadata.
+
+pub mod sidecar;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
@@ -85,6 +90,7 @@ pub async fn load(
         .and_then(|e| e.to_str())
         .map(|e| format!(".{e}"))
         .unwrap_or_default();
+    let declared = sidecar::read(path).map_err(fail)?;
     match format {
         FileFormat::Csv | FileFormat::Tsv => {
             let delimiter = if format == FileFormat::Tsv {
@@ -92,6 +98,9 @@ pub async fn load(
             } else {
                 b','
             };
+            if let Some(declared) = declared {
+                return load_typed_csv(ctx, path, delimiter, &extension, &declared, units).await;
+            }
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .delimiter(delimiter)
@@ -123,7 +132,8 @@ pub async fn load(
             let batches = reader
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| fail(e.to_string()))?;
-            let schema = apply_units(&source_schema, units).map_err(fail)?;
+            let schema = declared_metadata(&source_schema, declared.as_deref()).map_err(fail)?;
+            let schema = apply_units(&schema, units).map_err(fail)?;
             let batches = batches
                 .into_iter()
                 .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
@@ -135,14 +145,18 @@ pub async fn load(
         }
         FileFormat::Parquet => {
             let url = ListingTableUrl::parse(location).map_err(|e| fail(e.to_string()))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(extension);
+            // DataFusion drops the metadata stored in Parquet files by default; it holds the units and
+            // xtypes of files written from Arrow (ours included), which IN_UNIT and the writers need.
+            let options =
+                ListingOptions::new(Arc::new(ParquetFormat::default().with_skip_metadata(false)))
+                    .with_file_extension(extension);
             let state = ctx.state();
             let inferred = options
                 .infer_schema(&state, &url)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            let schema = apply_units(&inferred, units).map_err(fail)?;
+            let schema = declared_metadata(&inferred, declared.as_deref()).map_err(fail)?;
+            let schema = apply_units(&schema, units).map_err(fail)?;
             let config = ListingTableConfig::new(url)
                 .with_listing_options(options)
                 .with_schema(schema);
@@ -150,6 +164,134 @@ pub async fn load(
             Ok(Arc::new(table))
         }
     }
+}
+
+/// Reads a CSV or TSV file with the column types its sidecar declares.
+async fn load_typed_csv(
+    ctx: &SessionContext,
+    path: &Path,
+    delimiter: u8,
+    extension: &str,
+    declared: &[sidecar::DeclaredColumn],
+    units: &[(String, String)],
+) -> Result<Arc<dyn TableProvider>, EngineError> {
+    let fail = |message: String| EngineError::Table {
+        path: path.to_path_buf(),
+        message,
+    };
+    let header = csv_header(path, delimiter).map_err(fail)?;
+    if header.len() != declared.len() {
+        return Err(fail(format!(
+            "the file has {} columns ({}), its schema sidecar {} declares {}",
+            header.len(),
+            header.join(", "),
+            sidecar::sidecar_path(path).display(),
+            declared.len()
+        )));
+    }
+    for (cell, column) in header.iter().zip(declared) {
+        let name = split_bracket_unit(cell).map_or(cell.as_str(), |(name, _)| name);
+        if name != column.name {
+            return Err(fail(format!(
+                "column '{cell}' of the file is declared as '{}' in {}; the sidecar lists the columns in file order",
+                column.name,
+                sidecar::sidecar_path(path).display()
+            )));
+        }
+    }
+    // Geometry columns are read as text and decoded afterwards; undeclared types are read as text too.
+    let read_schema = Schema::new(
+        header
+            .iter()
+            .zip(declared)
+            .map(|(cell, column)| {
+                let data_type = column
+                    .kind
+                    .map_or(DataType::Utf8, sidecar::ColumnKind::read_type);
+                Field::new(cell, data_type, true)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let options = CsvReadOptions::new()
+        .has_header(true)
+        .delimiter(delimiter)
+        .file_extension(extension)
+        .schema(&read_schema);
+    let location = path.to_str().unwrap_or_default();
+    let frame = ctx
+        .read_csv(location, options)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let batches = frame.collect().await.map_err(|e| fail(e.to_string()))?;
+    let fields: Vec<Field> = header
+        .iter()
+        .zip(declared)
+        .map(|(cell, column)| {
+            let data_type = column
+                .kind
+                .map_or(DataType::Utf8, sidecar::ColumnKind::table_type);
+            let mut metadata = column.metadata.clone();
+            if let Some((_, unit)) = split_bracket_unit(cell) {
+                metadata
+                    .entry(UNIT_KEY.to_owned())
+                    .or_insert_with(|| unit.to_owned());
+            }
+            Field::new(&column.name, data_type, true).with_metadata(metadata)
+        })
+        .collect();
+    let schema = apply_units(&Schema::new(fields), units).map_err(fail)?;
+    let mut rows_before = 0;
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let mut columns = Vec::with_capacity(batch.num_columns());
+        for (array, column) in batch.columns().iter().zip(declared) {
+            columns.push(match column.kind {
+                Some(sidecar::ColumnKind::Geometry(kind)) => {
+                    sidecar::decode_geometry(array, kind, rows_before)
+                        .map_err(|e| fail(format!("column '{}': {e}", column.name)))?
+                }
+                _ => Arc::clone(array),
+            });
+        }
+        rows_before += batch.num_rows();
+        out.push(RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.to_string()))?);
+    }
+    let table = MemTable::try_new(schema, vec![out]).map_err(|e| fail(e.to_string()))?;
+    Ok(Arc::new(table))
+}
+
+/// The header cells of a CSV or TSV file.
+fn csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let (schema, _) = datafusion::arrow::csv::reader::Format::default()
+        .with_header(true)
+        .with_delimiter(delimiter)
+        .infer_schema(std::io::BufReader::new(file), Some(0))
+        .map_err(|e| format!("cannot read the header: {e}"))?;
+    Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
+}
+
+/// `schema` with the metadata of the columns a sidecar declares (for files that carry their own types).
+fn declared_metadata(
+    schema: &Schema,
+    declared: Option<&[sidecar::DeclaredColumn]>,
+) -> Result<Schema, String> {
+    let Some(declared) = declared else {
+        return Ok(schema.clone());
+    };
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for column in declared {
+        let Some(field) = fields.iter_mut().find(|f| *f.name() == column.name) else {
+            return Err(format!(
+                "the schema sidecar declares a column '{}' the file does not have",
+                column.name
+            ));
+        };
+        let mut metadata = field.metadata().clone();
+        metadata.extend(column.metadata.clone());
+        *field = field.clone().with_metadata(metadata);
+    }
+    Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Splits `name[unit]` header cells into the name and a `unit` metadata entry.

@@ -64,7 +64,8 @@ async fn unknown_and_ambiguous_columns() {
         8,
     )
     .await;
-    assert_error("SELECT a FROM twins", "matches \"a\" and \"A\"", 1, 8).await;
+    // `a` means the lower-case column "a"; `bc` has no lower-case candidate, so it stays ambiguous.
+    assert_error("SELECT bc FROM twins", "matches \"Bc\" and \"BC\"", 1, 8).await;
     assert_error(
         "SELECT id FROM stars ORDER BY 9",
         "ORDER BY position 9",

@@ -26,6 +26,9 @@ async fn unquoted_names_ignore_case_and_keep_the_stored_name() {
     assert_eq!(value(&s, "SELECT COUNT(*) FROM mixed").await, "2");
     assert_eq!(value(&s, "SELECT \"A\" FROM twins").await, "2");
     assert_eq!(value(&s, "SELECT \"a\" FROM twins").await, "1");
+    // A regular identifier matching several columns means the one in the default (lower) case.
+    assert_eq!(value(&s, "SELECT A FROM twins").await, "1");
+    assert_eq!(value(&s, "SELECT a FROM twins").await, "1");
 }
 
 #[tokio::test]
@@ -193,6 +196,57 @@ async fn casts_convert_and_refuse_to_wrap() {
 }
 
 #[tokio::test]
+async fn casts_round_pad_and_make_geometries() {
+    let s = session();
+    let cast = |expr: &str| format!("SELECT {expr} FROM mixed WHERE x = 7");
+    // Approximate to exact numeric rounds to nearest, ties to even (as PostgreSQL, so DaCHS).
+    for (expr, want) in [
+        ("CAST(0.75 AS INTEGER)", "1"),
+        ("CAST(-2.7 AS INTEGER)", "-3"),
+        ("CAST(2.5 AS INTEGER)", "2"),
+        ("CAST(3.5 AS BIGINT)", "4"),
+        ("CAST(-0.5 AS SMALLINT)", "0"),
+        ("CAST(x AS INTEGER)", "7"),
+        ("CAST('12' AS INTEGER)", "12"),
+    ] {
+        assert_eq!(value(&s, &cast(expr)).await, want, "{expr}");
+    }
+    // CHAR(n) pads and truncates to n characters, VARCHAR(n) truncates.
+    assert_eq!(value(&s, &cast("CAST(x AS CHAR(4)) || '|'")).await, "7   |");
+    assert_eq!(value(&s, &cast("CAST('abcdef' AS CHAR(3))")).await, "abc");
+    assert_eq!(value(&s, &cast("CAST('abcdef' AS VARCHAR(2))")).await, "ab");
+    assert_eq!(value(&s, &cast("CAST('abc' AS VARCHAR(10))")).await, "abc");
+    // Geometries from DALI text.
+    assert_eq!(
+        value(&s, &cast("COORD2(CAST('12.5 45.25' AS POINT))")).await,
+        "45.25"
+    );
+    assert_eq!(
+        value(&s, &cast("CONTAINS(POINT(1, 1), CAST('0 0 2' AS CIRCLE))")).await,
+        "1"
+    );
+    assert_eq!(
+        value(
+            &s,
+            &cast("CONTAINS(POINT(0.5, 0.2), CAST('0 0 1 0 1 1' AS POLYGON))")
+        )
+        .await,
+        "1"
+    );
+    let (message, _) = common::error(&s, &cast("CAST('1 2 3' AS POINT)")).await;
+    assert!(message.contains("needs 2 numbers"), "{message}");
+}
+
+#[tokio::test]
+async fn upper_and_lower_map_characters_one_to_one() {
+    let s = session();
+    let one = |expr: &str| format!("SELECT {expr} FROM mixed WHERE x = 7");
+    assert_eq!(value(&s, &one("UPPER('straße')")).await, "STRAßE");
+    assert_eq!(value(&s, &one("LOWER('ÉTÉ')")).await, "été");
+    assert_eq!(value(&s, &one("UPPER(NULL)")).await, "NULL");
+}
+
+#[tokio::test]
 async fn in_unit_converts_with_column_metadata() {
     let s = session();
     assert_eq!(
@@ -305,6 +359,19 @@ async fn using_and_natural_joins_merge_columns() {
     assert_eq!(got.len(), 3);
     let (names, _) = rows(&s, "SELECT id, band FROM (SELECT id FROM stars) AS a NATURAL JOIN (SELECT star_id AS ID, band FROM obs) AS b").await;
     assert_eq!(names, ["id", "band"]);
+    // After a RIGHT or FULL join the merged column comes from whichever side has the row.
+    let (_, got) = rows(
+        &s,
+        "SELECT id FROM (SELECT id FROM stars WHERE id = 1) AS a FULL OUTER JOIN (SELECT star_id AS id FROM obs) AS b USING (id) ORDER BY id",
+    )
+    .await;
+    assert!(got.iter().all(|r| r[0] != "NULL"), "{got:?}");
+    let (_, got) = rows(
+        &s,
+        "SELECT * FROM (SELECT id FROM stars WHERE id = 1) AS a RIGHT OUTER JOIN (SELECT star_id AS id FROM obs) AS b USING (id)",
+    )
+    .await;
+    assert!(got.iter().all(|r| r[0] != "NULL"), "{got:?}");
 }
 
 #[tokio::test]

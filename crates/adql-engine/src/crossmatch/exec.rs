@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use adql_geom::crossmatch::{CrossmatchIndex, MatchMode, Matches, Radius};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
@@ -16,10 +16,11 @@ use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-    SendableRecordBatchStream, collect, execute_stream,
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties, SendableRecordBatchStream, collect, execute_stream,
 };
-use futures::TryStreamExt;
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, TryStreamExt};
 
 use super::node::Side;
 
@@ -55,7 +56,13 @@ pub struct CrossmatchSpec {
 
 /// Positional join: collects and indexes the build input (the one that is not [`CrossmatchSpec::probe`]),
 /// streams the probe input through the index on all configured threads, applies the exact distance
-/// predicate to every candidate pair, then the remaining join condition. One output partition.
+/// predicate to every candidate pair, then the remaining join condition.
+///
+/// There is one output partition per partition of the probe input, so that the operators above the join
+/// (projections, filters, partial aggregates) run on every core too: the build side is collected and
+/// indexed once, by whichever partition asks first, and shared by all. A radius given per probe row sizes
+/// the index by the largest radius, which needs the whole probe input first: that case keeps one output
+/// partition. Rows come out in no particular order (as from any join); `ORDER BY` fixes it.
 #[derive(Debug)]
 pub struct CrossmatchExec {
     left: Arc<dyn ExecutionPlan>,
@@ -63,6 +70,21 @@ pub struct CrossmatchExec {
     spec: Arc<CrossmatchSpec>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    build: SharedBuild,
+}
+
+/// The result of collecting and indexing the build side, shared by the output partitions.
+type BuildFuture =
+    Shared<BoxFuture<'static, std::result::Result<Arc<Matcher>, Arc<DataFusionError>>>>;
+
+/// The build side of one [`CrossmatchExec`], started by the first partition executed.
+#[derive(Default)]
+struct SharedBuild(Mutex<Option<BuildFuture>>);
+
+impl fmt::Debug for SharedBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedBuild")
+    }
 }
 
 impl CrossmatchExec {
@@ -73,19 +95,72 @@ impl CrossmatchExec {
         spec: CrossmatchSpec,
         schema: SchemaRef,
     ) -> Self {
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
+        let spec = Arc::new(spec);
+        let properties = Self::compute_properties(&left, &right, &spec, &schema);
         Self {
             left,
             right,
-            spec: Arc::new(spec),
+            spec,
             schema,
             properties,
+            build: SharedBuild::default(),
         }
+    }
+
+    /// One output partition per probe partition, except with a per-probe-row radius (see the type).
+    fn compute_properties(
+        left: &Arc<dyn ExecutionPlan>,
+        right: &Arc<dyn ExecutionPlan>,
+        spec: &CrossmatchSpec,
+        schema: &SchemaRef,
+    ) -> Arc<PlanProperties> {
+        let probe = match spec.probe {
+            Side::Left => left,
+            Side::Right => right,
+        };
+        let partitions = if spec.probe_radius_per_row() {
+            1
+        } else {
+            probe.output_partitioning().partition_count().max(1)
+        };
+        Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(schema)),
+            Partitioning::UnknownPartitioning(partitions),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ))
+    }
+
+    /// The build side, collected and indexed once for all partitions.
+    fn shared_build(&self, context: &Arc<TaskContext>) -> BuildFuture {
+        let mut slot = self
+            .build
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(build) = slot.as_ref() {
+            return build.clone();
+        }
+        let build_plan = match self.spec.probe {
+            Side::Right => Arc::clone(&self.left),
+            Side::Left => Arc::clone(&self.right),
+        };
+        let spec = Arc::clone(&self.spec);
+        let context = Arc::clone(context);
+        let future: BoxFuture<'static, _> = Box::pin(async move {
+            let batches = collect(Arc::clone(&build_plan), context)
+                .await
+                .map_err(Arc::new)?;
+            let build = concat_batches(&build_plan.schema(), &batches)
+                .map_err(|e| Arc::new(DataFusionError::from(e)))?;
+            drop(batches);
+            Matcher::new(spec, build, None)
+                .map(Arc::new)
+                .map_err(Arc::new)
+        });
+        let shared = future.shared();
+        *slot = Some(shared.clone());
+        shared
     }
 
     /// What this operator computes.
@@ -172,12 +247,15 @@ impl ExecutionPlan for CrossmatchExec {
             Ok(c) => c,
             Err(_) => return internal_err!("CrossmatchExec takes two children"),
         };
+        // The new children may be partitioned differently (the optimizer adds repartitions).
+        let properties = Self::compute_properties(&left, &right, &self.spec, &self.schema);
         Ok(Arc::new(Self {
             left,
             right,
             spec: Arc::clone(&self.spec),
             schema: Arc::clone(&self.schema),
-            properties: Arc::clone(&self.properties),
+            properties,
+            build: SharedBuild::default(),
         }))
     }
 
@@ -186,8 +264,34 @@ impl ExecutionPlan for CrossmatchExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return internal_err!("CrossmatchExec has one partition, asked for {partition}");
+        let partitions = self.properties.output_partitioning().partition_count();
+        if partition >= partitions {
+            return internal_err!(
+                "CrossmatchExec has {partitions} partitions, asked for partition {partition}"
+            );
+        }
+        let threads = NonZeroUsize::new(context.session_config().target_partitions())
+            .unwrap_or(NonZeroUsize::MIN);
+        if !self.spec.probe_radius_per_row() {
+            let probe_plan = match self.spec.probe {
+                Side::Right => Arc::clone(&self.right),
+                Side::Left => Arc::clone(&self.left),
+            };
+            // Partitions run side by side, so each probes its batches on a share of the threads.
+            let threads =
+                NonZeroUsize::new(threads.get() / partitions).unwrap_or(NonZeroUsize::MIN);
+            let build = self.shared_build(&context);
+            let probe_stream = probe_plan.execute(partition, context)?;
+            let schema = Arc::clone(&self.schema);
+            let output_schema = Arc::clone(&schema);
+            let stream = futures::stream::once(async move {
+                let matcher = build.await.map_err(DataFusionError::Shared)?;
+                Ok::<_, DataFusionError>(probe_stream.and_then(move |batch| {
+                    futures::future::ready(matcher.probe(&batch, &output_schema, threads))
+                }))
+            })
+            .try_flatten();
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)));
         }
         let (build_plan, probe_plan) = match self.spec.probe {
             Side::Right => (Arc::clone(&self.left), Arc::clone(&self.right)),
@@ -195,10 +299,7 @@ impl ExecutionPlan for CrossmatchExec {
         };
         let spec = Arc::clone(&self.spec);
         let schema = Arc::clone(&self.schema);
-        let threads = NonZeroUsize::new(context.session_config().target_partitions())
-            .unwrap_or(NonZeroUsize::MIN);
-        let probe_radius_per_row =
-            matches!(spec.radius, ExecRadius::Column(side, _) if side == spec.probe);
+        let probe_radius_per_row = spec.probe_radius_per_row();
         let probe_schema = probe_plan.schema();
         let setup = {
             let context = Arc::clone(&context);
@@ -237,6 +338,13 @@ impl ExecutionPlan for CrossmatchExec {
             })
             .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+impl CrossmatchSpec {
+    /// Whether the radius is given per row of the probe input.
+    pub(crate) fn probe_radius_per_row(&self) -> bool {
+        matches!(self.radius, ExecRadius::Column(side, _) if side == self.probe)
     }
 }
 

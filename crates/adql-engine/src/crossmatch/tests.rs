@@ -293,3 +293,79 @@ async fn other_shapes_are_left_alone() {
         assert!(!plan.contains("CrossmatchExec"), "{sql}\n{plan}");
     }
 }
+
+/// The first [`super::CrossmatchExec`] in `plan`, depth first.
+fn find_crossmatch(
+    plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Option<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    if plan.is::<super::CrossmatchExec>() {
+        return Some(Arc::clone(plan));
+    }
+    plan.children().into_iter().find_map(find_crossmatch)
+}
+
+#[tokio::test]
+async fn output_has_a_partition_per_probe_partition() {
+    use datafusion::physical_plan::ExecutionPlanProperties;
+
+    let f = fixture();
+    let expected = brute(&f, |_, _| R, false);
+    let sql =
+        format!("SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= {R}");
+    let plan = f
+        .session
+        .context()
+        .sql(&sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let xmatch = find_crossmatch(&plan).expect("a CrossmatchExec");
+    let partitions = xmatch.output_partitioning().partition_count();
+    assert!(partitions >= 2, "{partitions} output partitions");
+    // Every partition shares the one build; together they give exactly the brute-force pairs.
+    let context = f.session.context().task_ctx();
+    let mut set = BTreeSet::new();
+    let mut rows = 0;
+    for partition in 0..partitions {
+        let stream = xmatch.execute(partition, Arc::clone(&context)).unwrap();
+        let batches: Vec<RecordBatch> = datafusion::physical_plan::common::collect(stream)
+            .await
+            .unwrap();
+        for batch in batches {
+            // The operator's output is both inputs' columns: the two `id`s are a's and b's.
+            let ids: Vec<usize> = batch
+                .schema()
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.name() == "id")
+                .map(|(i, _)| i)
+                .collect();
+            let pair = batch.project(&ids).unwrap();
+            let (s, n) = collect_pairs(&[pair]);
+            set.extend(s);
+            rows += n;
+        }
+    }
+    assert_eq!(set, expected);
+    assert_eq!(rows, expected.len());
+    // A radius per probe row keeps one partition (the index is sized by the largest radius).
+    let sql = "SELECT a.id, b.id FROM a LEFT JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= a.r";
+    let plan = f
+        .session
+        .context()
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    if let Some(x) = find_crossmatch(&plan)
+        && x.downcast_ref::<super::CrossmatchExec>()
+            .is_some_and(|x| x.spec().probe_radius_per_row())
+    {
+        assert_eq!(x.output_partitioning().partition_count(), 1);
+    }
+}

@@ -1,14 +1,17 @@
 //! ADQL functions as DataFusion scalar UDFs.
 //!
 //! Most ADQL functions map onto DataFusion built-ins during lowering (`LOG` → `ln`, `LOG10` → `log10`,
-//! `CEILING` → `ceil`, `MOD` → `%`, `POWER`, `SQRT`, the trigonometric functions, `LOWER`, `UPPER`,
+//! `CEILING` → `ceil`, `MOD` → `%`, `POWER`, `SQRT`, the trigonometric functions,
 //! `COALESCE`). The ones whose semantics differ live here:
 //!
 //! - `round(x [, n])` and `truncate(x [, n])` ([`math::DigitsFunc`]), with DaCHS's ties-to-even rounding;
 //! - `rand([seed])` ([`math::RandFunc`]), reproducible when seeded;
 //! - `in_unit(x, unit [, source])` ([`unit::InUnitFunc`]), the unit conversion of `IN_UNIT`;
+//! - `upper`, `lower` and the helpers of `CAST` ([`cast`]): one-to-one case mapping, rounding before a cast
+//!   to an integer type, casts of DALI text to geometries;
 //! - the geometry functions ([`geometry`]).
 
+pub mod cast;
 pub mod geometry;
 pub mod math;
 pub mod unit;
@@ -31,6 +34,9 @@ pub fn udfs() -> Vec<Arc<ScalarUDF>> {
         fresh_rand(),
         Arc::new(ScalarUDF::from(unit::InUnitFunc::new())),
     ]
+    .into_iter()
+    .chain(cast::udfs())
+    .collect()
 }
 
 /// A `rand` function with no generator state.

@@ -5,6 +5,8 @@ use datafusion::sql::sqlparser::ast as sq;
 
 use super::{Lowerer, NameMode};
 use crate::error::EngineError;
+use crate::functions::cast as cast_fn;
+use crate::functions::geometry::types::GeomKind;
 use crate::units;
 
 /// A lowered expression with what the select list and `IN_UNIT` need to know about it.
@@ -531,6 +533,11 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `CAST(x AS type)`. Beyond DataFusion's cast (see [`crate::functions::cast`] for why):
+    /// approximate numbers cast to an integer type are rounded to nearest (ties to even) first, not truncated;
+    /// `CHAR(n)` blank-pads or truncates to `n` characters and `VARCHAR(n)` truncates to `n` (SQL semantics;
+    /// ADQL lets an implementation truncate a too-long string); POINT, CIRCLE and POLYGON are read from DALI
+    /// text.
     fn cast(
         &mut self,
         expr: &ast::Expr,
@@ -539,13 +546,30 @@ impl Lowerer<'_> {
         mode: NameMode,
     ) -> Result<LoweredExpr, EngineError> {
         use ast::AdqlType as T;
+        let inner = self.expr(expr, mode)?;
+        self.hint("cast", span);
+        let geometry = match target {
+            T::Point => Some(GeomKind::Point),
+            T::Circle => Some(GeomKind::Circle),
+            T::Polygon => Some(GeomKind::Polygon),
+            _ => None,
+        };
+        if let Some(kind) = geometry {
+            let name = self.function_name(cast_fn::geometry_cast_name(kind), span)?;
+            self.hint(&name, span);
+            return Ok(LoweredExpr {
+                expr: self.call(name, vec![arg(inner.expr)], None, span),
+                unit: None,
+                name: inner.name,
+            });
+        }
         let data_type = match target {
             T::Smallint => sq::DataType::SmallInt(None),
             T::Integer => sq::DataType::Integer(None),
             T::Bigint => sq::DataType::BigInt(None),
             T::Real => sq::DataType::Real,
             T::DoublePrecision => sq::DataType::DoublePrecision,
-            // Strings are Utf8 whatever their declared length.
+            // Strings are Utf8 whatever their declared length; the length is applied below.
             T::Char(_) | T::Varchar(_) | T::Clob => sq::DataType::Varchar(None),
             T::Timestamp => sq::DataType::Timestamp(None, sq::TimezoneInfo::None),
             other => {
@@ -555,8 +579,6 @@ impl Lowerer<'_> {
                 ));
             }
         };
-        let inner = self.expr(expr, mode)?;
-        self.hint("cast", span);
         let unit = if matches!(
             target,
             T::Smallint | T::Integer | T::Bigint | T::Real | T::DoublePrecision
@@ -565,14 +587,43 @@ impl Lowerer<'_> {
         } else {
             None
         };
+        let value = if matches!(target, T::Smallint | T::Integer | T::Bigint) {
+            let rint = self.function_name(cast_fn::RINT, span)?;
+            self.call(rint, vec![arg(inner.expr)], None, span)
+        } else {
+            *nested(inner.expr)
+        };
+        let mut expr = sq::Expr::Cast {
+            kind: sq::CastKind::Cast,
+            expr: Box::new(value),
+            data_type,
+            array: false,
+            format: None,
+        };
+        let length = |n: Option<ast::TypeLength>| match n {
+            Some(ast::TypeLength::Fixed(n)) => Some(n),
+            _ => None,
+        };
+        match target {
+            // CHAR without a length is as long as its value (ADQL leaves it implementation-dependent).
+            T::Char(n) => {
+                if let Some(n) = length(n) {
+                    let rpad = self.function_name("rpad", span)?;
+                    let n = self.number_value(&n.to_string(), span);
+                    expr = self.call(rpad, vec![arg(expr), arg(n)], None, span);
+                }
+            }
+            T::Varchar(n) => {
+                if let Some(n) = length(n) {
+                    let left = self.function_name("left", span)?;
+                    let n = self.number_value(&n.to_string(), span);
+                    expr = self.call(left, vec![arg(expr), arg(n)], None, span);
+                }
+            }
+            _ => {}
+        }
         Ok(LoweredExpr {
-            expr: sq::Expr::Cast {
-                kind: sq::CastKind::Cast,
-                expr: nested(inner.expr),
-                data_type,
-                array: false,
-                format: None,
-            },
+            expr,
             unit,
             name: inner.name,
         })

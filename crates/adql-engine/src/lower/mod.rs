@@ -247,7 +247,7 @@ impl Lowerer<'_> {
                     && scope.merged.contains(&first.name)
                     && rest.iter().all(|(_, c)| c.name == first.name);
                 if merged {
-                    let expr = sq::Expr::Identifier(self.ident(&first.name, column.span));
+                    let expr = self.merged_column(scope, &first.name, column.span);
                     return Ok(Some((expr, first.unit.clone(), first.name.clone())));
                 }
                 let lowered = first.name.to_lowercase();
@@ -272,6 +272,50 @@ impl Lowerer<'_> {
                 .with_note("qualify it with a table name or alias", None))
             }
         }
+    }
+
+    /// An unqualified reference to the column `name` merged by `USING` or `NATURAL`: the bare name, or after
+    /// a RIGHT or FULL join the COALESCE of every operand's column of that name.
+    pub(super) fn merged_column(&self, scope: &Scope, name: &str, span: ast::Span) -> sq::Expr {
+        let bare = || sq::Expr::Identifier(self.ident(name, span));
+        if !scope.merged_outer.iter().any(|m| m == name) {
+            return bare();
+        }
+        let Some(coalesce) = self.catalog.function("coalesce").map(str::to_owned) else {
+            return bare();
+        };
+        let args: Vec<sq::FunctionArg> = scope
+            .relations
+            .iter()
+            .filter_map(|r| {
+                r.columns
+                    .iter()
+                    .find(|c| c.name == name)
+                    .map(|c| self.emit_column(r, c, span).0)
+            })
+            .map(|e| sq::FunctionArg::Unnamed(sq::FunctionArgExpr::Expr(e)))
+            .collect();
+        if args.len() < 2 {
+            return bare();
+        }
+        sq::Expr::Function(sq::Function {
+            name: sq::ObjectName(vec![sq::ObjectNamePart::Identifier(sq::Ident {
+                value: coalesce,
+                quote_style: None,
+                span: self.sql_span(span),
+            })]),
+            uses_odbc_syntax: false,
+            parameters: sq::FunctionArguments::None,
+            args: sq::FunctionArguments::List(sq::FunctionArgumentList {
+                duplicate_treatment: None,
+                args,
+                clauses: Vec::new(),
+            }),
+            filter: None,
+            null_treatment: None,
+            over: None,
+            within_group: Vec::new(),
+        })
     }
 
     fn emit_column(
@@ -306,6 +350,7 @@ impl Lowerer<'_> {
             .iter()
             .filter(|o| ident_matches(&column.column, &o.name, true))
             .collect();
+        let found = scope::prefer_default_case(&column.column, found, |o| &o.name);
         match found.as_slice() {
             [] => Ok(None),
             [output] => {
@@ -337,10 +382,10 @@ impl Lowerer<'_> {
     }
 }
 
-/// Picks a name not yet in `used` (compared without case): `name`, then `name_2`, `name_3`, …
+/// Picks a name not yet in `used`: `name`, then `name_2`, `name_3`, … Names are compared exactly, as ADQL
+/// output columns `"Mag"` and `mag` are different columns (DaCHS keeps both).
 pub(crate) fn unique_name(used: &mut Vec<String>, name: &str) -> String {
-    let taken =
-        |used: &[String], candidate: &str| used.iter().any(|u| u.eq_ignore_ascii_case(candidate));
+    let taken = |used: &[String], candidate: &str| used.iter().any(|u| u == candidate);
     let mut candidate = name.to_owned();
     let mut n = 2;
     while taken(used, &candidate) {
@@ -356,11 +401,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unique_names_ignore_case() {
+    fn unique_names_are_exact() {
         let mut used = Vec::new();
         assert_eq!(unique_name(&mut used, "id"), "id");
-        assert_eq!(unique_name(&mut used, "ID"), "ID_2");
-        assert_eq!(unique_name(&mut used, "id"), "id_3");
+        assert_eq!(unique_name(&mut used, "ID"), "ID");
+        assert_eq!(unique_name(&mut used, "id"), "id_2");
         assert_eq!(unique_name(&mut used, "id_2"), "id_2_2");
     }
 }

@@ -14,6 +14,8 @@ struct FromItem {
     table: sq::TableWithJoins,
     relations: Vec<Relation>,
     merged: Vec<String>,
+    /// The subset of `merged` merged by a RIGHT or FULL join (see [`Scope::merged_outer`]).
+    merged_outer: Vec<String>,
     coalesced: Vec<String>,
 }
 
@@ -255,6 +257,7 @@ impl Lowerer<'_> {
             from.push(lowered.table);
             scope.relations.extend(lowered.relations);
             scope.merged.extend(lowered.merged);
+            scope.merged_outer.extend(lowered.merged_outer);
             scope.coalesced.extend(lowered.coalesced);
         }
         self.scopes.push(scope);
@@ -345,7 +348,7 @@ impl Lowerer<'_> {
                             continue;
                         }
                         merged_done.push(&column.name);
-                        sq::Expr::Identifier(this.ident(&column.name, span))
+                        this.merged_column(&scope, &column.name, span)
                     } else {
                         this.emit_column(relation, column, span).0
                     };
@@ -466,6 +469,7 @@ impl Lowerer<'_> {
                         columns,
                     }],
                     merged: Vec::new(),
+                    merged_outer: Vec::new(),
                     coalesced: Vec::new(),
                 })
             }
@@ -581,6 +585,7 @@ impl Lowerer<'_> {
             },
             relations: vec![relation],
             merged: Vec::new(),
+            merged_outer: Vec::new(),
             coalesced: Vec::new(),
         })
     }
@@ -592,6 +597,9 @@ impl Lowerer<'_> {
         relations.extend(right.relations.iter().cloned());
         let mut merged = left.merged.clone();
         merged.extend(right.merged.iter().cloned());
+        let mut merged_outer = left.merged_outer.clone();
+        merged_outer.extend(right.merged_outer.iter().cloned());
+        let merged_before = merged.len();
         let mut coalesced = left.coalesced.clone();
         coalesced.extend(right.coalesced.iter().cloned());
 
@@ -612,6 +620,7 @@ impl Lowerer<'_> {
                     self.scopes.push(Scope {
                         relations: relations.clone(),
                         merged: merged.clone(),
+                        merged_outer: merged_outer.clone(),
                         coalesced: coalesced.clone(),
                         outputs: Vec::new(),
                     });
@@ -637,6 +646,17 @@ impl Lowerer<'_> {
                 }
             }
         };
+        // DataFusion resolves an unqualified USING column to the left operand's, which is NULL for the rows
+        // only the right operand has: after a RIGHT or FULL join the merged column is COALESCE(left, right).
+        if matches!(join.kind, ast::JoinKind::Right | ast::JoinKind::Full) {
+            merged_outer.extend(
+                merged
+                    .get(merged_before..)
+                    .unwrap_or_default()
+                    .iter()
+                    .cloned(),
+            );
+        }
         let join_operator = match join.kind {
             ast::JoinKind::Inner => sq::JoinOperator::Inner(constraint),
             ast::JoinKind::Left => sq::JoinOperator::LeftOuter(constraint),
@@ -662,6 +682,7 @@ impl Lowerer<'_> {
             table,
             relations,
             merged,
+            merged_outer,
             coalesced,
         })
     }

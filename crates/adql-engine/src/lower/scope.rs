@@ -57,12 +57,15 @@ impl Relation {
         }
     }
 
-    /// The columns an identifier could mean: every column whose name it matches.
+    /// The columns an identifier could mean: every column whose name it matches, narrowed to the
+    /// default-case one when a regular identifier matches several (see [`prefer_default_case`]).
     pub(crate) fn find(&self, column: &ast::Ident) -> Vec<&Column> {
-        self.columns
+        let found: Vec<&Column> = self
+            .columns
             .iter()
             .filter(|c| ident_matches(column, &c.name, true))
-            .collect()
+            .collect();
+        prefer_default_case(column, found, |c| &c.name)
     }
 
     /// How to print the relation in messages.
@@ -84,6 +87,31 @@ pub(crate) fn ident_matches(ident: &ast::Ident, stored: &str, stored_exact: bool
     }
 }
 
+/// When a regular identifier matches several stored names that differ only by case, the one in the default
+/// case (lower case, as PostgreSQL and so DaCHS fold unquoted names) is meant: ADQL 2.1 §2.1.7 says names that are
+/// mixed-case or not in the default case must be written delimited, so `mag` and `MAG` mean the column `mag`,
+/// never `"Mag"`. Without a default-case candidate the match stays ambiguous (an error naming all of them).
+pub(crate) fn prefer_default_case<'a, T>(
+    ident: &ast::Ident,
+    found: Vec<&'a T>,
+    name: impl Fn(&T) -> &str,
+) -> Vec<&'a T> {
+    if ident.quoted || found.len() < 2 {
+        return found;
+    }
+    let folded = ident.value.to_lowercase();
+    let default_case: Vec<&'a T> = found
+        .iter()
+        .copied()
+        .filter(|c| name(c) == folded)
+        .collect();
+    if default_case.len() == 1 {
+        default_case
+    } else {
+        found
+    }
+}
+
 /// The relations of one `SELECT` (or of the operands of a join, while its `ON` condition is lowered), the
 /// columns merged by `USING`/`NATURAL`, and the output names of its select list once known.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +119,9 @@ pub(crate) struct Scope {
     pub(crate) relations: Vec<Relation>,
     /// Exact names of the columns merged by `USING` or `NATURAL` joins.
     pub(crate) merged: Vec<String>,
+    /// The names of `merged` merged by a RIGHT or FULL join: unqualified, they are the COALESCE of the
+    /// operands' columns (the left one alone is NULL for rows of the right operand only).
+    pub(crate) merged_outer: Vec<String>,
     /// Lowercased names of join columns matched without case (`NATURAL` or `USING` over names that differ
     /// only by case, planned as `ON`): unqualified, they mean the left operand's column.
     pub(crate) coalesced: Vec<String>,

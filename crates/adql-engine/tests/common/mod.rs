@@ -26,7 +26,7 @@ fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Arc<MemTable> {
 }
 
 /// `stars(id, ra[deg], dec[deg], Mag[mag], pmra[mas/yr], name)`, `obs(obs_id, star_id, flux[mJy], band)`,
-/// `twins(a, A)` (two columns differing by case) and `Mixed(x)` (a mixed-case table name).
+/// `twins(a, A, Bc, BC)` (columns differing by case; only `a` is in the default lower case) and `Mixed(x)` (a mixed-case table name).
 pub fn session() -> AdqlSession {
     let session = AdqlSession::new();
     session
@@ -90,10 +90,14 @@ pub fn session() -> AdqlSession {
                 vec![
                     field("a", DataType::Int64, None),
                     field("A", DataType::Int64, None),
+                    field("Bc", DataType::Int64, None),
+                    field("BC", DataType::Int64, None),
                 ],
                 vec![
                     Arc::new(Int64Array::from(vec![1])),
                     Arc::new(Int64Array::from(vec![2])),
+                    Arc::new(Int64Array::from(vec![3])),
+                    Arc::new(Int64Array::from(vec![4])),
                 ],
             ),
         )

@@ -36,7 +36,7 @@ pub fn polygon_type() -> DataType {
 }
 
 /// The kind of geometry an Arrow type carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GeomKind {
     /// [`point_type`].
     Point,

@@ -1,8 +1,7 @@
-//! (Parked here until enabled: see tests/corpus/README.md, "The Rust test"; it belongs in tests/.)
-//!
 //! The local engine gives the same answers as DaCHS: every query of the ADQL corpus
 //! (`tests/corpus/*.adql`) is run with `adql query --format csv` over the test tables
-//! (`tests/data/*.csv`, `data/*.csv`) and compared with DaCHS's recorded answer
+//! (`tests/data/*.csv`, `data/*.csv`, read with their declared types through schema sidecars written from
+//! `tests/data/columns.tsv`) and compared with DaCHS's recorded answer
 //! (`tests/corpus/expected/<name>.csv`, made by `tests/corpus/record.py`).
 //!
 //! Comparison rules: `tests/support/corpus.rs` (numbers to 1e-9 relative, row order only where
@@ -102,7 +101,8 @@ fn check_one(root: &Path, query: &CorpusQuery, tables: &[TestTable], excluded: b
                 return Outcome::Fail(format!("engine error: {stderr}"));
             }
             let actual = String::from_utf8_lossy(&output.stdout);
-            match corpus::compare_csv(&csv, &actual, query.ordered) {
+            let abs_tol = query.abs_tol.unwrap_or(corpus::ABS_TOL);
+            match corpus::compare_csv_within(&csv, &actual, query.ordered, abs_tol) {
                 Ok(()) => Outcome::Match,
                 Err(diff) => Outcome::Fail(diff),
             }
@@ -125,7 +125,9 @@ fn corpus_matches_dachs() {
     let exclusions = corpus::load_exclusions(&root);
     let known =
         corpus::name_reason_file(&corpus::corpus_dir(&root).join("engine_known_failures.txt"));
-    let tables = corpus::load_tables(&root);
+    // The engine reads copies of the tables with schema sidecars: the declared types, as DaCHS has them.
+    let typed_dir = tempfile::tempdir().unwrap();
+    let tables = corpus::typed_tables(&root, &corpus::load_tables(&root), typed_dir.path());
 
     let results: Mutex<HashMap<String, Outcome>> = Mutex::new(HashMap::new());
     let next = Mutex::new(0usize);
