@@ -101,7 +101,11 @@ enum Inner<W: Write + Send> {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     },
-    Csv(arrow::csv::Writer<W>),
+    Csv {
+        writer: arrow::csv::Writer<W>,
+        schema: SchemaRef,
+        wrote: bool,
+    },
     Json(arrow::json::ArrayWriter<W>),
     Parquet(parquet::arrow::ArrowWriter<W>),
     Votable(votable_arrow::VOTableWriter<W>),
@@ -121,11 +125,13 @@ impl<W: Write + Send> ResultWriter<W> {
                 schema,
                 batches: Vec::new(),
             },
-            OutputFormat::Csv => Inner::Csv(
-                arrow::csv::WriterBuilder::new()
+            OutputFormat::Csv => Inner::Csv {
+                writer: arrow::csv::WriterBuilder::new()
                     .with_header(true)
                     .build(out),
-            ),
+                schema,
+                wrote: false,
+            },
             OutputFormat::Json => Inner::Json(arrow::json::ArrayWriter::new(out)),
             OutputFormat::Parquet => {
                 Inner::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, None)?)
@@ -149,9 +155,12 @@ impl<W: Write + Send> ResultWriter<W> {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
         match &mut self.inner {
             Inner::Table { batches, .. } => batches.push(text_compatible(batch)?),
-            Inner::Csv(w) => w
-                .write(&text_compatible(batch)?)
-                .map_err(arrow_err("csv"))?,
+            Inner::Csv { writer, wrote, .. } => {
+                writer
+                    .write(&text_compatible(batch)?)
+                    .map_err(arrow_err("csv"))?;
+                *wrote = true;
+            }
             Inner::Json(w) => w.write(batch).map_err(arrow_err("json"))?,
             Inner::Parquet(w) => w.write(batch)?,
             Inner::Votable(w) => w.write(batch)?,
@@ -178,7 +187,19 @@ impl<W: Write + Send> ResultWriter<W> {
                 writeln!(out, "{text}")?;
                 out.flush()?;
             }
-            Inner::Csv(w) => w.into_inner().flush()?,
+            Inner::Csv {
+                mut writer,
+                schema,
+                wrote,
+            } => {
+                if !wrote {
+                    // Arrow writes the header with the first batch; an empty result still has one.
+                    writer
+                        .write(&RecordBatch::new_empty(text_schema(&schema)))
+                        .map_err(arrow_err("csv"))?;
+                }
+                writer.into_inner().flush()?;
+            }
             Inner::Json(mut w) => {
                 w.finish().map_err(arrow_err("json"))?;
                 w.into_inner().flush()?;
@@ -325,6 +346,14 @@ mod tests {
         }
         w.finish().unwrap();
         out
+    }
+
+    #[test]
+    fn csv_of_no_rows_is_the_header() {
+        let empty = String::from_utf8(render(OutputFormat::Csv, &[])).unwrap();
+        let full = String::from_utf8(render(OutputFormat::Csv, &[sample()])).unwrap();
+        assert_eq!(empty.lines().count(), 1, "{empty}");
+        assert_eq!(empty.lines().next(), full.lines().next());
     }
 
     #[test]
