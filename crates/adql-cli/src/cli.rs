@@ -34,9 +34,9 @@ pub(crate) enum Command {
     Check(commands::check::CheckArgs),
     /// Print an ADQL query in canonical form.
     Fmt(commands::fmt::FmtArgs),
-    /// Run an ADQL query over local files (CSV, Parquet) with the built-in engine.
+    /// Run an ADQL query over local files and remote archives (one query across services).
     Query(commands::query::QueryArgs),
-    /// Show how the built-in engine plans an ADQL query over local files.
+    /// Show how a query is planned: the ADQL sent to each service, join strategies, local plans.
     Explain(commands::explain::ExplainArgs),
     /// Run an ADQL query on a TAP service (sync or async, with uploads).
     Tap(commands::tap::TapArgs),

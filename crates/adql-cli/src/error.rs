@@ -40,6 +40,9 @@ pub enum Error {
     /// A remote service or the network failed.
     #[error("{0}")]
     Remote(Box<vo_client::Error>),
+    /// The service catalogue is wrong, or a service could not be described.
+    #[error("{0}")]
+    Federation(Box<adql_federation::FederationError>),
 }
 
 // Boxed because the client's error carries URLs and response excerpts, and every subcommand returns
@@ -77,12 +80,16 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Syntax(_) => EXIT_INVALID,
-            Self::Engine(failure) => match failure.error {
+            Self::Engine(failure) => match &failure.error {
                 adql_engine::EngineError::Table { .. } | adql_engine::EngineError::Name(_) => {
                     EXIT_USAGE
                 }
+                adql_engine::EngineError::Execution(error) => {
+                    remote_cause(error).map_or(EXIT_INVALID, federation_exit_code)
+                }
                 _ => EXIT_INVALID,
             },
+            Self::Federation(error) => federation_exit_code(error),
             Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
             Self::Remote(error) => match **error {
                 vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_) => EXIT_USAGE,
@@ -94,6 +101,30 @@ impl Error {
     /// Whether this is a write to a closed pipe, which the binary treats as success.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Self::Output(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// The federated planner's error at the root of a DataFusion error, if that is where it came from (a
+/// remote part failed while the query ran).
+pub(crate) fn remote_cause(
+    error: &datafusion::error::DataFusionError,
+) -> Option<&adql_federation::FederationError> {
+    match error.find_root() {
+        datafusion::error::DataFusionError::External(inner) => inner.downcast_ref(),
+        _ => None,
+    }
+}
+
+fn federation_exit_code(error: &adql_federation::FederationError) -> u8 {
+    use adql_federation::FederationError as F;
+    match error {
+        F::Overflow { .. } => crate::commands::tap::EXIT_TRUNCATED,
+        F::Remote { .. } | F::SchemaMismatch { .. } => EXIT_REMOTE,
+        F::Config { .. }
+        | F::InvalidService { .. }
+        | F::UnknownService { .. }
+        | F::Cache { .. } => EXIT_USAGE,
+        _ => EXIT_INVALID,
     }
 }
 

@@ -5,6 +5,7 @@
 //! - `cli`: the clap derive structures (global flags and the [`Command`](cli::Command) enum);
 //! - `commands/`: one module per subcommand, each with an `exec` function;
 //! - `syntax_args`: the flags shared by every subcommand that parses ADQL;
+//! - `federation_args`: the flags of `query` and `explain` that choose remote services, and the engine they build;
 //! - `input`: reading the query from a file or standard input;
 //! - `error`: the crate's error type and its exit codes;
 //! - `report`: the one place where errors and diagnostics are rendered for people.
@@ -12,11 +13,13 @@
 //! Adding a subcommand takes a module under `commands/` and one variant (plus its dispatch arm) in
 //! [`Command`](cli::Command).
 //!
-//! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr), 2 usage or I/O error.
+//! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr), 2 usage or I/O error,
+//! 3 a remote result was truncated (MAXREC), 4 a remote service or the network failed.
 
 mod cli;
 mod commands;
 mod error;
+mod federation_args;
 mod input;
 pub mod output;
 mod report;

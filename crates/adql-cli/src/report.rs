@@ -20,7 +20,15 @@ pub(crate) fn print_error(err: &Error) -> ExitCode {
 pub(crate) fn render(err: &Error) -> String {
     let mut text = match err {
         Error::Syntax(syntax) => syntax.error.render(&syntax.text, &syntax.origin),
-        Error::Engine(failure) => failure.error.render(&failure.text, &failure.origin),
+        Error::Engine(failure) => match &failure.error {
+            // A remote part failed while the query ran: the service's error names the service, its URL
+            // and the ADQL sent; a position in the user's query would not help.
+            adql_engine::EngineError::Execution(error) => match crate::error::remote_cause(error) {
+                Some(remote) => format!("adql: {remote}"),
+                None => failure.error.render(&failure.text, &failure.origin),
+            },
+            other => other.render(&failure.text, &failure.origin),
+        },
         other => format!("adql: {other}"),
     };
     if !text.ends_with('\n') {

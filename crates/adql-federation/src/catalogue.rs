@@ -17,7 +17,7 @@
 //!
 //! [services.archive1]
 //! url = "http://localhost:8080/tap"
-//! kind = "tap"              # "tap" (default) or "mashup"
+//! kind = "tap"              # "tap" (default), "mashup" or "scs" (Simple Cone Search)
 //! description = "local DaCHS"
 //! maxrec = 100000           # MAXREC to request (default: the service's hard limit)
 //! schemas = ["archive1"]    # only these schemas' tables (default: every schema the service lists)
@@ -65,6 +65,9 @@ pub enum ServiceKind {
     Tap,
     /// The MAST Mashup API (`/api/v0/invoke`).
     Mashup,
+    /// IVOA Simple Cone Search (`kind = "scs"`).
+    #[serde(rename = "scs")]
+    ConeSearch,
 }
 
 /// One configured service.

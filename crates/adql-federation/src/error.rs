@@ -115,6 +115,20 @@ pub enum FederationError {
         /// Columns returned.
         found: usize,
     },
+    /// A table of a service that answers only cone searches (SCS, the MAST Mashup) was queried
+    /// without a cone on its position columns.
+    #[error(
+        "table {table} needs a position: service {service} answers only cone searches; \
+         add {hint} to the WHERE clause"
+    )]
+    PositionRequired {
+        /// Service name.
+        service: String,
+        /// The table, `service.schema.table`.
+        table: String,
+        /// The predicates that would give it a cone.
+        hint: String,
+    },
     /// An error of the local engine.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

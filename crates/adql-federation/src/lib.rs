@@ -12,24 +12,30 @@
 //!   ADQL through a [`TapExecutor`](executor::TapExecutor) and streams Arrow batches.
 //! * [`overflow`]: a remote part over MAXREC is split into pieces under it, or fails, as
 //!   [`OverflowPolicy`](overflow::OverflowPolicy) says.
-//!
-//! The crate's README describes what comes next (cross-service join strategies, overflow
-//! splitting, cone-search and Mashup tables).
+//! * [`sources`]: tables behind services that are not TAP (the MAST Mashup, Simple Cone Search),
+//!   answering a cone and what filters they can.
+//! * [`strategy`]: how a crossmatch across two services runs (local, upload, cones, region),
+//!   chosen by a cost model.
+//! * [`engine`]: [`Engine`], the embeddable federated engine.
 
 pub mod adql_gen;
 pub mod cache;
 pub mod capabilities;
 pub mod catalogue;
+pub mod engine;
 pub mod error;
 pub mod executor;
 pub mod metadata;
 pub mod optimizer;
 pub mod overflow;
 pub mod physical;
+pub mod progress;
 pub mod remote_query;
 pub mod remote_table;
 pub mod session;
+pub mod sources;
 pub mod strategy;
 pub mod tap;
 
+pub use engine::{Engine, EngineOptions, Explanation, QueryError, RemotePart};
 pub use error::{FederationError, Result};

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use adql_engine::{AdqlSession, SessionExtensions};
 use async_trait::async_trait;
-use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::catalog::{
+    CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider, TableProvider,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
@@ -33,6 +35,20 @@ pub trait Discovery: Send + Sync {
 pub struct Federation {
     registry: ServiceRegistry,
     tables: BTreeMap<String, Vec<Arc<RemoteTable>>>,
+    /// Tables of services that are not TAP (Mashup, cone search), by service.
+    sources: BTreeMap<String, Vec<SourceTable>>,
+}
+
+/// A table of a service that is not TAP (see [`crate::sources`]), registered as
+/// `service.schema.table`.
+#[derive(Debug, Clone)]
+pub struct SourceTable {
+    /// Schema name.
+    pub schema: String,
+    /// Table name.
+    pub table: String,
+    /// The table.
+    pub provider: Arc<dyn TableProvider>,
 }
 
 impl Federation {
@@ -101,13 +117,18 @@ impl Federation {
 
     /// Every table, for name resolution.
     pub fn index(&self) -> TableIndex {
-        TableIndex::new(self.tables.iter().flat_map(|(service, tables)| {
-            tables.iter().map(move |t| QualifiedTable {
-                service: service.clone(),
-                schema: t.metadata().schema_name(),
-                table: t.metadata().table_name(),
-            })
-        }))
+        TableIndex::new(
+            self.tables
+                .iter()
+                .flat_map(|(service, tables)| {
+                    tables.iter().map(move |t| QualifiedTable {
+                        service: service.clone(),
+                        schema: t.metadata().schema_name(),
+                        table: t.metadata().table_name(),
+                    })
+                })
+                .chain(self.source_index()),
+        )
     }
 
     /// The remote table called `name` (resolved as [`TableIndex::resolve`] does).
@@ -125,6 +146,76 @@ impl Federation {
             .ok_or_else(|| FederationError::UnknownTable {
                 name: name.to_string(),
             })
+    }
+
+    /// Adds `provider` as `service.schema.table`, a table of a service that is not TAP (a
+    /// Mashup or cone-search table, see [`crate::sources`]). The pushdown rule never owns its scans;
+    /// the table answers what it can through filter pushdown.
+    pub fn add_source_table(
+        &mut self,
+        service: &str,
+        schema: &str,
+        table: &str,
+        provider: Arc<dyn TableProvider>,
+    ) {
+        let tables = self.sources.entry(service.to_string()).or_default();
+        tables.retain(|t| !(t.schema == schema && t.table == table));
+        tables.push(SourceTable {
+            schema: schema.to_string(),
+            table: table.to_string(),
+            provider,
+        });
+    }
+
+    /// Whether a service that is not TAP has its table here already.
+    pub fn has_source_service(&self, service: &str) -> bool {
+        self.sources.contains_key(service)
+    }
+
+    /// The non-TAP tables, qualified.
+    fn source_index(&self) -> impl Iterator<Item = QualifiedTable> + '_ {
+        self.sources.iter().flat_map(|(service, tables)| {
+            tables.iter().map(move |t| QualifiedTable {
+                service: service.clone(),
+                schema: t.schema.clone(),
+                table: t.table.clone(),
+            })
+        })
+    }
+
+    /// The table called `name`, remote TAP or not (resolved as [`TableIndex::resolve`] does).
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn TableProvider>> {
+        let index = self.index();
+        let q = index.resolve(name)?;
+        let source = self.sources.get(&q.service).and_then(|ts| {
+            ts.iter()
+                .find(|t| t.schema == q.schema && t.table == q.table)
+                .map(|t| Arc::clone(&t.provider))
+        });
+        match source {
+            Some(p) => Ok(p),
+            None => self.table(name).map(|t| t as Arc<dyn TableProvider>),
+        }
+    }
+
+    /// Registers a catalog per non-TAP service in `ctx`.
+    fn register_sources(&self, ctx: &SessionContext) -> Result<()> {
+        for (service, tables) in &self.sources {
+            let catalog = MemoryCatalogProvider::new();
+            for t in tables {
+                let schema = match catalog.schema(&t.schema) {
+                    Some(s) => s,
+                    None => {
+                        let s: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
+                        catalog.register_schema(&t.schema, Arc::clone(&s))?;
+                        s
+                    }
+                };
+                schema.register_table(t.table.clone(), Arc::clone(&t.provider))?;
+            }
+            ctx.register_catalog(service.as_str(), Arc::new(catalog));
+        }
+        Ok(())
     }
 
     /// A session state with DataFusion's defaults, the pushdown rule after DataFusion's own rules,
@@ -198,6 +289,7 @@ impl Federation {
                 Arc::new(ServiceCatalog::new(tables.iter().cloned())),
             );
         }
+        self.register_sources(ctx)?;
         let options = ctx.state().config_options().catalog.clone();
         let Some(default_catalog) = ctx.catalog(&options.default_catalog) else {
             return Ok(());
@@ -261,9 +353,9 @@ impl SchemaProvider for ShortNames {
         let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         match self
             .federation
-            .table(&format!("{}.{}", quoted(&self.prefix), quoted(name)))
+            .provider(&format!("{}.{}", quoted(&self.prefix), quoted(name)))
         {
-            Ok(t) => Ok(Some(t as Arc<dyn TableProvider>)),
+            Ok(t) => Ok(Some(t)),
             Err(FederationError::UnknownTable { .. }) => Ok(None),
             Err(e) => Err(DataFusionError::from(e)),
         }

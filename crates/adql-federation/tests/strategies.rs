@@ -431,6 +431,35 @@ async fn per_row_radius_of_the_small_side() {
 }
 
 #[tokio::test]
+async fn small_side_on_the_right() {
+    let setup = setup();
+    let adql = "SELECT s.source_id, o.obs_id FROM archive2.src AS s RIGHT JOIN archive1.obs AS o \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', o.s_ra, o.s_dec, 0.0002)) \
+                WHERE o.obs_id < ";
+    for (n, strategy) in [
+        (3, Strategy::BatchedCones),
+        (12, Strategy::RegionPrefetch),
+        (250, Strategy::UploadJoin),
+    ] {
+        let q = format!("{adql}{n}");
+        chosen(&setup, &q, strategy).await;
+        let rows = same_rows(&setup, &q).await;
+        assert!(rows.iter().any(|r| r.starts_with("NULL |")), "{rows:?}");
+    }
+}
+
+#[tokio::test]
+async fn radius_computed_from_the_big_side_stays_local() {
+    let setup = setup();
+    let adql = "SELECT o.obs_id, s.source_id FROM archive1.obs AS o JOIN archive2.src AS s \
+                ON 1 = CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', s.ra, s.dec, s.mag / 20000)) \
+                WHERE o.obs_id < 3";
+    let text = chosen(&setup, adql, Strategy::LocalCrossmatch).await;
+    assert!(text.contains("cones cannot be bounded"), "{text}");
+    same_rows(&setup, adql).await;
+}
+
+#[tokio::test]
 async fn overflow_of_a_strategy_request_names_the_service() {
     // MAXREC 100 on archive2: the small side is fine, an upload join returning more pairs is not.
     let setup = setup_with(ServiceCapabilities::adql_2_1_full(), Some(100), model());

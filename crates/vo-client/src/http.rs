@@ -15,6 +15,8 @@ use reqwest::{Method, StatusCode};
 use tokio::io::AsyncBufRead;
 use url::Url;
 
+mod cap;
+
 use crate::auth::TokenPolicy;
 use crate::error::{Error, Result, excerpt};
 
@@ -263,18 +265,31 @@ impl Request {
 pub struct HttpClient {
     inner: reqwest::Client,
     config: Arc<ClientConfig>,
+    /// The bound on open connections of a client made by [`HttpClient::with_connection_cap`].
+    cap: Option<Arc<cap::ConnectionCap>>,
 }
 
 impl HttpClient {
     /// Builds a client.
     pub fn new(config: ClientConfig) -> Result<Self> {
-        let builder = reqwest::Client::builder()
+        Self::build_client(config, None)
+    }
+
+    fn build_client(config: ClientConfig, cap: Option<Arc<cap::ConnectionCap>>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .user_agent(config.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(config.max_idle_per_host)
             .gzip(true);
+        if let Some(cap) = &cap {
+            // Keep every allowed connection when idle: closing one only to dial it again
+            // costs a handshake and buys nothing.
+            builder = builder
+                .pool_max_idle_per_host(config.max_idle_per_host.max(cap.limit()))
+                .connector_layer(cap::CapLayer(cap.clone()));
+        }
         let builder = config.proxy.apply(builder)?;
         let inner = builder
             .build()
@@ -282,7 +297,20 @@ impl HttpClient {
         Ok(HttpClient {
             inner,
             config: Arc::new(config),
+            cap,
         })
+    }
+
+    /// A new client with the same configuration that never holds more than `limit`
+    /// connections open at once (all hosts together), with its own connection pool.
+    ///
+    /// The bound is enforced where connections are made (see the `cap` module): a request
+    /// that would need one connection more waits for the pool to hand back one that is
+    /// finishing. The caller must not have more than `limit` requests in flight on this
+    /// client (a request counts until its body has been read or dropped), as
+    /// [`crate::scs::ConeSearch::search_many`] does; otherwise requests wait needlessly.
+    pub fn with_connection_cap(&self, limit: usize) -> Result<Self> {
+        Self::build_client((*self.config).clone(), Some(cap::ConnectionCap::new(limit)))
     }
 
     /// A client with [`ClientConfig::from_env`].
@@ -304,6 +332,7 @@ impl HttpClient {
         let mut body = req.body.clone();
         let mut redirects = 0usize;
         let mut retries = 0u32;
+        let mut cap_retries = 0usize;
         loop {
             let same_origin = url.host_str().map(str::to_owned) == origin_host;
             let builder = self.build(&method, &url, &body, req.accept, same_origin);
@@ -377,6 +406,22 @@ impl HttpClient {
                     return Ok(resp);
                 }
                 Err(err) => {
+                    if let Some(cap) = &self.cap {
+                        if cap::is_cap_reached(&err) {
+                            // No connection came back: one of those counted was closed by the
+                            // server. Count it out and try again at once; the request never
+                            // left, so this is safe for every method.
+                            if cap_retries <= cap.limit() {
+                                cap.release_one();
+                                cap_retries += 1;
+                                continue;
+                            }
+                        } else if !err.is_connect() {
+                            // The request failed on its connection, which hyper now closes (a
+                            // failed dial was already counted out by the connector).
+                            cap.release_one();
+                        }
+                    }
                     let may_retry = match req.idempotency {
                         // A refused or failed connection never carried the request.
                         Idempotency::NotIdempotent => err.is_connect(),

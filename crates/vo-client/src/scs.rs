@@ -4,13 +4,25 @@
 //! the resource level or in `DEFINITIONS`; all four forms become [`Error::Service`]
 //! carrying the service's message.
 
+use futures::StreamExt;
 use url::Url;
 use votable_arrow::ReaderOptions;
 
 use crate::dal::{get_votable, num, parse_base};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::result::QueryResult;
+use crate::result::{QueryResult, Table};
+
+/// One cone of a batch: centre and radius in ICRS degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cone {
+    /// Right ascension of the centre.
+    pub ra: f64,
+    /// Declination of the centre.
+    pub dec: f64,
+    /// Search radius.
+    pub sr: f64,
+}
 
 /// A cone search service.
 #[derive(Debug, Clone)]
@@ -105,6 +117,45 @@ impl ConeSearch {
             ReaderOptions::default().with_batch_size(self.batch_size),
         )
         .await
+    }
+}
+
+impl ConeSearch {
+    /// Runs many cone searches with at most `max_connections` (at least 1) connections open
+    /// to the service at any moment, and returns the answers in the order of `cones`.
+    ///
+    /// The bound is hard: the searches run on a client of their own whose connector never
+    /// holds more than `max_connections` connections ([`HttpClient::with_connection_cap`]),
+    /// and at most that many searches are in flight, each until its answer has been read.
+    /// One failed cone does not stop the others; its entry is the error.
+    pub async fn search_many(
+        &self,
+        cones: &[Cone],
+        verb: Option<Verbosity>,
+        max_connections: usize,
+    ) -> Result<Vec<Result<Table>>> {
+        let limit = max_connections.max(1);
+        let capped = ConeSearch {
+            http: self.http.with_connection_cap(limit)?,
+            ..self.clone()
+        };
+        let mut answers: Vec<(usize, Result<Table>)> =
+            futures::stream::iter(cones.iter().enumerate())
+                .map(|(i, cone)| {
+                    let capped = &capped;
+                    async move {
+                        let table = match capped.search(cone.ra, cone.dec, cone.sr, verb).await {
+                            Ok(result) => result.collect().await,
+                            Err(e) => Err(e),
+                        };
+                        (i, table)
+                    }
+                })
+                .buffer_unordered(limit)
+                .collect()
+                .await;
+        answers.sort_by_key(|(i, _)| *i);
+        Ok(answers.into_iter().map(|(_, t)| t).collect())
     }
 }
 

@@ -683,3 +683,52 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cone_batch_on_a_server_closing_every_connection_completes() {
+    use vo_client::scs::{Cone, ConeSearch};
+    // Every answer closes its connection, so every connection the cap counts goes away; the
+    // batch must still finish (the cap counts closed connections out), with each cone's own
+    // answer in order, and one failing cone reported as its own error.
+    let server = TestServer::start(|req, _| {
+        let ra: f64 = req
+            .query()
+            .split('&')
+            .find_map(|p| p.strip_prefix("RA="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        if ra == 13.0 {
+            Action::Send(response(400, "text/plain", b"bad cone"))
+        } else {
+            Action::Send(votable_response(ra as usize % 5))
+        }
+    })
+    .await;
+    let cfg = ClientConfig {
+        retry: RetryPolicy::none(),
+        ..config()
+    };
+    let cone = ConeSearch::new(HttpClient::new(cfg).unwrap(), &server.url("/scs")).unwrap();
+    let cones: Vec<Cone> = (0..30)
+        .map(|i| Cone {
+            ra: f64::from(i),
+            dec: 0.0,
+            sr: 0.1,
+        })
+        .collect();
+    let started = Instant::now();
+    let answers = cone.search_many(&cones, None, 4).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(answers.len(), 30);
+    for (i, answer) in answers.into_iter().enumerate() {
+        if i == 13 {
+            let err = answer.unwrap_err();
+            assert_eq!(err.status(), Some(400), "{err}");
+            assert!(err.to_string().contains("bad cone"), "{err}");
+        } else {
+            assert_eq!(answer.unwrap().num_rows(), i % 5, "cone {i}");
+        }
+    }
+    assert_eq!(server.requests().len(), 30);
+}

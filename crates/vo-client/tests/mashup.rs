@@ -344,3 +344,54 @@ async fn name_resolution() {
         json!({"input": "tic 307210830", "format": "json"})
     );
 }
+
+#[tokio::test]
+async fn column_types_are_reconciled_across_pages() {
+    // Page 1: `flux` all null (declared string), `n` integers; page 2: floats in both.
+    let server = TestServer::start(|req, _| {
+        let page = request_of(req)["page"].as_u64().unwrap();
+        let data = if page == 1 {
+            json!([{"id": "a", "flux": null, "n": 1}, {"id": "b", "flux": null, "n": 2}])
+        } else {
+            json!([{"id": "c", "flux": 0.25, "n": 2.5}])
+        };
+        json_response(&json!({
+            "status": "COMPLETE", "msg": "",
+            "fields": [{"name": "id", "type": "string"}, {"name": "flux", "type": "string"}, {"name": "n", "type": "int"}],
+            "data": data,
+            "paging": {"page": page, "pageSize": 2, "pagesFiltered": 2, "rows": 2, "rowsFiltered": 3, "rowsTotal": 3}
+        }))
+    })
+    .await;
+    let mut req = MashupRequest::new("Mast.Test");
+    req.pagesize = 2;
+    let t = client(&server)
+        .query(req)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(t.num_rows(), 3);
+    let types: Vec<&DataType> = t.schema.fields().iter().map(|f| f.data_type()).collect();
+    assert_eq!(
+        types,
+        [&DataType::Utf8, &DataType::Float64, &DataType::Float64]
+    );
+    let cells: Vec<(Option<String>, Option<String>)> = t
+        .batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows()).map(|i| (column_cell(b, "flux", i), column_cell(b, "n", i)))
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (None, Some("1".to_owned())),
+            (None, Some("2".to_owned())),
+            (Some("0.25".to_owned()), Some("2.5".to_owned()))
+        ]
+    );
+}

@@ -1,4 +1,4 @@
-//! `adql query`: run an ADQL query over local files with the DataFusion engine.
+//! `adql query`: run an ADQL query over local files and remote archives.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use adql_engine::AdqlSession;
+use adql_federation::{Engine, QueryError};
 use futures::StreamExt;
 
 use crate::commands::Context;
 use crate::error::EngineFailure;
+use crate::federation_args::FederationArgs;
 use crate::input::Input;
 use crate::output::{OutputFormat, OutputOptions, ResultWriter};
 use crate::syntax_args::SyntaxArgs;
@@ -20,10 +21,15 @@ use crate::{Error, Result};
 /// Arguments of `adql query`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Tables: --table NAME=PATH registers a .csv, .tsv, .parquet or .pq file as table NAME. CSV header cells may \
-carry units in brackets (ra[deg]); --unit NAME.COLUMN=UNIT sets or overrides a column's unit for IN_UNIT.
+Tables: --table NAME=PATH registers a .csv, .tsv, .parquet, .pq or .vot/.xml file as table NAME. CSV header \
+cells may carry units in brackets (ra[deg]); --unit NAME.COLUMN=UNIT sets or overrides a column's unit for IN_UNIT.
 
-Exit status: 0 on success, 1 if the query is invalid or fails (the diagnostic goes to stderr), 2 for a usage error.")]
+Remote tables are named service.schema.table (or service.table / schema.table where unambiguous): the \
+built-in archives (mast, gaia, vizier, simbad, irsa, heasarc, ned, datalab, ...), the user's configuration \
+file, --config FILE and --service NAME=URL. Only the services a query names are contacted.
+
+Exit status: 0 on success, 1 if the query is invalid or fails (the diagnostic goes to stderr), 2 for a usage \
+error, 3 if a remote part hit MAXREC, 4 if a remote service failed.")]
 pub(crate) struct QueryArgs {
     #[command(flatten)]
     pub(crate) syntax: SyntaxArgs,
@@ -33,6 +39,8 @@ pub(crate) struct QueryArgs {
     /// Set the unit of a column of a registered table (repeatable).
     #[arg(long = "unit", value_name = "TABLE.COLUMN=UNIT")]
     pub(crate) units: Vec<UnitSpec>,
+    #[command(flatten)]
+    pub(crate) federation: FederationArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub(crate) format: OutputFormat,
@@ -107,15 +115,15 @@ pub(crate) fn read_query(query: Option<String>, file: Option<&Path>) -> Result<I
     }
 }
 
-/// Builds a session with the `--table` files registered and their `--unit`s applied.
-pub(crate) fn session(
+/// Builds the engine: the services of the flags, and the `--table` files with their `--unit`s.
+pub(crate) fn engine(
     runtime: &tokio::runtime::Runtime,
     syntax: &SyntaxArgs,
+    federation: &FederationArgs,
     tables: &[TableSpec],
     units: &[UnitSpec],
     origin: &str,
-) -> Result<AdqlSession> {
-    let session = AdqlSession::new().with_parse_options(syntax.parse_options());
+) -> Result<Engine> {
     for unit in units {
         if !tables.iter().any(|t| t.name == unit.table) {
             return Err(Error::Usage(format!(
@@ -124,6 +132,7 @@ pub(crate) fn session(
             )));
         }
     }
+    let engine = federation.engine(syntax)?;
     for table in tables {
         let table_units: Vec<(String, String)> = units
             .iter()
@@ -131,10 +140,10 @@ pub(crate) fn session(
             .map(|u| (u.column.clone(), u.unit.clone()))
             .collect();
         runtime
-            .block_on(session.register_file_with_units(&table.name, &table.path, &table_units))
+            .block_on(engine.register_file(&table.name, &table.path, &table_units))
             .map_err(|error| engine_error(error, origin, ""))?;
     }
-    Ok(session)
+    Ok(engine)
 }
 
 /// A runtime for the engine.
@@ -143,6 +152,14 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the query runtime: {e}")))
+}
+
+/// A failure of the engine: the query's (positioned in `text`) or a service's.
+pub(crate) fn query_error(error: QueryError, origin: &str, text: &str) -> Error {
+    match error {
+        QueryError::Query(error) => engine_error(error, origin, text),
+        QueryError::Federation(error) => Error::Federation(Box::new(error)),
+    }
 }
 
 pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: &str) -> Error {
@@ -157,16 +174,20 @@ pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: 
 pub(crate) fn exec(args: QueryArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let input = read_query(args.query, args.file.as_deref())?;
     let runtime = runtime()?;
-    let session = session(
+    let engine = engine(
         &runtime,
         &args.syntax,
+        &args.federation,
         &args.tables,
         &args.units,
         &input.origin,
     )?;
     let fail = |error| engine_error(error, &input.origin, &input.text);
     runtime.block_on(async {
-        let frame = session.query(&input.text).await.map_err(fail)?;
+        let frame = engine
+            .query(&input.text)
+            .await
+            .map_err(|e| query_error(e, &input.origin, &input.text))?;
         let mut stream = frame.execute_stream().await.map_err(|e| fail(e.into()))?;
         let schema = stream.schema();
         match &args.output {

@@ -33,3 +33,23 @@ pub use exec::CrossServiceJoinExec;
 pub use node::CrossServiceJoin;
 pub use planner::CrossServiceJoinPlanner;
 pub use rule::CrossServiceJoinRule;
+
+use std::sync::Arc;
+
+use datafusion::physical_plan::ExecutionPlan;
+
+/// Every cross-service join decision in a physical plan, in plan order (what `adql explain` prints
+/// besides the plan).
+pub fn decisions(plan: &Arc<dyn ExecutionPlan>) -> Vec<Decision> {
+    fn walk(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<Decision>) {
+        if let Some(join) = plan.downcast_ref::<CrossServiceJoinExec>() {
+            out.push(join.decision().clone());
+        }
+        for child in plan.children() {
+            walk(child, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(plan, &mut out);
+    out
+}

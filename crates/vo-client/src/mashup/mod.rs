@@ -2,23 +2,21 @@
 //! holding a JSON request object).
 //!
 //! While the server answers `"status": "EXECUTING"` the identical request is posted again;
-//! once it is `COMPLETE`, every page (`paging.pagesFiltered`) is fetched in turn, lazily, as
-//! the result stream is read.
+//! once it is `COMPLETE`, every page (`paging.pagesFiltered`) is fetched in turn, and the
+//! column types are reconciled across pages (see [`response`]).
 
 pub mod filters;
 pub mod request;
 pub mod response;
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, Request, check_status, read_body};
-use crate::result::{Chunk, Completeness, QueryResult};
+use crate::result::{Completeness, QueryResult};
 pub use filters::{Filter, FilterValues};
 pub use request::MashupRequest;
 pub use response::{Page, Paging, Status};
@@ -153,75 +151,76 @@ impl MastClient {
         })
     }
 
-    /// Runs a request and streams every page as record batches. The schema is fixed by the
-    /// first page; a later page whose values do not fit it is an error.
+    /// Runs a request and returns every page as record batches.
+    ///
+    /// A one-page answer streams as it is converted. An answer of several pages is returned
+    /// once every page has arrived: a column's type depends on the values of all pages (see
+    /// [`response`]), and the schema must be known before the first batch. Pages are kept as
+    /// Arrow batches meanwhile, never as JSON.
     pub async fn query(&self, request: MashupRequest) -> Result<QueryResult> {
         let first = self.page(&request).await?;
-        let schema = response::infer_schema(&first.fields, &first.data);
-        let pages = first.paging.map_or(1, |p| p.pages_filtered.max(1));
-        let service = format!("{SERVICE} {}", request.service);
-        let to_batches = {
-            let schema = schema.clone();
-            let url = self.url.clone();
-            let batch_size = self.options.batch_size;
-            let service = service.clone();
-            move |rows: &[Value]| {
-                response::to_batches(&schema, rows, batch_size).map_err(|message| Error::Protocol {
-                    service: service.clone(),
-                    url: url.clone(),
-                    message: format!("cannot convert the rows to Arrow: {message}"),
-                })
-            }
-        };
-        let initial: VecDeque<_> = to_batches(&first.data)?.into();
-        struct State<F> {
-            client: MastClient,
-            request: MashupRequest,
-            next_page: u64,
-            pages: u64,
-            pending: VecDeque<arrow_array::RecordBatch>,
-            convert: F,
-            done: bool,
+        let last_page = first.paging.map_or(1, |p| p.pages_filtered.max(1));
+        if last_page <= request.page {
+            let schema = response::infer_schema(&first.fields, &first.data);
+            let batches = self.convert(&request, &schema, &first.data)?;
+            return Ok(QueryResult::from_batches(
+                schema,
+                batches,
+                Completeness::Complete,
+            ));
         }
-        let state = State {
-            client: self.clone(),
-            next_page: request.page + 1,
-            pages,
-            request,
-            pending: initial,
-            convert: to_batches,
-            done: false,
-        };
-        let stream = futures::stream::unfold(state, |mut st| async move {
-            loop {
-                if st.done {
-                    return None;
-                }
-                if let Some(b) = st.pending.pop_front() {
-                    return Some((Ok(Chunk::Batch(b)), st));
-                }
-                if st.next_page > st.pages {
-                    st.done = true;
-                    return Some((Ok(Chunk::End(Completeness::Complete)), st));
-                }
-                let page = match st.client.page(&st.request.with_page(st.next_page)).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                };
-                st.next_page += 1;
-                match (st.convert)(&page.data) {
-                    Ok(batches) => st.pending.extend(batches),
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                }
+        let fields = first.fields.clone();
+        let mut stats = response::column_stats(&fields, &first.data);
+        let mut parts = vec![self.convert(
+            &request,
+            &response::infer_schema(&fields, &first.data),
+            &first.data,
+        )?];
+        drop(first);
+        for page_number in request.page + 1..=last_page {
+            let page = self.page(&request.with_page(page_number)).await?;
+            // Later pages are read with the first page's fields: the request asks MAST to
+            // keep all-null columns, so the fields do not change from page to page.
+            let page_stats = response::column_stats(&fields, &page.data);
+            for (total, more) in stats.iter_mut().zip(&page_stats) {
+                total.merge(more);
             }
-        });
-        Ok(QueryResult::new(schema, stream.boxed()))
+            let page_schema = response::schema_from_stats(&fields, &page_stats);
+            parts.push(self.convert(&request, &page_schema, &page.data)?);
+        }
+        let schema = response::schema_from_stats(&fields, &stats);
+        let batches = parts
+            .iter()
+            .flatten()
+            .map(|b| {
+                response::widen_batch(b, &schema).map_err(|message| Error::Protocol {
+                    service: format!("{SERVICE} {}", request.service),
+                    url: self.url.clone(),
+                    message: format!("cannot combine the pages: {message}"),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(QueryResult::from_batches(
+            schema,
+            batches,
+            Completeness::Complete,
+        ))
+    }
+
+    /// Converts one page's rows with `schema`.
+    fn convert(
+        &self,
+        request: &MashupRequest,
+        schema: &arrow_schema::SchemaRef,
+        rows: &[Value],
+    ) -> Result<Vec<arrow_array::RecordBatch>> {
+        response::to_batches(schema, rows, self.options.batch_size).map_err(|message| {
+            Error::Protocol {
+                service: format!("{SERVICE} {}", request.service),
+                url: self.url.clone(),
+                message: format!("cannot convert the rows to Arrow: {message}"),
+            }
+        })
     }
 
     /// Resolves an object name to coordinates with `Mast.Name.Lookup`.

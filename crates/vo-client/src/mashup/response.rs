@@ -6,6 +6,12 @@
 //! Int64, other numbers → Float64, booleans → Boolean, anything mixed → Utf8), and from the
 //! declared type only when the column holds no value at all. The synthetic `_selected_`
 //! column is dropped.
+//!
+//! An answer of several pages gets the type the values of *all* pages call for: each page is
+//! converted with its own types, the value counts ([`ColumnStats`]) are added up, and every
+//! batch is widened to the common type ([`widen_batch`]). A column that is all null on page 1
+//! and holds floats on page 2 is therefore Float64, and one holding integers on page 1 and
+//! `1.5` on page 2 is Float64 throughout.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -161,90 +167,181 @@ fn declared_kind(declared: &str) -> Kind {
     }
 }
 
-/// Decides a column's Arrow type from its declared type and its values.
-fn infer_type<'a>(declared: &str, values: impl Iterator<Item = &'a Value>) -> DataType {
-    let (mut ints, mut floats, mut bools, mut strings, mut numeric_strings, mut other) =
-        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
-    let mut integral_strings = 0usize;
-    for v in values {
+/// What the values of one column look like: counts by JSON kind. Counts of several pages add
+/// up ([`ColumnStats::merge`]), so the type decided from the merged counts is the one the whole
+/// answer would have been given in a single page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColumnStats {
+    ints: usize,
+    floats: usize,
+    bools: usize,
+    strings: usize,
+    numeric_strings: usize,
+    integral_strings: usize,
+    nested: usize,
+}
+
+impl ColumnStats {
+    /// Counts one value.
+    pub fn observe(&mut self, v: &Value) {
         match v {
             Value::Null => {}
-            Value::Bool(_) => bools += 1,
+            Value::Bool(_) => self.bools += 1,
             Value::Number(n) => {
                 if n.is_i64() {
-                    ints += 1;
+                    self.ints += 1;
                 } else {
-                    floats += 1;
+                    self.floats += 1;
                 }
             }
             Value::String(s) => {
-                strings += 1;
+                self.strings += 1;
                 let t = s.trim();
                 if t.parse::<i64>().is_ok() {
-                    integral_strings += 1;
-                    numeric_strings += 1;
+                    self.integral_strings += 1;
+                    self.numeric_strings += 1;
                 } else if t.parse::<f64>().is_ok() {
-                    numeric_strings += 1;
+                    self.numeric_strings += 1;
                 }
             }
-            Value::Array(_) | Value::Object(_) => other += 1,
+            Value::Array(_) | Value::Object(_) => self.nested += 1,
         }
     }
-    let declared = declared_kind(declared);
-    let numbers = ints + floats;
-    let to_type = |k: Kind| match k {
-        Kind::Int => DataType::Int64,
-        Kind::Float => DataType::Float64,
-        Kind::Bool => DataType::Boolean,
-        Kind::Str => DataType::Utf8,
-    };
-    if other > 0 {
-        return DataType::Utf8;
+
+    /// Adds the counts of another page.
+    pub fn merge(&mut self, other: &ColumnStats) {
+        self.ints += other.ints;
+        self.floats += other.floats;
+        self.bools += other.bools;
+        self.strings += other.strings;
+        self.numeric_strings += other.numeric_strings;
+        self.integral_strings += other.integral_strings;
+        self.nested += other.nested;
     }
-    match (numbers > 0, bools > 0, strings > 0) {
-        (false, false, false) => to_type(declared),
-        (true, false, false) => {
-            if floats > 0 || declared == Kind::Float {
-                DataType::Float64
-            } else {
-                DataType::Int64
+
+    /// The Arrow type of a column with these values and this declared type.
+    ///
+    /// The types form a chain of widenings: no value at all → the declared type; integers →
+    /// Int64; integers and other numbers → Float64; booleans alone → Boolean; any other
+    /// mixture (booleans with numbers, text that is not a number, nested values) → Utf8.
+    /// Numbers in quotes count as numbers only when the service declares a numeric type.
+    pub fn data_type(&self, declared: &str) -> DataType {
+        let declared = declared_kind(declared);
+        let numbers = self.ints + self.floats;
+        let to_type = |k: Kind| match k {
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Str => DataType::Utf8,
+        };
+        if self.nested > 0 {
+            return DataType::Utf8;
+        }
+        match (numbers > 0, self.bools > 0, self.strings > 0) {
+            (false, false, false) => to_type(declared),
+            (true, false, false) => {
+                if self.floats > 0 || declared == Kind::Float {
+                    DataType::Float64
+                } else {
+                    DataType::Int64
+                }
             }
-        }
-        (false, true, false) => DataType::Boolean,
-        // Strings only: numbers in quotes become numbers only when the service says so.
-        (false, false, true) => match declared {
-            Kind::Int if integral_strings == strings => DataType::Int64,
-            Kind::Int | Kind::Float if numeric_strings == strings => DataType::Float64,
+            (false, true, false) => DataType::Boolean,
+            // Strings only: numbers in quotes become numbers only when the service says so.
+            (false, false, true) => match declared {
+                Kind::Int if self.integral_strings == self.strings => DataType::Int64,
+                Kind::Int | Kind::Float if self.numeric_strings == self.strings => {
+                    DataType::Float64
+                }
+                _ => DataType::Utf8,
+            },
+            // Numbers mixed with numeric strings stay numeric; any other mixture is text.
+            (true, false, true)
+                if self.numeric_strings == self.strings && declared != Kind::Str =>
+            {
+                if self.floats == 0
+                    && self.integral_strings == self.strings
+                    && declared == Kind::Int
+                {
+                    DataType::Int64
+                } else {
+                    DataType::Float64
+                }
+            }
             _ => DataType::Utf8,
-        },
-        // Numbers mixed with numeric strings stay numeric; any other mixture is text.
-        (true, false, true) if numeric_strings == strings && declared != Kind::Str => {
-            if floats == 0 && integral_strings == strings && declared == Kind::Int {
-                DataType::Int64
-            } else {
-                DataType::Float64
-            }
         }
-        _ => DataType::Utf8,
     }
+}
+
+/// The fields that become columns (`_selected_` dropped), in declared order.
+fn columns(fields: &[MashupField]) -> impl Iterator<Item = &MashupField> {
+    fields.iter().filter(|f| f.name != "_selected_")
+}
+
+/// The value counts of every column of `rows` (one entry per column of [`infer_schema`]).
+pub fn column_stats(fields: &[MashupField], rows: &[Value]) -> Vec<ColumnStats> {
+    columns(fields)
+        .map(|f| {
+            let mut stats = ColumnStats::default();
+            for r in rows {
+                stats.observe(r.get(&f.name).unwrap_or(&Value::Null));
+            }
+            stats
+        })
+        .collect()
+}
+
+/// The Arrow schema for `fields` whose values are described by `stats` (from
+/// [`column_stats`], possibly merged over several pages).
+pub fn schema_from_stats(fields: &[MashupField], stats: &[ColumnStats]) -> SchemaRef {
+    let arrow_fields: Vec<Field> = columns(fields)
+        .zip(
+            stats
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(ColumnStats::default())),
+        )
+        .map(|(f, st)| {
+            let meta = HashMap::from([(DECLARED_TYPE_KEY.to_owned(), f.declared_type.clone())]);
+            Field::new(f.name.clone(), st.data_type(&f.declared_type), true).with_metadata(meta)
+        })
+        .collect();
+    Arc::new(Schema::new(arrow_fields))
 }
 
 /// The Arrow schema of an answer: declared field order, `_selected_` dropped, types from the
 /// data.
 pub fn infer_schema(fields: &[MashupField], rows: &[Value]) -> SchemaRef {
-    let arrow_fields: Vec<Field> = fields
+    schema_from_stats(fields, &column_stats(fields, rows))
+}
+
+/// Casts a batch converted with one page's schema to the schema of the whole answer, whose
+/// types are the same or wider (Int64 → Float64, anything → Utf8, a column without values →
+/// anything). A cast that would lose a value is an error, never a null.
+pub fn widen_batch(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, String> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch.clone());
+    }
+    let options = arrow_cast::CastOptions {
+        safe: false,
+        ..arrow_cast::CastOptions::default()
+    };
+    let columns = schema
+        .fields()
         .iter()
-        .filter(|f| f.name != "_selected_")
-        .map(|f| {
-            let dt = infer_type(
-                &f.declared_type,
-                rows.iter().map(|r| r.get(&f.name).unwrap_or(&Value::Null)),
-            );
-            let meta = HashMap::from([(DECLARED_TYPE_KEY.to_owned(), f.declared_type.clone())]);
-            Field::new(f.name.clone(), dt, true).with_metadata(meta)
+        .zip(batch.columns())
+        .map(|(field, column)| {
+            arrow_cast::cast_with_options(column, field.data_type(), &options).map_err(|e| {
+                format!(
+                    "column {}: cannot widen {} to {}: {e}",
+                    field.name(),
+                    column.data_type(),
+                    field.data_type()
+                )
+            })
         })
-        .collect();
-    Arc::new(Schema::new(arrow_fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
 }
 
 /// Converts rows to record batches of at most `batch_size` rows, with `schema`.
@@ -371,6 +468,85 @@ mod tests {
         assert_eq!(p.msg.as_deref(), Some("Must be logged in"));
         assert!(parse_page(json!({"status": "COMPLETE", "data": [1, 2]})).is_err());
         assert!(parse_page(json!([1])).is_err());
+    }
+
+    /// Converts pages the way `MastClient::query` does: each with its own types, then widened
+    /// to the types of all pages together.
+    fn combine(fields: &[MashupField], pages: &[Vec<Value>]) -> (SchemaRef, Vec<RecordBatch>) {
+        let mut total = vec![ColumnStats::default(); columns(fields).count()];
+        let mut parts = Vec::new();
+        for rows in pages {
+            let stats = column_stats(fields, rows);
+            for (t, s) in total.iter_mut().zip(&stats) {
+                t.merge(s);
+            }
+            parts.push(to_batches(&schema_from_stats(fields, &stats), rows, 100).unwrap());
+        }
+        let schema = schema_from_stats(fields, &total);
+        let batches = parts
+            .iter()
+            .flatten()
+            .map(|b| widen_batch(b, &schema).unwrap())
+            .collect();
+        (schema, batches)
+    }
+
+    #[test]
+    fn types_are_reconciled_across_pages() {
+        let f = |n: &str, t: &str| MashupField {
+            name: n.into(),
+            declared_type: t.into(),
+        };
+        let fields = vec![
+            f("late_float", "string"),
+            f("int_then_float", "int"),
+            f("bool_then_text", "boolean"),
+            f("int_then_null", "string"),
+            f("quoted_then_text", "int"),
+        ];
+        let page1 = vec![
+            json!({"late_float": null, "int_then_float": 1, "bool_then_text": true, "int_then_null": 5, "quoted_then_text": "7"}),
+            json!({"late_float": null, "int_then_float": 2, "bool_then_text": false, "int_then_null": 6, "quoted_then_text": "8"}),
+        ];
+        let page2 = vec![
+            json!({"late_float": 2.5, "int_then_float": 1.5, "bool_then_text": "maybe", "int_then_null": null, "quoted_then_text": "n/a"}),
+        ];
+        let (schema, batches) = combine(&fields, &[page1.clone(), page2.clone()]);
+        let types: Vec<&DataType> = schema.fields().iter().map(|f| f.data_type()).collect();
+        assert_eq!(
+            types,
+            [
+                &DataType::Float64,
+                &DataType::Float64,
+                &DataType::Utf8,
+                &DataType::Int64,
+                &DataType::Utf8
+            ]
+        );
+        // The same types as if the answer had come in one page.
+        let single = infer_schema(&fields, &[page1, page2].concat());
+        assert_eq!(schema.fields(), single.fields());
+        assert_eq!(batches.len(), 2);
+        let cell = |b: usize, c: &str, r: usize| crate::arrow_util::column_cell(&batches[b], c, r);
+        assert_eq!(cell(0, "late_float", 0), None);
+        assert_eq!(cell(1, "late_float", 0).as_deref(), Some("2.5"));
+        assert_eq!(cell(0, "int_then_float", 1).as_deref(), Some("2"));
+        assert_eq!(cell(1, "int_then_float", 0).as_deref(), Some("1.5"));
+        assert_eq!(cell(0, "bool_then_text", 0).as_deref(), Some("true"));
+        assert_eq!(cell(1, "bool_then_text", 0).as_deref(), Some("maybe"));
+        assert_eq!(cell(0, "int_then_null", 1).as_deref(), Some("6"));
+        assert_eq!(cell(1, "int_then_null", 0), None);
+        assert_eq!(cell(0, "quoted_then_text", 0).as_deref(), Some("7"));
+        assert_eq!(cell(1, "quoted_then_text", 0).as_deref(), Some("n/a"));
+        // Declared types stay in the metadata.
+        assert_eq!(
+            schema
+                .field(1)
+                .metadata()
+                .get(DECLARED_TYPE_KEY)
+                .map(String::as_str),
+            Some("int")
+        );
     }
 
     #[test]
