@@ -278,3 +278,41 @@ async fn a_service_error_names_the_service_and_url() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_engine_makes_a_named_mashup_service_a_table() {
+    use adql_federation::engine::{Engine, EngineOptions, VoServiceIo};
+    let Some(server) = server().await else { return };
+    let mut catalogue = Catalogue::empty();
+    catalogue.add(ServiceConfig {
+        kind: ServiceKind::Mashup,
+        ..ServiceConfig::tap(
+            "mast_mashup",
+            &server.url("/api/v0/invoke"),
+            "replayed MAST Mashup",
+        )
+    });
+    let http = HttpClient::new(ClientConfig::default()).unwrap();
+    let engine = Engine::with_io(
+        catalogue,
+        Arc::new(VoServiceIo::new(http)),
+        EngineOptions::default(),
+    );
+    let explained = engine.explain(CONE_AND_FILTERS).await.unwrap();
+    assert!(
+        explained
+            .physical_plan
+            .contains("MashupScanExec: service=mast_mashup"),
+        "{}",
+        explained.physical_plan
+    );
+    let batches = engine
+        .query(CONE_AND_FILTERS)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+    assert_eq!(server.requests().len(), 1);
+}

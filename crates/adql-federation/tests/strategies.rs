@@ -11,6 +11,7 @@ use std::sync::Arc;
 use adql_engine::AdqlSession;
 use adql_federation::capabilities::ServiceCapabilities;
 use adql_federation::executor::RemoteService;
+use adql_federation::overflow::OverflowPolicy;
 use adql_federation::session::Federation;
 use adql_federation::strategy::{CostModel, CrossServiceJoinExec, Strategy};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
@@ -115,6 +116,15 @@ struct Setup {
 }
 
 fn setup_with(caps2: ServiceCapabilities, maxrec: Option<u64>, model: CostModel) -> Setup {
+    setup_overflow(caps2, maxrec, None, model)
+}
+
+fn setup_overflow(
+    caps2: ServiceCapabilities,
+    maxrec: Option<u64>,
+    overflow: Option<OverflowPolicy>,
+    model: CostModel,
+) -> Setup {
     let tap1 = AdqlTap::new(vec![("archive1", "obs", mem(obs()))]);
     let tap2 = AdqlTap::new(vec![("archive2", "src", mem(src()))]);
     let mut federation = Federation::new();
@@ -126,6 +136,7 @@ fn setup_with(caps2: ServiceCapabilities, maxrec: Option<u64>, model: CostModel)
     );
     let mut s2 = RemoteService::new("archive2", URL2, caps2, Arc::new(tap2.clone()));
     s2.maxrec = maxrec;
+    s2.overflow = overflow;
     federation.add_service(s1, vec![table_metadata("archive1", "obs", &obs().0)]);
     federation.add_service(s2, vec![table_metadata("archive2", "src", &src().0)]);
     let federated = AdqlSession::with_extensions(
@@ -431,6 +442,20 @@ async fn per_row_radius_of_the_small_side() {
 }
 
 #[tokio::test]
+async fn repeated_positions_share_one_cone() {
+    // A self-join of the pointings on their grid column gives each position several times.
+    let setup = setup();
+    let adql = "SELECT o.obs_id, s.source_id FROM archive1.obs AS o JOIN archive2.src AS s \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', ROUND(o.s_ra, 0), o.s_dec, 0.0005)) \
+                WHERE o.obs_id < 4";
+    chosen(&setup, adql, Strategy::BatchedCones).await;
+    same_rows(&setup, adql).await;
+    let (_, sent2) = requests(&setup, adql).await;
+    // Pointings 0..3 at RA 10, 10.5, 11, 11.5 round to 10, 11, 11, 12: three distinct cones.
+    assert_eq!(sent2.len(), 3, "{sent2:?}");
+}
+
+#[tokio::test]
 async fn small_side_on_the_right() {
     let setup = setup();
     let adql = "SELECT s.source_id, o.obs_id FROM archive2.src AS s RIGHT JOIN archive1.obs AS o \
@@ -461,9 +486,15 @@ async fn radius_computed_from_the_big_side_stays_local() {
 
 #[tokio::test]
 async fn overflow_of_a_strategy_request_names_the_service() {
-    // MAXREC 100 on archive2: the small side is fine, an upload join returning more pairs is not.
-    let setup = setup_with(ServiceCapabilities::adql_2_1_full(), Some(100), model());
+    // MAXREC 100 on archive2 with the `fail` policy: the upload join returning more pairs fails.
+    let setup = setup_overflow(
+        ServiceCapabilities::adql_2_1_full(),
+        Some(100),
+        Some(OverflowPolicy::Fail),
+        model(),
+    );
     let adql = xmatch("o.obs_id < 250");
+    chosen(&setup, &adql, Strategy::UploadJoin).await;
     let err = setup
         .federated
         .query(&adql)
@@ -475,6 +506,21 @@ async fn overflow_of_a_strategy_request_names_the_service() {
         .to_string();
     assert!(err.contains("archive2"), "{err}");
     assert!(err.contains("truncated"), "{err}");
+    assert!(err.contains("TAP_UPLOAD.xsj_1"), "{err}");
+}
+
+#[tokio::test]
+async fn overflow_under_the_split_policy_falls_back_to_the_local_crossmatch() {
+    let setup = setup_overflow(
+        ServiceCapabilities::adql_2_1_full(),
+        Some(100),
+        Some(OverflowPolicy::Split),
+        model(),
+    );
+    let adql = xmatch("o.obs_id < 250");
+    chosen(&setup, &adql, Strategy::UploadJoin).await;
+    let rows = same_rows(&setup, &adql).await;
+    assert!(rows.len() > 100, "{}", rows.len());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -630,11 +676,31 @@ mod dachs {
 
     #[tokio::test]
     async fn dachs_local_crossmatch() {
+        // Both sides filtered and narrow: fetching them is cheaper than any extra request.
         check(
             "o.obs_id, s.source_id",
-            "o.t_exptime > 3000",
+            "o.t_exptime > 3000 AND s.phot_g_mean_mag < 16",
             Strategy::LocalCrossmatch,
         )
         .await;
+    }
+
+    /// The cross-archive suite's expectations (`tests/federation/queries.adql`): a few pointings
+    /// → cones, a compact field → region, everything × everything → upload.
+    #[tokio::test]
+    async fn dachs_narrow_selects_of_the_suite() {
+        check(
+            "o.obs_id, s.source_id",
+            "o.obs_id IN ('hst_00361', 'jwst_00448', 'jwst_00920')",
+            Strategy::BatchedCones,
+        )
+        .await;
+        check(
+            "o.obs_id, s.source_id",
+            "1 = CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', 56.75, 24.12, 1.5))",
+            Strategy::RegionPrefetch,
+        )
+        .await;
+        check("o.obs_id, s.source_id", "1 = 1", Strategy::UploadJoin).await;
     }
 }

@@ -149,8 +149,8 @@ impl ConeSearchTable {
                 service: self.service.clone(),
                 table: format!("{}.{SCS_SCHEMA}.{SCS_TABLE}", self.service),
                 hint: format!(
-                    "1 = CONTAINS(POINT('ICRS', {ra}, {dec}), CIRCLE('ICRS', ra, dec, radius)) \
-                     or DISTANCE(POINT('ICRS', {ra}, {dec}), POINT('ICRS', ra, dec)) < radius",
+                    "1 = CONTAINS(POINT('ICRS', {ra}, {dec}), CIRCLE('ICRS', ra0, dec0, r)) \
+                     or DISTANCE(POINT('ICRS', {ra}, {dec}), POINT('ICRS', ra0, dec0)) < r",
                     ra = self.ra_col,
                     dec = self.dec_col
                 ),

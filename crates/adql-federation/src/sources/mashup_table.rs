@@ -41,7 +41,7 @@ use datafusion::logical_expr::{
     Between, BinaryExpr, Expr, Like, Operator, TableProviderFilterPushDown, expr::InList,
 };
 use datafusion::physical_plan::ExecutionPlan;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde_json::Value;
 use vo_client::HttpClient;
 use vo_client::mashup::{Filter, FilterValues, MashupOptions, MashupRequest, MastClient};
@@ -208,8 +208,8 @@ impl MashupTable {
             return Err(FederationError::PositionRequired {
                 service: self.service.clone(),
                 table: format!("{}.{CAOM_SCHEMA}.{CAOM_TABLE}", self.service),
-                hint: "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ra, dec, radius)) \
-                       or DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', ra, dec)) < radius"
+                hint: "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', ra0, dec0, r)) \
+                       or DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', ra0, dec0)) < r"
                     .to_string(),
             });
         };
@@ -499,23 +499,16 @@ impl TableProvider for MashupTable {
         let described = self.describe(&request);
         let (client, service, url) = (self.client.clone(), self.service.clone(), self.url.clone());
         let target = Arc::clone(&schema);
+        // Pages are fetched lazily (`query_pages`), so a limit above the scan stops the paging.
         let open = Arc::new(move || {
-            let (client, request, target) = (client.clone(), request.clone(), Arc::clone(&target));
-            let (service, url) = (service.clone(), url.clone());
-            let fail = move |e: String| DataFusionError::from(remote(&service, &url, e));
-            futures::stream::once(async move { client.query(request).await })
-                .map_err({
-                    let fail = fail.clone();
-                    move |e| fail(e.to_string())
+            let (target, service, url) = (Arc::clone(&target), service.clone(), url.clone());
+            client
+                .query_pages(request.clone())
+                .map(move |batch| {
+                    let fail = |e: String| DataFusionError::from(remote(&service, &url, e));
+                    let batch = batch.map_err(|e| fail(e.to_string()))?;
+                    conform_by_name(&batch, &target).map_err(fail)
                 })
-                .map_ok(move |result| {
-                    let (fail, target) = (fail.clone(), Arc::clone(&target));
-                    result.map(move |batch| {
-                        let batch = batch.map_err(|e| fail(e.to_string()))?;
-                        conform_by_name(&batch, &target).map_err(&fail)
-                    })
-                })
-                .try_flatten()
                 .boxed()
         });
         Ok(Arc::new(SourceScanExec::new(

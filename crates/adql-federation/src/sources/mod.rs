@@ -289,3 +289,62 @@ pub(crate) fn remote(service: &str, url: &str, e: impl fmt::Display) -> Federati
         message: e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::path::Path;
+
+    use vo_client::{ClientConfig, HttpClient};
+
+    use super::*;
+
+    #[test]
+    fn toml_kinds_mashup_and_scs() {
+        let mut c = Catalogue::empty();
+        c.merge_toml(
+            "[services.cone1]\nurl = \"http://localhost:8080/archive2/q/cone/scs.xml\"\nkind = \"scs\"\n\
+             [services.mirror]\nurl = \"https://mast.example.org/api/v0/invoke\"\nkind = \"mashup\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.get("cone1").unwrap().kind, ServiceKind::ConeSearch);
+        assert_eq!(c.get("mirror").unwrap().kind, ServiceKind::Mashup);
+        assert!(
+            c.merge_toml(
+                "[services.x]\nurl = \"http://a\"\nkind = \"conesearch\"\n",
+                Path::new("t.toml")
+            )
+            .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_builtin_mashup_service_is_a_table_without_any_request() {
+        let mut federation = Federation::new();
+        let http = HttpClient::new(ClientConfig::default()).unwrap();
+        add_catalogue_sources(&mut federation, &Catalogue::builtin(), &http)
+            .await
+            .unwrap();
+        assert!(federation.has_source_service("mast_mashup"));
+        for name in [
+            "mast_mashup.caom.observations",
+            "mast_mashup.observations",
+            "caom.observations",
+            "observations",
+        ] {
+            let provider = federation.provider(name).unwrap();
+            assert!(
+                provider.as_ref().is::<mashup_table::MashupTable>(),
+                "{name}"
+            );
+        }
+        let ctx = federation.context().unwrap();
+        assert!(
+            ctx.catalog("mast_mashup")
+                .and_then(|c| c.schema("caom"))
+                .is_some_and(|s| s.table_exist("observations"))
+        );
+    }
+}

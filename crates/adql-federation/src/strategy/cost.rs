@@ -68,7 +68,8 @@ impl fmt::Display for Strategy {
 }
 
 /// The constants of the cost model (seconds). The defaults describe a public archive over the
-/// internet: a third of a second per request, about 5 MB/s (10 bytes a value) both ways.
+/// internet: a third of a second per request, and about 100 000 values a second through the
+/// whole pipe (the server reading and serialising them, the transfer, VOTable parsing), both ways.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostModel {
     /// `L`: latency of one TAP request (submit, plan, first byte).
@@ -93,6 +94,10 @@ pub struct CostModel {
     pub assumed_radius_deg: f64,
     /// Rows assumed for a side whose COUNT failed.
     pub unknown_rows: u64,
+    /// The COUNT probe stops counting past this many rows (the side is then "at least" that big): a
+    /// server counts a million-row table in about half a second, as long as the crossmatch itself, while
+    /// the choice of strategy only needs to know that the side is large.
+    pub count_cap: u64,
     /// Matches expected per row of the smaller side at least: a crossmatch is usually asked of
     /// catalogues that overlap, where an even spread over the footprint underestimates.
     pub min_matches_per_row: f64,
@@ -102,16 +107,17 @@ impl Default for CostModel {
     fn default() -> Self {
         Self {
             request_latency_s: 0.3,
-            download_per_cell_s: 2e-6,
-            upload_per_cell_s: 2e-6,
+            download_per_cell_s: 1e-5,
+            upload_per_cell_s: 1e-5,
             upload_overhead_s: 0.1,
             upload_block_rows: 5000,
             cone_concurrency: 8,
-            region_circle_cost_s: 0.002,
+            region_circle_cost_s: 0.001,
             region_max_circles: 64,
             footprint_deg2: 41_253.0,
             assumed_radius_deg: 10.0 / 3600.0,
             unknown_rows: 1_000_000,
+            count_cap: 100_000,
             min_matches_per_row: 1.0,
         }
     }
@@ -323,5 +329,93 @@ impl CostModel {
             pairs,
             candidates,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(service: &str, rows: u64, columns: usize) -> SideEstimate {
+        SideEstimate {
+            service: service.into(),
+            rows: Some(rows),
+            columns,
+            source: "COUNT(*)".into(),
+        }
+    }
+
+    fn choose(small_rows: u64, big_rows: u64, big_columns: usize) -> (Strategy, Option<Side>) {
+        let d = CostModel::default().decide(
+            side("a", small_rows, 3),
+            side("b", big_rows, big_columns),
+            Some(0.01),
+            &Feasibility::default(),
+            3,
+        );
+        (d.chosen.strategy, d.chosen.small)
+    }
+
+    #[test]
+    fn regimes_of_the_default_model() {
+        // A handful of rows against a large catalogue: cones.
+        assert_eq!(
+            choose(3, 1_000_000, 5),
+            (Strategy::BatchedCones, Some(Side::Left))
+        );
+        // Tens of rows: one region query.
+        assert_eq!(
+            choose(40, 1_000_000, 5),
+            (Strategy::RegionPrefetch, Some(Side::Left))
+        );
+        // Thousands of rows: upload.
+        assert_eq!(
+            choose(3000, 1_000_000, 5),
+            (Strategy::UploadJoin, Some(Side::Left))
+        );
+        // Both sides small: fetch both.
+        assert_eq!(choose(300, 2000, 3), (Strategy::LocalCrossmatch, None));
+    }
+
+    #[test]
+    fn excluded_candidates_are_reported_and_local_always_remains() {
+        let reasons = || {
+            [
+                Some("no upload".to_string()),
+                Some("no cones".to_string()),
+                Some("no region".to_string()),
+            ]
+        };
+        let feasibility = Feasibility {
+            small_left: reasons(),
+            small_right: reasons(),
+        };
+        let d = CostModel::default().decide(
+            side("a", 3, 3),
+            side("b", 1_000_000, 5),
+            None,
+            &feasibility,
+            4,
+        );
+        assert_eq!(d.chosen.strategy, Strategy::LocalCrossmatch);
+        assert_eq!(d.candidates.len(), 7);
+        let text = d.to_string();
+        assert!(text.contains("not possible: no upload"), "{text}");
+        assert!(text.contains("strategy=(a) local crossmatch"), "{text}");
+    }
+
+    #[test]
+    fn unknown_rows_use_the_assumption() {
+        let model = CostModel::default();
+        let mut unknown = side("a", 0, 3);
+        unknown.rows = None;
+        let cost = model.cost(
+            Strategy::LocalCrossmatch,
+            &unknown,
+            &side("b", 0, 3),
+            0.0,
+            3,
+        );
+        assert!(cost > model.download_per_cell_s * model.unknown_rows as f64);
     }
 }

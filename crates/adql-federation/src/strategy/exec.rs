@@ -1,5 +1,6 @@
 //! [`CrossServiceJoinExec`]: runs the strategy the cost model chose.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning,
-    PlanProperties, ReplaceChildrenOptions, collect,
+    PlanProperties, ReplaceChildrenOptions, collect, execute_stream,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -27,6 +28,7 @@ use super::adql::{self, Circle, RadiusRef};
 use super::cost::{Decision, Strategy};
 use crate::error::FederationError;
 use crate::executor::{RemoteEvent, RemoteService, UploadTable};
+use crate::overflow::{FederationOptions, OverflowPolicy};
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
 /// may differ from ours in the last bits, so it returns a few more candidates and the exact test is
@@ -77,7 +79,9 @@ pub struct RemotePart {
 /// (a) crossmatches them locally. (b), (c), (d) run the small side's child, then send queries built
 /// from its rows to the big side's service, and apply the big side's local part to what comes back.
 /// Every remote result is checked for completeness: a service-reported overflow, or exactly MAXREC
-/// rows, fails with [`FederationError::Overflow`] naming the service and the query.
+/// rows, is [`FederationError::Overflow`] naming the service and the query. Under the `fail`
+/// overflow policy that is the query's error; under `split` the join falls back to (a), whose remote
+/// parts are fetched in pieces under MAXREC. Never a silent subset.
 #[derive(Debug)]
 pub struct CrossServiceJoinExec {
     left: Arc<dyn ExecutionPlan>,
@@ -285,11 +289,47 @@ impl ExecutionPlan for CrossServiceJoinExec {
                 .map(|r| self.upload_radius(r))
                 .unwrap_or(RadiusRef::Uploaded),
         };
+        // Under the `split` overflow policy an overflowing strategy request falls back to (a), whose
+        // remote parts split themselves under MAXREC; under `fail` the overflow is the answer.
+        let defaults = FederationOptions::default();
+        let config = context.session_config().clone();
+        let options = config
+            .options()
+            .extensions
+            .get::<FederationOptions>()
+            .unwrap_or(&defaults);
+        let policy = run.remote.big.service.overflow.unwrap_or(options.overflow);
+        let local: Arc<dyn ExecutionPlan> = Arc::new(CrossmatchExec::new(
+            Arc::clone(&self.left),
+            Arc::clone(&self.right),
+            (*self.spec).clone(),
+            Arc::clone(&self.schema),
+        ));
         let schema = Arc::clone(&self.schema);
-        let stream = futures::stream::once(async move { run.run(strategy, context).await })
-            .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
-            .try_flatten();
+        let stream = futures::stream::once(async move {
+            match run.run(strategy, Arc::clone(&context)).await {
+                Ok(batches) => Ok(futures::stream::iter(batches.into_iter().map(Ok)).boxed()),
+                Err(e) if policy == OverflowPolicy::Split && is_overflow(&e) => {
+                    Ok(execute_stream(local, context)?.boxed())
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// Whether `e` is a remote part's overflow.
+fn is_overflow(e: &DataFusionError) -> bool {
+    match e {
+        DataFusionError::External(inner) => matches!(
+            inner.downcast_ref::<FederationError>(),
+            Some(FederationError::Overflow { .. })
+        ),
+        DataFusionError::Context(_, inner) => is_overflow(inner),
+        DataFusionError::Shared(inner) => is_overflow(inner),
+        _ => false,
     }
 }
 
@@ -471,26 +511,35 @@ impl Run {
         self.finish_pairs(small, small_idx, remote)
     }
 
-    /// (c): one cone query per small row, a bounded number in flight.
+    /// (c): one cone query per distinct small-row circle (observations of one target share it), a
+    /// bounded number in flight; each cone's rows pair only with the rows of that circle.
     async fn cones(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
-        let requests: Vec<(usize, String)> = (0..small.batch.num_rows())
-            .filter_map(|i| {
-                let circle = small.circle(i)?;
-                Some((
-                    i,
-                    adql::cone_union(&big.adql, &big.names, &big.position, &[circle]),
-                ))
+        let mut groups: BTreeMap<(u64, u64, u64), (Circle, Vec<usize>)> = BTreeMap::new();
+        for i in 0..small.batch.num_rows() {
+            if let Some(c) = small.circle(i) {
+                groups
+                    .entry((c.lon.to_bits(), c.lat.to_bits(), c.radius.to_bits()))
+                    .or_insert_with(|| (c, Vec::new()))
+                    .1
+                    .push(i);
+            }
+        }
+        let requests: Vec<(Vec<usize>, String)> = groups
+            .into_values()
+            .map(|(circle, rows)| {
+                let text = adql::cone_union(&big.adql, &big.names, &big.position, &[circle]);
+                (rows, text)
             })
             .collect();
-        let results: Vec<(usize, Vec<RecordBatch>)> = futures::stream::iter(requests)
-            .map(|(i, text)| {
+        let results: Vec<(Vec<usize>, Vec<RecordBatch>)> = futures::stream::iter(requests)
+            .map(|(rows, text)| {
                 let service = Arc::clone(&big.service);
                 let schema = Arc::clone(&big.remote_schema);
                 async move {
                     fetch(&service, text, None, &schema)
                         .await
-                        .map(|batches| (i, batches))
+                        .map(|batches| (rows, batches))
                 }
             })
             .buffer_unordered(self.remote.cone_concurrency.max(1))
@@ -498,10 +547,12 @@ impl Run {
             .await?;
         let mut small_idx = Vec::new();
         let mut remote_batches = Vec::new();
-        for (i, batches) in results {
-            for b in batches {
-                small_idx.extend(std::iter::repeat_n(i as u32, b.num_rows()));
-                remote_batches.push(b);
+        for (rows, batches) in results {
+            for i in rows {
+                for b in &batches {
+                    small_idx.extend(std::iter::repeat_n(i as u32, b.num_rows()));
+                    remote_batches.push(b.clone());
+                }
             }
         }
         let remote = concat_batches(&big.remote_schema, &remote_batches)?;
@@ -515,9 +566,16 @@ impl Run {
         context: Arc<TaskContext>,
     ) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
-        let circles: Vec<Circle> = (0..small.batch.num_rows())
+        let mut circles: Vec<Circle> = (0..small.batch.num_rows())
             .filter_map(|i| small.circle(i))
             .collect();
+        // One circle per distinct cone.
+        circles.sort_by(|a, b| {
+            (a.lon.total_cmp(&b.lon))
+                .then(a.lat.total_cmp(&b.lat))
+                .then(a.radius.total_cmp(&b.radius))
+        });
+        circles.dedup();
         let candidates = if circles.is_empty() {
             RecordBatch::new_empty(Arc::clone(&self.big_schema))
         } else {

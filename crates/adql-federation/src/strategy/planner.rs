@@ -55,7 +55,12 @@ impl CrossServiceJoinPlanner {
         let Ok(remote) = self.services.get(&side.query.service) else {
             return unknown("no COUNT: unknown service".into());
         };
-        let text = format!("SELECT COUNT(*) AS n FROM ({}) AS q", side.query.adql);
+        let cap = self.model.count_cap;
+        let text = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT TOP {} * FROM ({}) AS q0) AS q",
+            cap.saturating_add(1),
+            side.query.adql
+        );
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
         match fetch(&remote, text, None, &schema).await {
             Ok(batches) => {
@@ -64,11 +69,16 @@ impl CrossServiceJoinPlanner {
                     .filter_map(|b| b.column(0).as_primitive_opt::<Int64Type>().cloned())
                     .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
                     .sum();
+                let n = n.max(0) as u64;
                 SideEstimate {
                     service: service.to_string(),
-                    rows: Some(n.max(0) as u64),
+                    rows: Some(n),
                     columns,
-                    source: "COUNT(*)".into(),
+                    source: if n > cap {
+                        format!("COUNT(*), at least: counting stops past {cap}")
+                    } else {
+                        "COUNT(*)".into()
+                    },
                 }
             }
             Err(e) => unknown(format!("COUNT failed: {e}")),

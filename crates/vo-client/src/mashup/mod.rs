@@ -207,6 +207,66 @@ impl MastClient {
         ))
     }
 
+    /// Runs a request and streams its rows page by page: a page is requested only once the
+    /// previous one has been read, so a consumer that stops early (a query's `TOP`) saves the
+    /// remaining requests. Unlike [`MastClient::query`], types are not reconciled across pages:
+    /// each page's batches have the types of that page's values, and a caller that needs one
+    /// schema conforms them itself (the federation's Mashup table casts by column name to its
+    /// declared schema).
+    pub fn query_pages(
+        &self,
+        request: MashupRequest,
+    ) -> futures::stream::BoxStream<'static, Result<arrow_array::RecordBatch>> {
+        use futures::StreamExt;
+        struct State {
+            client: MastClient,
+            request: MashupRequest,
+            next: u64,
+            last: Option<u64>,
+            pending: std::collections::VecDeque<arrow_array::RecordBatch>,
+            failed: bool,
+        }
+        let state = State {
+            client: self.clone(),
+            next: request.page,
+            request,
+            last: None,
+            pending: std::collections::VecDeque::new(),
+            failed: false,
+        };
+        futures::stream::unfold(state, |mut st| async move {
+            loop {
+                if let Some(batch) = st.pending.pop_front() {
+                    return Some((Ok(batch), st));
+                }
+                if st.failed || st.last.is_some_and(|last| st.next > last) {
+                    return None;
+                }
+                let request = st.request.with_page(st.next);
+                let converted = match st.client.page(&request).await {
+                    Ok(page) => {
+                        // The first page says how many there are.
+                        if st.last.is_none() {
+                            st.last = Some(page.paging.map_or(1, |p| p.pages_filtered.max(1)));
+                        }
+                        let schema = response::infer_schema(&page.fields, &page.data);
+                        st.client.convert(&request, &schema, &page.data)
+                    }
+                    Err(e) => Err(e),
+                };
+                st.next += 1;
+                match converted {
+                    Ok(batches) => st.pending.extend(batches),
+                    Err(e) => {
+                        st.failed = true;
+                        return Some((Err(e), st));
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
     /// Converts one page's rows with `schema`.
     fn convert(
         &self,
