@@ -18,6 +18,7 @@ use crate::error::{FederationError, Result};
 use crate::executor::{RemoteService, ServiceRegistry, TapExecutor};
 use crate::metadata::{ServiceDescription, TableMetadata};
 use crate::optimizer::PushDownRemoteQuery;
+use crate::overflow::FederationOptions;
 use crate::physical::{FederatedQueryPlanner, RemoteQueryPlanner};
 use crate::remote_table::{RemoteTable, ServiceCatalog};
 use crate::strategy::{CostModel, CrossServiceJoinPlanner, CrossServiceJoinRule};
@@ -260,6 +261,17 @@ impl Federation {
     /// # Errors
     /// A short-name schema cannot be registered.
     pub fn adql_session(&self, config: SessionConfig) -> Result<AdqlSession> {
+        // Registered, the federation's options can be changed with SET (`federation.overflow`).
+        let config = if config
+            .options()
+            .extensions
+            .get::<FederationOptions>()
+            .is_none()
+        {
+            config.with_option_extension(FederationOptions::default())
+        } else {
+            config
+        };
         let session = AdqlSession::with_extensions(config, self.extensions());
         self.register(session.context())?;
         Ok(session)

@@ -429,6 +429,16 @@ fn remote_parts(explain: &str) -> Vec<String> {
         .collect()
 }
 
+/// The cross-service join strategies EXPLAIN's physical plan shows (`strategy=(a) ...` of
+/// `CrossServiceJoinExec`), as letters.
+fn chosen_strategies(explain: &str) -> Vec<String> {
+    explain
+        .match_indices("strategy=(")
+        .filter_map(|(i, m)| explain[i + m.len()..].split(')').next())
+        .map(str::to_string)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federated_queries_return_what_dachs_returns() {
     let url = tap_url();
@@ -479,6 +489,14 @@ async fn federated_queries_return_what_dachs_returns() {
                 "expected the whole query as one remote part, EXPLAIN shows {parts:?}"
             ));
         }
+        if let Some(expected) = &q.expect_strategy {
+            let chosen = chosen_strategies(&plan_text);
+            if !expected.split('|').any(|x| chosen.iter().any(|c| c == x)) {
+                problems.push(format!(
+                    "expected strategy ({expected}), EXPLAIN shows {chosen:?}"
+                ));
+            }
+        }
         let mentions = |s: &str| q.federated.contains(&format!("{s}."));
         if !q.single_service && mentions("mast") && mentions("gaia") {
             for service in ["mast", "gaia"] {
@@ -490,7 +508,11 @@ async fn federated_queries_return_what_dachs_returns() {
         let rows = federated.as_ref().map_or(0, |b| table(b).1.len());
         if problems.is_empty() {
             passed += 1;
-            eprintln!("ok   {:<40} {rows:>6} rows  {elapsed:.2?}", q.name);
+            eprintln!(
+                "ok   {:<40} {rows:>6} rows  {elapsed:>10.2?}  strategies {:?}",
+                q.name,
+                chosen_strategies(&plan_text)
+            );
         } else {
             eprintln!("FAIL {:<40} {elapsed:.2?}", q.name);
             failures.push(format!(

@@ -247,6 +247,45 @@ async fn the_fail_policy_reports_the_overflow() {
 }
 
 #[tokio::test]
+async fn an_adql_session_takes_the_policy_from_set() {
+    let backend = SessionContext::new();
+    register_qualified(&backend, "datafusion", "big", "t", mem_table(big()));
+    let tap = LocalTap::new(backend);
+    let mut service = RemoteService::new(
+        "big",
+        URL,
+        ServiceCapabilities::adql_2_1_full(),
+        Arc::new(tap.clone()),
+    );
+    service.maxrec = Some(100);
+    let mut federation = Federation::new();
+    federation.add_service(service, vec![table_metadata("big", "t", &big().0)]);
+    let session = federation.adql_session(SessionConfig::new()).unwrap();
+    let all = session
+        .query("SELECT id FROM big.big.t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(rows(&all).len() as i64, N, "split by default");
+    session
+        .context()
+        .sql("SET federation.overflow = 'fail'")
+        .await
+        .unwrap();
+    let err = session
+        .query("SELECT id FROM big.big.t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("truncated the result at 100 rows"), "{err}");
+}
+
+#[tokio::test]
 async fn the_request_bound_stops_a_runaway_split() {
     let s = setup(10, None, None);
     let mut options = FederationOptions::default();
