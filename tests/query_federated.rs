@@ -2,6 +2,8 @@
 //! services (`mast` showing the observations, `gaia` the sources). Skips when DaCHS is not running, fails
 //! under `CI`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::path::Path;

@@ -329,7 +329,10 @@ mod tests {
             "xsj_1",
             &RadiusRef::Constant(0.0005),
         );
-        assert!(up.contains("FROM TAP_UPLOAD.xsj_1 AS u, archive2.src AS s WHERE"), "{up}");
+        assert!(
+            up.contains("FROM TAP_UPLOAD.xsj_1 AS u, archive2.src AS s WHERE"),
+            "{up}"
+        );
         // Anything else stays a derived table.
         for other in [
             "SELECT TOP 5 s.id, s.ra, s.dec FROM cat.s AS s",
@@ -340,7 +343,9 @@ mod tests {
         ] {
             let up = upload_join(other, &names, &pos, "xsj_1", &RadiusRef::Uploaded);
             assert!(
-                up.starts_with("SELECT u.xsj_row, q.id, q.ra, q.dec FROM TAP_UPLOAD.xsj_1 AS u JOIN"),
+                up.starts_with(
+                    "SELECT u.xsj_row, q.id, q.ra, q.dec FROM TAP_UPLOAD.xsj_1 AS u JOIN"
+                ),
                 "{up}"
             );
             assert!(adql_syntax::parse(&up).is_ok(), "{up}");
