@@ -174,8 +174,8 @@ fn explain_shows_the_plans() {
     ]);
     let text = stdout(&out);
     for section in [
+        "Remote parts: none (the query runs locally)",
         "Lowered SQL:",
-        "Logical plan:",
         "Optimized logical plan:",
         "Physical plan:",
     ] {

@@ -85,13 +85,14 @@ PROXY="http://127.0.0.1:$PORT/tap"
 config "$WORK/proxy.toml" "$PROXY"
 count() { # count LABEL COMMAND
   : >"$WORK/requests.log"
-  eval "$2" >/dev/null 2>&1
-  printf '| %s | %s |\n' "$1" "$(wc -l <"$WORK/requests.log")"
+  local status=ok
+  eval "$2" >/dev/null 2>"$WORK/count.err" || status="failed: $(tail -1 "$WORK/count.err")"
+  printf '| %s | %s | %s |\n' "$1" "$(wc -l <"$WORK/requests.log")" "$status"
 }
 {
   echo
-  echo "| run | HTTP requests |"
-  echo "| --- | --- |"
+  echo "| run | HTTP requests | through the proxy |"
+  echo "| --- | --- | --- |"
   count "stilts tapskymatch" "$(stilts_cmd "$PROXY" "$WORK/s.csv")"
   count "adql, local observations, first run (VOSI description)" "$(adql_local_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
   count "adql, local observations, cached description" "$(adql_local_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
