@@ -48,6 +48,9 @@ pub struct RemoteQueryExec {
     top: Option<u64>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    /// The complete answer, when the planner already fetched it (a small side of a cross-service join,
+    /// fetched as its own size probe); executing then sends nothing.
+    prefetched: Option<Arc<Vec<RecordBatch>>>,
 }
 
 impl RemoteQueryExec {
@@ -70,6 +73,20 @@ impl RemoteQueryExec {
             top,
             schema,
             properties,
+            prefetched: None,
+        }
+    }
+
+    /// The same query, answered by `batches` (its complete result, already conformed to the schema).
+    #[must_use]
+    pub fn with_prefetched(&self, batches: Vec<RecordBatch>) -> Self {
+        Self {
+            service: Arc::clone(&self.service),
+            adql: self.adql.clone(),
+            top: self.top,
+            schema: Arc::clone(&self.schema),
+            properties: Arc::clone(&self.properties),
+            prefetched: Some(Arc::new(batches)),
         }
     }
 
@@ -90,7 +107,12 @@ impl DisplayAs for RemoteQueryExec {
             f,
             "RemoteQueryExec: service={} url={} adql={}",
             self.service.name, self.service.url, self.adql
-        )
+        )?;
+        if let Some(batches) = &self.prefetched {
+            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            write!(f, " (answered while planning: {rows} rows)")?;
+        }
+        Ok(())
     }
 }
 
@@ -180,6 +202,13 @@ impl ExecutionPlan for RemoteQueryExec {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "RemoteQueryExec has one partition, not {partition}"
+            )));
+        }
+        if let Some(batches) = &self.prefetched {
+            let batches: Vec<Result<RecordBatch>> = batches.iter().cloned().map(Ok).collect();
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(
+                Arc::clone(&self.schema),
+                stream::iter(batches),
             )));
         }
         let defaults = FederationOptions::default();

@@ -6,7 +6,9 @@ use adql_engine::crossmatch::{CrossmatchExec, CrossmatchPlanner, ExecRadius, Rad
 use async_trait::async_trait;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, UserDefinedLogicalNode};
@@ -19,6 +21,7 @@ use super::exec::{BigSide, CrossServiceJoinExec, RemotePart, fetch};
 use super::node::CrossServiceJoin;
 use super::side::{RowWise, output_names, row_wise, substitute};
 use crate::executor::ServiceRegistry;
+use crate::physical::RemoteQueryExec;
 
 /// Plans [`CrossServiceJoin`] nodes: sends a `COUNT(*)` probe for each side to its service, asks the
 /// [`CostModel`] for the cheapest strategy that keeps the query's meaning, and returns a
@@ -35,13 +38,16 @@ impl CrossServiceJoinPlanner {
         Self { services, model }
     }
 
-    /// Rows of one side: a COUNT of its remote query (an upper bound when a local filter follows).
+    /// Rows of one side: a COUNT of its remote query (an upper bound when a local filter follows), and,
+    /// concurrently, the query itself under `TOP upload_block_rows + 1`: when that returns every row (the
+    /// side is small), the count is exact and the rows are the side's answer, so the join does not ask for
+    /// them again (one round trip less before the join's own requests).
     async fn estimate(
         &self,
         service: &str,
         side: Option<&RowWise>,
         plan: &LogicalPlan,
-    ) -> SideEstimate {
+    ) -> (SideEstimate, Option<Vec<RecordBatch>>) {
         let columns = plan.schema().fields().len();
         let unknown = |source: String| SideEstimate {
             service: service.to_string(),
@@ -50,10 +56,10 @@ impl CrossServiceJoinPlanner {
             source,
         };
         let Some(side) = side else {
-            return unknown("no COUNT: not one remote query".into());
+            return (unknown("no COUNT: not one remote query".into()), None);
         };
         let Ok(remote) = self.services.get(&side.query.service) else {
-            return unknown("no COUNT: unknown service".into());
+            return (unknown("no COUNT: unknown service".into()), None);
         };
         let cap = self.model.count_cap;
         let text = format!(
@@ -62,7 +68,34 @@ impl CrossServiceJoinPlanner {
             side.query.adql
         );
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
-        match fetch(&remote, text, None, &schema).await {
+        let block = self.model.upload_block_rows as u64;
+        let sample = format!(
+            "SELECT TOP {} * FROM ({}) AS q0",
+            block.saturating_add(1),
+            side.query.adql
+        );
+        let side_schema = Arc::clone(side.query.schema.inner());
+        let (count, rows) = futures::join!(
+            fetch(&remote, text, None, &schema),
+            fetch(&remote, sample, None, &side_schema)
+        );
+        let prefetched = rows.ok().filter(|batches| {
+            let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            n as u64 <= block
+        });
+        if let Some(batches) = &prefetched {
+            let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            return (
+                SideEstimate {
+                    service: service.to_string(),
+                    rows: Some(n as u64),
+                    columns,
+                    source: "fetched while planning".into(),
+                },
+                prefetched,
+            );
+        }
+        let estimate = match count {
             Ok(batches) => {
                 let n: i64 = batches
                     .iter()
@@ -82,7 +115,8 @@ impl CrossServiceJoinPlanner {
                 }
             }
             Err(e) => unknown(format!("COUNT failed: {e}")),
-        }
+        };
+        (estimate, None)
     }
 
     /// How strategies (b)–(d) query `big` (the side `big_side` of `node`), or why they cannot.
@@ -266,10 +300,12 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
         let schema = Arc::new(node.xmatch.schema.as_arrow().clone());
 
         let (rw_left, rw_right) = (row_wise(left_logical), row_wise(right_logical));
-        let (est_left, est_right) = futures::join!(
+        let ((est_left, rows_left), (est_right, rows_right)) = futures::join!(
             self.estimate(&node.left_service, rw_left.as_ref(), left_logical),
             self.estimate(&node.right_service, rw_right.as_ref(), right_logical),
         );
+        let left = answered(left, rw_left.as_ref(), rows_left)?;
+        let right = answered(right, rw_right.as_ref(), rows_right)?;
         let big_right = self.big_side(node, Side::Right, right_logical, session);
         let big_left = self.big_side(node, Side::Left, left_logical, session);
         let feasibility = Feasibility {
@@ -302,12 +338,31 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
             }
         };
         Ok(Some(Arc::new(CrossServiceJoinExec::new(
-            Arc::clone(left),
-            Arc::clone(right),
-            spec,
-            decision,
-            remote,
-            schema,
+            left, right, spec, decision, remote, schema,
         ))))
     }
+}
+
+/// `side` with the remote query of `rw` answered by `rows`, when the planner fetched them.
+fn answered(
+    side: &Arc<dyn ExecutionPlan>,
+    rw: Option<&RowWise>,
+    rows: Option<Vec<RecordBatch>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let (Some(rw), Some(rows)) = (rw, rows) else {
+        return Ok(Arc::clone(side));
+    };
+    let mut rows = Some(rows);
+    Arc::clone(side)
+        .transform_up(|plan| {
+            let replaced = plan
+                .downcast_ref::<RemoteQueryExec>()
+                .filter(|r| r.adql() == rw.query.adql)
+                .and_then(|r| rows.take().map(|b| r.with_prefetched(b)));
+            Ok(match replaced {
+                Some(r) => Transformed::yes(Arc::new(r) as Arc<dyn ExecutionPlan>),
+                None => Transformed::no(plan),
+            })
+        })
+        .map(|t| t.data)
 }
