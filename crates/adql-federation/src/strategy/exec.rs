@@ -29,6 +29,7 @@ use super::cost::{Decision, Strategy};
 use crate::error::FederationError;
 use crate::executor::{RemoteEvent, RemoteService, UploadTable};
 use crate::overflow::{FederationOptions, OverflowPolicy};
+use crate::physical::conform;
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
 /// may differ from ours in the last bits, so it returns a few more candidates and the exact test is
@@ -829,29 +830,4 @@ pub(crate) async fn fetch(
         return Err(overflow());
     }
     Ok(batches)
-}
-
-fn conform(batch: RecordBatch, schema: &SchemaRef, service: &RemoteService) -> Result<RecordBatch> {
-    if batch.num_columns() != schema.fields().len() {
-        return Err(FederationError::SchemaMismatch {
-            service: service.name.clone(),
-            url: service.url.clone(),
-            expected: schema.fields().len(),
-            found: batch.num_columns(),
-        }
-        .into());
-    }
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(Arc::clone(c))
-            } else {
-                cast(c, f.data_type()).map_err(DataFusionError::from)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
