@@ -25,7 +25,7 @@ use vo_client::{ClientConfig, HttpClient};
 async fn server() -> Option<ReplayServer> {
     let dir = fixtures_dir()?;
     let body = std::fs::read(dir.join("astroquery_mast/advSearchPos.json")).unwrap();
-    Some(ReplayServer::start(move |_| (200, "application/json", body.clone())).await)
+    Some(replay::replay(move |_| (200, "application/json", body.clone())).await)
 }
 
 /// A federation with one Mashup service at the replay server; the token goes to 127.0.0.1.
@@ -185,7 +185,7 @@ async fn pages_are_followed_and_the_limit_is_respected() {
     let rows = doc["data"].as_array().unwrap().clone();
     let doc = Arc::new(doc);
     // Pages of 5 rows cut from the recorded answer.
-    let server = ReplayServer::start(move |req| {
+    let server = replay::replay(move |req| {
         let asked: Value = serde_json::from_str(&req.form_value("request").unwrap()).unwrap();
         let page = asked["page"].as_u64().unwrap() as usize;
         let size = asked["pagesize"].as_u64().unwrap() as usize;
@@ -251,7 +251,7 @@ async fn pages_are_followed_and_the_limit_is_respected() {
 
 #[tokio::test]
 async fn a_service_error_names_the_service_and_url() {
-    let server = ReplayServer::start(|_| {
+    let server = replay::replay(|_| {
         (
             200,
             "application/json",
