@@ -1,26 +1,33 @@
 //! [`CrossmatchExec`]: the physical crossmatch join on [`adql_geom::crossmatch`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use adql_geom::crossmatch::{CrossmatchIndex, MatchMode, Matches, Radius};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, take};
-use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, RecordBatchOptions,
+    UInt32Array,
+};
+use datafusion::arrow::compute::{cast, concat, concat_batches, filter_record_batch, take};
+use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef, UInt32Type};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result, exec_datafusion_err, internal_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::JoinType;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::projection::{
+    EmbeddedProjection, ProjectionExec, try_embed_projection,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties, SendableRecordBatchStream, collect, execute_stream,
+    PlanProperties, SendableRecordBatchStream, collect,
 };
 use futures::future::{BoxFuture, Shared};
-use futures::{FutureExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::node::Side;
 
@@ -54,20 +61,34 @@ pub struct CrossmatchSpec {
     pub filter: Option<Arc<dyn PhysicalExpr>>,
 }
 
+/// Probe rows matched together: the kernel sorts them by cell, and a larger chunk reads the index more
+/// sequentially (a chunk of 8192 rows costs about three times as much per row as one of 2^18, whose
+/// coordinates take 4 MiB).
+pub(super) const PROBE_CHUNK_ROWS: usize = 1 << 18;
+
 /// Positional join: collects and indexes the build input (the one that is not [`CrossmatchSpec::probe`]),
-/// streams the probe input through the index on all configured threads, applies the exact distance
-/// predicate to every candidate pair, then the remaining join condition.
+/// streams the probe input through the index in chunks of [`PROBE_CHUNK_ROWS`] rows, each matched on all
+/// configured threads, applies the exact distance predicate to every candidate pair, then the remaining
+/// join condition.
 ///
 /// There is one output partition per partition of the probe input, so that the operators above the join
 /// (projections, filters, partial aggregates) run on every core too: the build side is collected and
 /// indexed once, by whichever partition asks first, and shared by all. A radius given per probe row sizes
 /// the index by the largest radius, which needs the whole probe input first: that case keeps one output
 /// partition. Rows come out in no particular order (as from any join); `ORDER BY` fixes it.
+///
+/// A projection can be embedded (as in DataFusion's hash join): only the projected columns are gathered
+/// for the matched pairs, none at all under `COUNT(*)`.
 #[derive(Debug)]
 pub struct CrossmatchExec {
     left: Arc<dyn ExecutionPlan>,
     right: Arc<dyn ExecutionPlan>,
     spec: Arc<CrossmatchSpec>,
+    /// Left columns, then right columns.
+    join_schema: SchemaRef,
+    /// Output columns, as indices into `join_schema`; `None` for all of them.
+    projection: Option<Arc<[usize]>>,
+    /// `join_schema` projected.
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     build: SharedBuild,
@@ -101,6 +122,8 @@ impl CrossmatchExec {
             left,
             right,
             spec,
+            join_schema: Arc::clone(&schema),
+            projection: None,
             schema,
             properties,
             build: SharedBuild::default(),
@@ -131,6 +154,22 @@ impl CrossmatchExec {
         ))
     }
 
+    /// The same join over new inputs (the optimizer may repartition them); the build is not shared with
+    /// `self`.
+    fn rebuilt(&self, left: Arc<dyn ExecutionPlan>, right: Arc<dyn ExecutionPlan>) -> Self {
+        let properties = Self::compute_properties(&left, &right, &self.spec, &self.schema);
+        Self {
+            left,
+            right,
+            spec: Arc::clone(&self.spec),
+            join_schema: Arc::clone(&self.join_schema),
+            projection: self.projection.clone(),
+            schema: Arc::clone(&self.schema),
+            properties,
+            build: SharedBuild::default(),
+        }
+    }
+
     /// The build side, collected and indexed once for all partitions.
     fn shared_build(&self, context: &Arc<TaskContext>) -> BuildFuture {
         let mut slot = self
@@ -141,20 +180,14 @@ impl CrossmatchExec {
         if let Some(build) = slot.as_ref() {
             return build.clone();
         }
-        let build_plan = match self.spec.probe {
-            Side::Right => Arc::clone(&self.left),
-            Side::Left => Arc::clone(&self.right),
-        };
-        let spec = Arc::clone(&self.spec);
+        let build_plan = self.build_plan();
+        let layout = self.layout();
         let context = Arc::clone(context);
         let future: BoxFuture<'static, _> = Box::pin(async move {
-            let batches = collect(Arc::clone(&build_plan), context)
+            let build = collect_build(build_plan, context, &layout)
                 .await
                 .map_err(Arc::new)?;
-            let build = concat_batches(&build_plan.schema(), &batches)
-                .map_err(|e| Arc::new(DataFusionError::from(e)))?;
-            drop(batches);
-            Matcher::new(spec, build, None)
+            Matcher::new(layout, build, None)
                 .map(Arc::new)
                 .map_err(Arc::new)
         });
@@ -163,9 +196,81 @@ impl CrossmatchExec {
         shared
     }
 
+    fn build_plan(&self) -> Arc<dyn ExecutionPlan> {
+        match self.spec.probe {
+            Side::Right => Arc::clone(&self.left),
+            Side::Left => Arc::clone(&self.right),
+        }
+    }
+
+    fn probe_plan(&self) -> Arc<dyn ExecutionPlan> {
+        match self.spec.probe {
+            Side::Right => Arc::clone(&self.right),
+            Side::Left => Arc::clone(&self.left),
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout {
+            spec: Arc::clone(&self.spec),
+            join_schema: Arc::clone(&self.join_schema),
+            projection: self.projection.clone(),
+            schema: Arc::clone(&self.schema),
+            left_columns: self.left.schema().fields().len(),
+        }
+    }
+
     /// What this operator computes.
     pub fn spec(&self) -> &CrossmatchSpec {
         &self.spec
+    }
+
+    /// The embedded projection (indices into left columns followed by right columns), if any.
+    pub fn projection(&self) -> Option<&[usize]> {
+        self.projection.as_deref()
+    }
+}
+
+/// Runs the build input to completion and keeps what the join needs of it (see [`SideRows`]).
+async fn collect_build(
+    plan: Arc<dyn ExecutionPlan>,
+    context: Arc<TaskContext>,
+    layout: &Layout,
+) -> Result<SideRows> {
+    let batches = collect(plan, context).await?;
+    SideRows::new(layout, layout.spec.probe.other(), &batches)
+}
+
+impl EmbeddedProjection for CrossmatchExec {
+    fn with_projection(&self, projection: Option<Vec<usize>>) -> Result<Self> {
+        // Compose with a projection already embedded.
+        let projection = match (projection, &self.projection) {
+            (Some(p), Some(inner)) => Some(
+                p.iter()
+                    .map(|&i| {
+                        inner.get(i).copied().ok_or_else(|| {
+                            exec_datafusion_err!("crossmatch: projection index {i} out of range")
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            (p, inner) => p.or_else(|| inner.as_deref().map(<[usize]>::to_vec)),
+        };
+        let schema = match &projection {
+            Some(p) => Arc::new(self.join_schema.project(p)?),
+            None => Arc::clone(&self.join_schema),
+        };
+        let properties = Self::compute_properties(&self.left, &self.right, &self.spec, &schema);
+        Ok(Self {
+            left: Arc::clone(&self.left),
+            right: Arc::clone(&self.right),
+            spec: Arc::clone(&self.spec),
+            join_schema: Arc::clone(&self.join_schema),
+            projection: projection.map(Into::into),
+            schema,
+            properties,
+            build: SharedBuild::default(),
+        })
     }
 }
 
@@ -197,6 +302,14 @@ impl DisplayAs for CrossmatchExec {
         )?;
         if let Some(filter) = &s.filter {
             write!(f, ", filter={filter}")?;
+        }
+        if let Some(p) = &self.projection {
+            let names: Vec<String> = p
+                .iter()
+                .filter_map(|&i| self.join_schema.fields().get(i))
+                .map(|f| f.name().clone())
+                .collect();
+            write!(f, ", projection=[{}]", names.join(", "))?;
         }
         Ok(())
     }
@@ -247,16 +360,17 @@ impl ExecutionPlan for CrossmatchExec {
             Ok(c) => c,
             Err(_) => return internal_err!("CrossmatchExec takes two children"),
         };
-        // The new children may be partitioned differently (the optimizer adds repartitions).
-        let properties = Self::compute_properties(&left, &right, &self.spec, &self.schema);
-        Ok(Arc::new(Self {
-            left,
-            right,
-            spec: Arc::clone(&self.spec),
-            schema: Arc::clone(&self.schema),
-            properties,
-            build: SharedBuild::default(),
-        }))
+        Ok(Arc::new(self.rebuilt(left, right)))
+    }
+
+    fn try_swapping_with_projection(
+        &self,
+        projection: &ProjectionExec,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        if self.projection.is_some() {
+            return Ok(None);
+        }
+        try_embed_projection(projection, self)
     }
 
     fn execute(
@@ -270,73 +384,39 @@ impl ExecutionPlan for CrossmatchExec {
                 "CrossmatchExec has {partitions} partitions, asked for partition {partition}"
             );
         }
-        let threads = NonZeroUsize::new(context.session_config().target_partitions())
-            .unwrap_or(NonZeroUsize::MIN);
+        let config = context.session_config();
+        let options = ProbeOptions {
+            // Each chunk is matched on every thread: partitions rarely hold equal shares of the rows (a
+            // Parquet file with one row group is read by one partition).
+            threads: NonZeroUsize::new(config.target_partitions()).unwrap_or(NonZeroUsize::MIN),
+            batch_size: config.batch_size().max(1),
+        };
+        let schema = Arc::clone(&self.schema);
         if !self.spec.probe_radius_per_row() {
-            let probe_plan = match self.spec.probe {
-                Side::Right => Arc::clone(&self.right),
-                Side::Left => Arc::clone(&self.left),
-            };
-            // Partitions run side by side, so each probes its batches on a share of the threads.
-            let threads =
-                NonZeroUsize::new(threads.get() / partitions).unwrap_or(NonZeroUsize::MIN);
             let build = self.shared_build(&context);
-            let probe_stream = probe_plan.execute(partition, context)?;
-            let schema = Arc::clone(&self.schema);
-            let output_schema = Arc::clone(&schema);
+            let probe = self.probe_plan().execute(partition, context)?;
             let stream = futures::stream::once(async move {
                 let matcher = build.await.map_err(DataFusionError::Shared)?;
-                Ok::<_, DataFusionError>(probe_stream.and_then(move |batch| {
-                    futures::future::ready(matcher.probe(&batch, &output_schema, threads))
-                }))
+                Ok::<_, DataFusionError>(probe_stream(probe, matcher, options))
             })
             .try_flatten();
             return Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)));
         }
-        let (build_plan, probe_plan) = match self.spec.probe {
-            Side::Right => (Arc::clone(&self.left), Arc::clone(&self.right)),
-            Side::Left => (Arc::clone(&self.right), Arc::clone(&self.left)),
-        };
-        let spec = Arc::clone(&self.spec);
-        let schema = Arc::clone(&self.schema);
-        let probe_radius_per_row = spec.probe_radius_per_row();
+        // A per-row radius on the probe side sizes the index by its maximum: read the probe side first.
+        let (build_plan, probe_plan) = (self.build_plan(), self.probe_plan());
+        let layout = self.layout();
         let probe_schema = probe_plan.schema();
-        let setup = {
-            let context = Arc::clone(&context);
-            let spec = Arc::clone(&spec);
-            async move {
-                let build_batches = collect(build_plan.clone(), Arc::clone(&context)).await?;
-                let build = concat_batches(&build_plan.schema(), &build_batches)?;
-                drop(build_batches);
-                // A per-row radius on the probe side sizes the index by its maximum: read the probe side first.
-                let (probe_stream, buffered) = if probe_radius_per_row {
-                    let batches = collect(probe_plan, context).await?;
-                    (None, Some(batches))
-                } else {
-                    (Some(execute_stream(probe_plan, context)?), None)
-                };
-                let matcher = Matcher::new(spec, build, buffered.as_deref())?;
-                Ok::<_, DataFusionError>((matcher, probe_stream, buffered))
-            }
-        };
-        let output_schema = Arc::clone(&schema);
-        let stream = futures::stream::once(setup)
-            .map_ok(move |(matcher, probe_stream, buffered)| {
-                let matcher = Arc::new(matcher);
-                let input: SendableRecordBatchStream = match (probe_stream, buffered) {
-                    (Some(s), _) => s,
-                    (None, batches) => Box::pin(RecordBatchStreamAdapter::new(
-                        Arc::clone(&probe_schema),
-                        futures::stream::iter(batches.unwrap_or_default().into_iter().map(Ok)),
-                    )),
-                };
-                let schema = Arc::clone(&output_schema);
-                input.and_then(move |batch| {
-                    let result = matcher.probe(&batch, &schema, threads);
-                    futures::future::ready(result)
-                })
-            })
-            .try_flatten();
+        let stream = futures::stream::once(async move {
+            let build = collect_build(build_plan, Arc::clone(&context), &layout).await?;
+            let probe = collect(probe_plan, context).await?;
+            let matcher = Arc::new(Matcher::new(layout, build, Some(&probe))?);
+            let input: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
+                probe_schema,
+                futures::stream::iter(probe.into_iter().map(Ok)),
+            ));
+            Ok::<_, DataFusionError>(probe_stream(input, matcher, options))
+        })
+        .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }
 }
@@ -348,77 +428,265 @@ impl CrossmatchSpec {
     }
 }
 
-/// The build side, indexed, and what is needed to probe it.
-struct Matcher {
-    spec: Arc<CrossmatchSpec>,
-    build: RecordBatch,
-    index: CrossmatchIndex,
+/// How the probe input is matched.
+#[derive(Debug, Clone, Copy)]
+struct ProbeOptions {
+    threads: NonZeroUsize,
+    batch_size: usize,
 }
 
-/// `a` as f64 values, NULL as NaN (which never matches).
-fn values(a: &ArrayRef) -> Result<Vec<f64>> {
-    let a = cast(a, &DataType::Float64)?;
-    let a = a.as_primitive::<Float64Type>();
-    Ok(if a.null_count() == 0 {
-        a.values().to_vec()
-    } else {
-        a.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+/// The joined rows of `input`: read in chunks of [`PROBE_CHUNK_ROWS`], each matched at once and its result
+/// handed on in batches of at most `batch_size` rows.
+fn probe_stream(
+    input: SendableRecordBatchStream,
+    matcher: Arc<Matcher>,
+    options: ProbeOptions,
+) -> impl futures::Stream<Item = Result<RecordBatch>> + Send {
+    struct State {
+        input: SendableRecordBatchStream,
+        matcher: Arc<Matcher>,
+        pending: VecDeque<RecordBatch>,
+        done: bool,
+    }
+    let state = State {
+        input,
+        matcher,
+        pending: VecDeque::new(),
+        done: false,
+    };
+    futures::stream::try_unfold(state, move |mut st| async move {
+        loop {
+            if let Some(batch) = st.pending.pop_front() {
+                return Ok(Some((batch, st)));
+            }
+            if st.done {
+                return Ok(None);
+            }
+            let mut chunk = Vec::new();
+            let mut rows = 0;
+            while rows < PROBE_CHUNK_ROWS {
+                match st.input.next().await {
+                    Some(batch) => {
+                        let batch = batch?;
+                        rows += batch.num_rows();
+                        if batch.num_rows() > 0 {
+                            chunk.push(batch);
+                        }
+                    }
+                    None => {
+                        st.done = true;
+                        break;
+                    }
+                }
+            }
+            if chunk.is_empty() {
+                continue;
+            }
+            let probe = SideRows::new(&st.matcher.layout, st.matcher.layout.spec.probe, &chunk)?;
+            drop(chunk);
+            let joined = st.matcher.probe(&probe, options.threads)?;
+            let n = joined.num_rows();
+            let mut offset = 0;
+            while offset < n {
+                let len = options.batch_size.min(n - offset);
+                st.pending.push_back(joined.slice(offset, len));
+                offset += len;
+            }
+        }
     })
 }
 
-fn eval(e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Result<Vec<f64>> {
-    values(&e.evaluate(batch)?.into_array(batch.num_rows())?)
+/// Where output columns come from.
+#[derive(Debug, Clone)]
+struct Layout {
+    spec: Arc<CrossmatchSpec>,
+    join_schema: SchemaRef,
+    projection: Option<Arc<[usize]>>,
+    schema: SchemaRef,
+    /// Number of left columns (the first ones of `join_schema`).
+    left_columns: usize,
+}
+
+impl Layout {
+    /// The side and column of column `i` of the join schema.
+    fn source(&self, i: usize) -> (Side, usize) {
+        if i < self.left_columns {
+            (Side::Left, i)
+        } else {
+            (Side::Right, i - self.left_columns)
+        }
+    }
+
+    /// Field `c` of `side`.
+    fn side_field(&self, side: Side, c: usize) -> Result<&datafusion::arrow::datatypes::Field> {
+        let i = match side {
+            Side::Left => c,
+            Side::Right => self.left_columns + c,
+        };
+        self.join_schema
+            .fields()
+            .get(i)
+            .map(|f| f.as_ref())
+            .ok_or_else(|| exec_datafusion_err!("crossmatch: column {i} out of range"))
+    }
+
+    /// Columns of `side` that the output (or the join filter) reads.
+    fn needed(&self, side: Side) -> Vec<bool> {
+        let total = self.join_schema.fields().len();
+        let width = match side {
+            Side::Left => self.left_columns,
+            Side::Right => total - self.left_columns,
+        };
+        let mut needed = vec![false; width];
+        let all: Vec<usize> = (0..total).collect();
+        let used = match (&self.spec.filter, &self.projection) {
+            (None, Some(p)) => p.as_ref(),
+            _ => all.as_slice(),
+        };
+        for &i in used {
+            if let (s, c) = self.source(i)
+                && s == side
+                && let Some(n) = needed.get_mut(c)
+            {
+                *n = true;
+            }
+        }
+        needed
+    }
+}
+
+/// The build side, indexed, and what is needed to probe it.
+struct Matcher {
+    layout: Layout,
+    /// Build columns the output reads (`None`: not read, dropped once indexed).
+    build: Vec<Option<ArrayRef>>,
+    /// Per-row radius of the build side, for `distance < r`.
+    build_radius: Option<Float64Array>,
+    index: CrossmatchIndex,
+}
+
+/// The values of `e` over `batch` as f64, NULL as NaN (which never matches); no copy for a column that is
+/// already a non-null f64.
+fn eval(e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Result<Float64Array> {
+    let a = e.evaluate(batch)?.into_array(batch.num_rows())?;
+    let a = cast(&a, &DataType::Float64)?;
+    let a = a.as_primitive::<Float64Type>();
+    Ok(if a.null_count() == 0 {
+        a.clone()
+    } else {
+        a.iter().map(|v| Some(v.unwrap_or(f64::NAN))).collect()
+    })
+}
+
+/// The values of `e` over `batches`, one after the other (see [`eval`]).
+fn eval_all(e: &Arc<dyn PhysicalExpr>, batches: &[RecordBatch]) -> Result<Float64Array> {
+    let parts = batches
+        .iter()
+        .map(|b| eval(e, b))
+        .collect::<Result<Vec<_>>>()?;
+    match parts.as_slice() {
+        [] => Ok(Float64Array::from(Vec::<f64>::new())),
+        [one] => Ok(one.clone()),
+        _ => {
+            let refs: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
+            Ok(concat(&refs)?.as_primitive::<Float64Type>().clone())
+        }
+    }
+}
+
+/// Rows of one side: their coordinates (and radius, when it is taken from this side), and the columns the
+/// output reads (only those: under `COUNT(*)` none).
+struct SideRows {
+    rows: usize,
+    ra: Float64Array,
+    dec: Float64Array,
+    radius: Option<Float64Array>,
+    /// The side's columns, `None` where the output does not read them.
+    columns: Vec<Option<ArrayRef>>,
+}
+
+impl SideRows {
+    fn new(layout: &Layout, side: Side, batches: &[RecordBatch]) -> Result<Self> {
+        let spec = &layout.spec;
+        let (lon, lat) = match side {
+            Side::Left => &spec.left_position,
+            Side::Right => &spec.right_position,
+        };
+        let radius = match &spec.radius {
+            ExecRadius::Column(s, e) if *s == side => Some(eval_all(e, batches)?),
+            _ => None,
+        };
+        let columns = layout
+            .needed(side)
+            .iter()
+            .enumerate()
+            .map(|(c, &needed)| {
+                if !needed {
+                    return Ok(None);
+                }
+                let parts: Vec<&dyn Array> = batches
+                    .iter()
+                    .filter_map(|b| b.columns().get(c).map(|a| a.as_ref()))
+                    .collect();
+                if parts.is_empty() {
+                    // No batch at all: an empty column of the side's type.
+                    let field = layout.side_field(side, c)?;
+                    return Ok(Some(datafusion::arrow::array::new_empty_array(
+                        field.data_type(),
+                    )));
+                }
+                Ok(Some(concat(&parts)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            rows: batches.iter().map(RecordBatch::num_rows).sum(),
+            ra: eval_all(lon, batches)?,
+            dec: eval_all(lat, batches)?,
+            radius,
+            columns,
+        })
+    }
 }
 
 impl Matcher {
-    fn new(
-        spec: Arc<CrossmatchSpec>,
-        build: RecordBatch,
-        probe_batches: Option<&[RecordBatch]>,
-    ) -> Result<Self> {
-        let build_side = spec.probe.other();
-        let (lon, lat) = match build_side {
-            Side::Left => &spec.left_position,
-            Side::Right => &spec.right_position,
-        };
-        let (ra, dec) = (eval(lon, &build)?, eval(lat, &build)?);
-        let index = match &spec.radius {
-            ExecRadius::Constant(r) => CrossmatchIndex::build(&ra, &dec, Radius::Constant(*r), 0.0),
-            ExecRadius::Column(side, e) if *side == build_side => {
-                CrossmatchIndex::build(&ra, &dec, Radius::PerBuildRow(&eval(e, &build)?), 0.0)
+    fn new(layout: Layout, build: SideRows, probe_batches: Option<&[RecordBatch]>) -> Result<Self> {
+        let spec = Arc::clone(&layout.spec);
+        let (ra, dec) = (build.ra.values(), build.dec.values());
+        let index = match (&spec.radius, &build.radius) {
+            (ExecRadius::Constant(r), _) => {
+                CrossmatchIndex::build(ra, dec, Radius::Constant(*r), 0.0)
             }
-            ExecRadius::Column(_, e) => {
+            (ExecRadius::Column(..), Some(radius)) => {
+                CrossmatchIndex::build(ra, dec, Radius::PerBuildRow(radius.values()), 0.0)
+            }
+            (ExecRadius::Column(_, e), None) => {
                 let mut max = 0.0f64;
                 for batch in probe_batches.unwrap_or_default() {
                     max = eval(e, batch)?
-                        .into_iter()
+                        .values()
+                        .iter()
+                        .copied()
                         .filter(|r| r.is_finite())
                         .fold(max, f64::max);
                 }
-                CrossmatchIndex::build(&ra, &dec, Radius::PerProbeRow(&[]), max)
+                CrossmatchIndex::build(ra, dec, Radius::PerProbeRow(&[]), max)
             }
         }
         .map_err(|e| exec_datafusion_err!("crossmatch: {e}"))?;
-        Ok(Self { spec, build, index })
+        // The index holds its own copy of the coordinates; the build's are dropped here.
+        Ok(Self {
+            layout,
+            build: build.columns,
+            build_radius: build.radius,
+            index,
+        })
     }
 
-    /// Matches one probe batch and builds the joined rows.
-    fn probe(
-        &self,
-        batch: &RecordBatch,
-        schema: &SchemaRef,
-        threads: NonZeroUsize,
-    ) -> Result<RecordBatch> {
-        let spec = &self.spec;
-        let (lon, lat) = match spec.probe {
-            Side::Left => &spec.left_position,
-            Side::Right => &spec.right_position,
-        };
-        let (ra, dec) = (eval(lon, batch)?, eval(lat, batch)?);
-        let probe_radius = match &spec.radius {
-            ExecRadius::Column(side, e) if *side == spec.probe => Some(eval(e, batch)?),
-            _ => None,
-        };
+    /// Matches one chunk of probe rows and builds the joined rows.
+    fn probe(&self, chunk: &SideRows, threads: NonZeroUsize) -> Result<RecordBatch> {
+        let spec = &self.layout.spec;
+        let (ra, dec) = (&chunk.ra, &chunk.dec);
+        let probe_radius = chunk.radius.as_ref().map(|r| r.values().as_ref());
         let mode = if spec.best {
             MatchMode::Best
         } else {
@@ -426,41 +694,58 @@ impl Matcher {
         };
         let mut matches = self
             .index
-            .probe_parallel(&ra, &dec, probe_radius.as_deref(), mode, threads)
+            .probe_parallel(ra.values(), dec.values(), probe_radius, mode, threads)
             .map_err(|e| exec_datafusion_err!("crossmatch: {e}"))?;
         if spec.strict {
-            self.drop_boundary_pairs(&mut matches, probe_radius.as_deref())?;
+            self.drop_boundary_pairs(&mut matches, probe_radius);
         }
         let build_idx = UInt32Array::from(std::mem::take(&mut matches.build));
         let probe_idx = UInt32Array::from(std::mem::take(&mut matches.probe));
-        let mut joined = self.assemble(batch, &build_idx, &probe_idx, schema)?;
-        let mut matched_probe = probe_idx;
-        if let Some(filter) = &spec.filter {
-            let mask = filter.evaluate(&joined)?.into_array(joined.num_rows())?;
-            let mask = mask
-                .as_boolean_opt()
-                .ok_or_else(|| exec_datafusion_err!("crossmatch: the join filter is not boolean"))?
-                .clone();
-            // NULL counts as false.
-            let mask = BooleanArray::from(
-                mask.iter()
-                    .map(|v| Some(v == Some(true)))
-                    .collect::<Vec<_>>(),
-            );
-            joined = filter_record_batch(&joined, &mask)?;
-            matched_probe = datafusion::arrow::compute::filter(&matched_probe, &mask)?
-                .as_primitive()
-                .clone();
-        }
+        drop(matches);
         let preserves_probe = matches!(
             (spec.join_type, spec.probe),
             (JoinType::Left, Side::Left) | (JoinType::Right, Side::Right)
         );
-        if !preserves_probe {
-            return Ok(joined);
-        }
-        let mut seen = vec![false; batch.num_rows()];
-        for row in matched_probe.values() {
+        let Some(filter) = &spec.filter else {
+            let joined = self.assemble(chunk, &build_idx, &probe_idx, true)?;
+            if !preserves_probe {
+                return Ok(joined);
+            }
+            return self.pad_unmatched(chunk, joined, probe_idx.values(), true);
+        };
+        // The filter reads the whole joined row; the projection comes after it.
+        let joined = self.assemble(chunk, &build_idx, &probe_idx, false)?;
+        let mask = filter.evaluate(&joined)?.into_array(joined.num_rows())?;
+        let mask = mask
+            .as_boolean_opt()
+            .ok_or_else(|| exec_datafusion_err!("crossmatch: the join filter is not boolean"))?;
+        // NULL counts as false.
+        let mask = BooleanArray::from(
+            mask.iter()
+                .map(|v| Some(v == Some(true)))
+                .collect::<Vec<_>>(),
+        );
+        let joined = filter_record_batch(&joined, &mask)?;
+        let matched_probe = datafusion::arrow::compute::filter(&probe_idx, &mask)?;
+        let matched_probe = matched_probe.as_primitive::<UInt32Type>();
+        let joined = if preserves_probe {
+            self.pad_unmatched(chunk, joined, matched_probe.values(), false)?
+        } else {
+            joined
+        };
+        self.project(joined)
+    }
+
+    /// `joined` followed by the probe rows of `chunk` not in `matched`, with NULL build columns.
+    fn pad_unmatched(
+        &self,
+        chunk: &SideRows,
+        joined: RecordBatch,
+        matched: &[u32],
+        projected: bool,
+    ) -> Result<RecordBatch> {
+        let mut seen = vec![false; chunk.rows];
+        for row in matched {
             if let Some(s) = seen.get_mut(*row as usize) {
                 *s = true;
             }
@@ -475,36 +760,30 @@ impl Matcher {
             return Ok(joined);
         }
         let nulls = UInt32Array::new_null(unmatched.len());
-        let padded = self.assemble(batch, &nulls, &unmatched, schema)?;
-        Ok(concat_batches(schema, [&joined, &padded])?)
+        let padded = self.assemble(chunk, &nulls, &unmatched, projected)?;
+        Ok(concat_batches(&joined.schema(), [&joined, &padded])?)
     }
 
     /// Removes pairs exactly at the radius (for `distance < r`).
-    fn drop_boundary_pairs(&self, m: &mut Matches, probe_radius: Option<&[f64]>) -> Result<()> {
-        let build_radius = match &self.spec.radius {
-            ExecRadius::Column(side, e) if *side != self.spec.probe => Some(eval(e, &self.build)?),
-            _ => None,
+    fn drop_boundary_pairs(&self, m: &mut Matches, probe_radius: Option<&[f64]>) {
+        let radius = |k: usize| match (&self.layout.spec.radius, &self.build_radius, probe_radius) {
+            (ExecRadius::Constant(r), _, _) => *r,
+            (_, Some(b), _) => m
+                .build
+                .get(k)
+                .and_then(|i| b.values().get(*i as usize))
+                .copied()
+                .unwrap_or(f64::NAN),
+            (_, None, Some(p)) => m
+                .probe
+                .get(k)
+                .and_then(|i| p.get(*i as usize))
+                .copied()
+                .unwrap_or(f64::NAN),
+            _ => f64::NAN,
         };
         let keep: Vec<bool> = (0..m.len())
-            .map(|k| {
-                let r = match (&self.spec.radius, &build_radius, probe_radius) {
-                    (ExecRadius::Constant(r), _, _) => *r,
-                    (_, Some(b), _) => m
-                        .build
-                        .get(k)
-                        .and_then(|i| b.get(*i as usize))
-                        .copied()
-                        .unwrap_or(f64::NAN),
-                    (_, None, Some(p)) => m
-                        .probe
-                        .get(k)
-                        .and_then(|i| p.get(*i as usize))
-                        .copied()
-                        .unwrap_or(f64::NAN),
-                    _ => f64::NAN,
-                };
-                m.distance.get(k).is_some_and(|d| *d < r)
-            })
+            .map(|k| m.distance.get(k).is_some_and(|d| *d < radius(k)))
             .collect();
         let mut k = 0;
         m.build
@@ -515,42 +794,81 @@ impl Matcher {
         k = 0;
         m.distance
             .retain(|_| (keep.get(k).copied().unwrap_or(false), k += 1).0);
-        Ok(())
     }
 
-    /// Output rows: build rows `build_idx` beside probe rows `probe_idx`, left columns first.
+    /// Joined rows: build rows `build_idx` beside probe rows `probe_idx`, in the output columns when
+    /// `projected`, else in all columns of the join schema.
     fn assemble(
         &self,
-        probe: &RecordBatch,
+        probe: &SideRows,
         build_idx: &UInt32Array,
         probe_idx: &UInt32Array,
-        schema: &SchemaRef,
+        projected: bool,
     ) -> Result<RecordBatch> {
-        let take_all = |batch: &RecordBatch, idx: &UInt32Array| -> Result<Vec<ArrayRef>> {
-            batch
-                .columns()
-                .iter()
-                .map(|c| Ok(take(c.as_ref(), idx, None)?))
-                .collect()
+        let layout = &self.layout;
+        let all: Vec<usize>;
+        let (columns, schema) = match (&layout.projection, projected) {
+            (Some(p), true) => (p.as_ref(), Arc::clone(&layout.schema)),
+            _ => {
+                all = (0..layout.join_schema.fields().len()).collect();
+                (all.as_slice(), Arc::clone(&layout.join_schema))
+            }
         };
-        let build_cols = take_all(&self.build, build_idx)?;
-        let probe_cols = take_all(probe, probe_idx)?;
-        let columns: Vec<ArrayRef> = match self.spec.probe {
-            Side::Right => build_cols.into_iter().chain(probe_cols).collect(),
-            Side::Left => probe_cols.into_iter().chain(build_cols).collect(),
-        };
-        // Outer joins make the other side's columns nullable: cast to the output types where they differ.
-        let columns = columns
-            .into_iter()
+        let build_side = layout.spec.probe.other();
+        let arrays = columns
+            .iter()
             .zip(schema.fields())
-            .map(|(c, f)| {
-                if c.data_type() == f.data_type() {
-                    Ok(c)
+            .map(|(&i, field)| {
+                let (side, c) = layout.source(i);
+                let (source, idx) = if side == build_side {
+                    let column = self.build.get(c).and_then(Option::as_ref).ok_or_else(|| {
+                        exec_datafusion_err!("crossmatch: build column {c} was not kept")
+                    })?;
+                    (column, build_idx)
                 } else {
-                    Ok(cast(&c, f.data_type())?)
+                    let column =
+                        probe
+                            .columns
+                            .get(c)
+                            .and_then(Option::as_ref)
+                            .ok_or_else(|| {
+                                exec_datafusion_err!("crossmatch: probe column {c} was not kept")
+                            })?;
+                    (column, probe_idx)
+                };
+                let array = take(source.as_ref(), idx, None)?;
+                // Outer joins make the other side's columns nullable: cast where the types differ.
+                if field.data_type() == array.data_type() {
+                    Ok(array)
+                } else {
+                    Ok(cast(&array, field.data_type())?)
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+        let options = RecordBatchOptions::new().with_row_count(Some(probe_idx.len()));
+        Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
+    }
+
+    /// `joined` (all columns of the join schema) in the output columns.
+    fn project(&self, joined: RecordBatch) -> Result<RecordBatch> {
+        match &self.layout.projection {
+            None => Ok(joined),
+            Some(p) => {
+                let options = RecordBatchOptions::new().with_row_count(Some(joined.num_rows()));
+                let columns = p
+                    .iter()
+                    .map(|&i| {
+                        joined.columns().get(i).cloned().ok_or_else(|| {
+                            exec_datafusion_err!("crossmatch: column {i} out of range")
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(RecordBatch::try_new_with_options(
+                    Arc::clone(&self.layout.schema),
+                    columns,
+                    &options,
+                )?)
+            }
+        }
     }
 }

@@ -369,3 +369,105 @@ async fn output_has_a_partition_per_probe_partition() {
         assert_eq!(x.output_partitioning().partition_count(), 1);
     }
 }
+
+#[tokio::test]
+async fn count_star_gathers_no_column() {
+    let f = fixture();
+    let expected = brute(&f, |_, _| R, false);
+    let sql = format!("SELECT COUNT(*) FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= {R}");
+    let plan = explain(&f, &sql).await;
+    assert!(
+        plan.contains("CrossmatchExec") && plan.contains("projection=[]"),
+        "the empty projection should be embedded:\n{plan}"
+    );
+    let batches = f
+        .session
+        .context()
+        .sql(&sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let count = batches[0].column(0).as_primitive::<Int64Type>().value(0);
+    assert_eq!(count as usize, expected.len());
+}
+
+#[tokio::test]
+async fn probe_side_of_several_chunks() {
+    // More probe rows than one chunk of the operator: points 0.001° apart on the equator, each matched by
+    // its copy shifted by 1e-5°, and by nothing else within 1e-4°.
+    let n = (super::exec::PROBE_CHUNK_ROWS * 2 + 1000) as i64;
+    let session = AdqlSession::new();
+    for (name, shift) in [("a", 0.0), ("b", 1e-5)] {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("ra", DataType::Float64, false),
+            Field::new("dec", DataType::Float64, false),
+        ]));
+        let ids: Vec<i64> = (0..n).collect();
+        let ra: Vec<f64> = ids
+            .iter()
+            .map(|&i| i as f64 * 0.001 % 360.0 + shift)
+            .collect();
+        let dec: Vec<f64> = ids
+            .iter()
+            .map(|&i| (i as f64 * 0.001 / 360.0).floor() * 0.01)
+            .collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(Float64Array::from(ra)),
+                Arc::new(Float64Array::from(dec)),
+            ],
+        )
+        .unwrap();
+        let batches: Vec<RecordBatch> = (0..n as usize)
+            .step_by(8192)
+            .map(|o| batch.slice(o, 8192.min(n as usize - o)))
+            .collect();
+        let table = MemTable::try_new(schema, vec![batches]).unwrap();
+        session
+            .context()
+            .register_table(name, Arc::new(table))
+            .unwrap();
+    }
+    let batches = session
+        .context()
+        .sql(
+            "SELECT COUNT(*), SUM(CASE WHEN a.id = b.id THEN 1 ELSE 0 END) FROM a JOIN b \
+             ON distance(a.ra, a.dec, b.ra, b.dec) <= 1e-4",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let count = batches[0].column(0).as_primitive::<Int64Type>().value(0);
+    let same = batches[0].column(1).as_primitive::<Int64Type>().value(0);
+    assert_eq!((count, same), (n, n));
+}
+
+#[tokio::test]
+async fn empty_sides() {
+    let f = fixture();
+    let (pairs, rows) = pairs_sql(
+        &f,
+        &format!(
+            "SELECT a.id, b.id FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= {R} WHERE a.id < 0"
+        ),
+    )
+    .await;
+    assert_eq!((pairs.len(), rows), (0, 0));
+    // A left join over an empty indexed side keeps every probe row, padded with NULLs.
+    let (pairs, rows) = pairs_sql(
+        &f,
+        &format!(
+            "SELECT b.id, e.id FROM b LEFT JOIN (SELECT * FROM a WHERE id < 0) e \
+             ON distance(b.ra, b.dec, e.ra, e.dec) <= {R}"
+        ),
+    )
+    .await;
+    assert_eq!((pairs.len(), rows), (0, f.b.ra.len()));
+}

@@ -41,6 +41,16 @@ const WINDOW_SLACK: f64 = 1e-9;
 /// Target number of build points per cell.
 const POINTS_PER_CELL: f64 = 2.0;
 
+/// `floor(x)` as an integer, for finite `x` well inside the i64 range (saturating beyond it).
+///
+/// `f64::floor` is a libm call on the baseline x86-64 target (no SSE4.1 `roundsd`), and this runs several
+/// times per source.
+#[inline]
+pub(crate) fn floor_i64(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) > x { t - 1 } else { t }
+}
+
 impl ZoneGrid {
     /// A grid for `n` build points with declinations in [`dec_min`, `dec_max`] and RA in
     /// [`ra_origin`, `ra_origin + ra_span`[ (degrees, modulo 360), searched with radius `r_max` (degrees).
@@ -131,6 +141,11 @@ impl ZoneGrid {
         self.cell_count
     }
 
+    /// Bits needed to write any key.
+    pub fn key_bits(&self) -> u32 {
+        u32::BITS - self.cell_count.leading_zeros()
+    }
+
     /// Zone height in degrees.
     pub fn zone_height(&self) -> f64 {
         self.zone_height
@@ -154,11 +169,11 @@ impl ZoneGrid {
     #[inline]
     pub fn key(&self, ra: f64, dec: f64) -> u32 {
         let last = self.zones.len().saturating_sub(1);
-        let z = (((dec - self.dec_min) / self.zone_height).floor().max(0.0) as usize).min(last);
+        let z = (floor_i64((dec - self.dec_min) / self.zone_height).max(0) as usize).min(last);
         match self.zones.get(z) {
             Some(zone) => {
-                let c = ((self.offset(ra) / zone.cell_width).floor().max(0.0) as u32)
-                    .min(zone.cells - 1);
+                let c = (floor_i64(self.offset(ra) / zone.cell_width).max(0) as u64)
+                    .min(u64::from(zone.cells - 1)) as u32;
                 zone.base + c
             }
             None => 0,
@@ -170,12 +185,12 @@ impl ZoneGrid {
     #[inline]
     pub fn for_each_window(&self, ra: f64, dec: f64, mut f: impl FnMut(u32, u32)) {
         let reach = self.r_max + WINDOW_SLACK;
-        let zlo = ((dec - reach - self.dec_min) / self.zone_height).floor();
-        let zhi = ((dec + reach - self.dec_min) / self.zone_height).floor();
-        if zhi < 0.0 || zlo >= self.zones.len() as f64 {
+        let zlo = floor_i64((dec - reach - self.dec_min) / self.zone_height);
+        let zhi = floor_i64((dec + reach - self.dec_min) / self.zone_height);
+        if zhi < 0 || zlo >= self.zones.len() as i64 {
             return;
         }
-        let zlo = zlo.max(0.0) as usize;
+        let zlo = zlo.max(0) as usize;
         let zhi = (zhi as usize).min(self.zones.len() - 1);
         let u = self.offset(ra);
         for zone in self.zones.get(zlo..=zhi).unwrap_or(&[]) {
@@ -189,8 +204,9 @@ impl ZoneGrid {
                 if hi < 0.0 || lo >= self.ra_span {
                     continue;
                 }
-                let c_lo = (lo / zone.cell_width).floor().max(0.0) as u32;
-                let c_hi = ((hi / zone.cell_width).floor().max(0.0) as u32).min(zone.cells - 1);
+                let c_lo = floor_i64(lo / zone.cell_width).clamp(0, i64::from(u32::MAX)) as u32;
+                let c_hi = (floor_i64(hi / zone.cell_width).clamp(0, i64::from(u32::MAX)) as u32)
+                    .min(zone.cells - 1);
                 if c_lo <= c_hi {
                     f(zone.base + c_lo, zone.base + c_hi);
                 }
@@ -204,7 +220,12 @@ impl ZoneGrid {
 pub(crate) fn ra_extent(ra: impl Iterator<Item = f64>) -> (f64, f64) {
     let mut occupied = [false; 360];
     for r in ra {
-        let bin = (r.rem_euclid(360.0).floor() as usize).min(359);
+        let r = if (0.0..360.0).contains(&r) {
+            r
+        } else {
+            r.rem_euclid(360.0)
+        };
+        let bin = (floor_i64(r).max(0) as usize).min(359);
         if let Some(slot) = occupied.get_mut(bin) {
             *slot = true;
         }

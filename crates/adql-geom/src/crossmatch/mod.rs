@@ -5,31 +5,38 @@
 //!
 //! 1. **Build** ([`CrossmatchIndex::build`]): every build-side source gets one integer key, its cell in a
 //!    [zone grid](grid) of declination zones cut into RA cells (about `max(r, a few sources' spacing)` on a
-//!    side). A counting sort on the key (two linear passes, no comparison sort) lays the sources' unit
-//!    vectors out cell by cell.
-//! 2. **Probe** ([`CrossmatchIndex::probe`]): for each probe source, the runs of cells within the radius are
-//!    one to three contiguous slices per zone (zones near a pole search their whole RA circle; windows that
-//!    cross RA 0/360 wrap). Each candidate is tested with the chord prefilter `|a − b|² ≤ (2 sin(r/2) + ε)²`
-//!    on f64 unit vectors, which has **no false negatives**, then with the exact predicate
-//!    `distance(a, b) <= r`, computed on the same unit vectors as [`crate::distance`] so that the result is
-//!    bit-identical to brute force.
+//!    side). A counting sort on the key (two linear passes, no comparison sort) lays the sources'
+//!    coordinates out cell by cell. No trigonometry happens here.
+//! 2. **Probe** ([`CrossmatchIndex::probe`]): the probe rows are visited in key order (a radix sort of
+//!    their keys), so that consecutive probes read neighbouring cells of the index instead of jumping
+//!    across it. For each probe source the runs of cells within the radius are one to three contiguous
+//!    slices per zone (zones near a pole search their whole RA circle; windows that cross RA 0/360 wrap).
+//!    Each candidate is tested first on declination alone, `|δ_a − δ_b| ≤ r + 1e-9°` (the true distance is
+//!    at least the difference in declination, and the computed one differs from it by ~1e-14°, so this test
+//!    has **no false negatives**), then with the exact predicate `distance(a, b) <= r` on unit vectors
+//!    computed exactly as [`crate::distance`] computes them, so that the result is bit-identical to brute
+//!    force. Unit vectors are computed only for the candidates that pass the first test.
 //! 3. Pairs go to caller-owned buffers ([`Matches`]) that are cleared and reused, never reallocated per row.
 //!    [`CrossmatchIndex::probe_parallel`] splits the probe side over threads.
+//!
+//! The index holds 20 bytes per build source (coordinates and row), plus 4 bytes per cell (about one cell
+//! per two sources), and 8 more per source with a per-row radius.
 //!
 //! Sources with a NaN or infinite coordinate, or with |dec| > 90, never match, and neither do rows whose
 //! own radius is NaN or negative.
 
 mod grid;
+mod sort;
 
 use std::num::NonZeroUsize;
 
 use crate::error::{GeomError, Result};
 use crate::vector::Vec3;
 use grid::ZoneGrid;
+use sort::Keyed;
 
-/// Absolute slack (unit-vector units, ~2e-10 arcsec) of the chord prefilter, larger than the rounding
-/// difference between the chord and the exact angle computed from the same vectors.
-const CHORD_SLACK: f64 = 1e-14;
+/// Slack (degrees) of the declination prefilter, far above the rounding of the computed distance (~1e-14°).
+const DEC_SLACK: f64 = 1e-9;
 
 /// Which pairs to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,10 +109,12 @@ pub struct CrossmatchIndex {
     grid: ZoneGrid,
     /// `offsets[k]..offsets[k + 1]` are the sources of cell `k` in the arrays below.
     offsets: Vec<u32>,
-    /// Sources in key order: unit vector and build row side by side, one cache line per candidate.
+    /// Sources in key order: declination first, read by the prefilter.
     entries: Vec<Entry>,
-    /// Per-row radius of the build side (degrees) and its squared chord bound, when the radius is per row.
-    radius: Option<(Vec<f64>, Vec<f64>)>,
+    /// Build row of each entry.
+    rows: Vec<u32>,
+    /// Per-entry radius of the build side (degrees), when the radius is per row.
+    radius: Option<Vec<f64>>,
     /// Constant radius, degrees, when there is no per-row radius on the build side.
     constant: f64,
     r_max: f64,
@@ -113,20 +122,8 @@ pub struct CrossmatchIndex {
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    point: Vec3,
-    row: u32,
-}
-
-/// (2 sin(r/2) + slack)², the squared chord bound of a radius in degrees; negative (never passes) for a
-/// radius that matches nothing.
-#[inline]
-fn chord2(r_deg: f64) -> f64 {
-    if r_deg >= 0.0 {
-        let c = 2.0 * (r_deg.to_radians().min(std::f64::consts::PI) / 2.0).sin() + CHORD_SLACK;
-        c * c
-    } else {
-        -1.0
-    }
+    dec: f64,
+    ra: f64,
 }
 
 #[inline]
@@ -228,43 +225,33 @@ impl CrossmatchIndex {
         for k in 1..offsets.len() {
             offsets[k] += offsets[k - 1];
         }
+        // `cursor[k]` walks cell k's slots; it ends as `offsets[k + 1]`, so `offsets` is its shifted copy.
         let mut cursor = offsets.clone();
-        let mut entries = vec![
-            Entry {
-                point: Vec3::new(0.0, 0.0, 0.0),
-                row: 0
-            };
-            count
-        ];
-        let mut radii = per_row.map(|_| (vec![0.0f64; count], vec![0.0f64; count]));
-        for (row, &k) in keys.iter().enumerate() {
-            if k == u32::MAX {
-                continue;
-            }
+        let mut entries = vec![Entry { dec: 0.0, ra: 0.0 }; count];
+        let mut rows = vec![0u32; count];
+        let mut radii = per_row.map(|_| vec![0.0f64; count]);
+        for (row, ((&k, &r), &d)) in keys.iter().zip(ra).zip(dec).enumerate() {
             let Some(slot) = cursor.get_mut(k as usize) else {
                 continue;
             };
             let at = *slot as usize;
             *slot += 1;
-            if let (Some(e), Some(&r), Some(&d)) = (entries.get_mut(at), ra.get(row), dec.get(row))
-            {
-                *e = Entry {
-                    point: Vec3::from_lonlat_deg(r, d),
-                    row: row as u32,
-                };
+            if let (Some(e), Some(out)) = (entries.get_mut(at), rows.get_mut(at)) {
+                *e = Entry { dec: d, ra: r };
+                *out = row as u32;
             }
-            if let (Some((rad, ch)), Some(rs)) = (radii.as_mut(), per_row) {
-                let r = rs.get(row).copied().unwrap_or(f64::NAN);
-                if let (Some(a), Some(b)) = (rad.get_mut(at), ch.get_mut(at)) {
-                    *a = r;
-                    *b = chord2(r);
-                }
+            if let (Some(rad), Some(rs)) = (radii.as_mut(), per_row)
+                && let Some(a) = rad.get_mut(at)
+            {
+                *a = rs.get(row).copied().unwrap_or(f64::NAN);
             }
         }
+        drop(cursor);
         Ok(Self {
             grid,
             offsets,
             entries,
+            rows,
             radius: radii,
             constant,
             r_max,
@@ -334,29 +321,38 @@ impl CrossmatchIndex {
         }
         // Visit the probe rows in key order, so that consecutive probes read neighbouring cells of the
         // index (sequential memory) instead of jumping across it.
-        let mut order: Vec<u64> = ra
-            .iter()
-            .zip(dec)
-            .enumerate()
-            .filter(|(_, (r, d))| valid(**r, **d))
-            .map(|(i, (&r, &d))| (u64::from(self.grid.key(r, d)) << 32) | i as u64)
-            .collect();
-        order.sort_unstable();
-        let constant_chord = chord2(self.constant);
-        for packed in order {
-            let i = (packed & u64::from(u32::MAX)) as usize;
-            let (Some(&r), Some(&d)) = (ra.get(i), dec.get(i)) else {
-                continue;
-            };
-            let own = probe_radius.and_then(|rs| rs.get(i)).copied();
-            let (row_r, row_chord) = match own {
+        let mut order: Vec<Keyed> = Vec::with_capacity(ra.len());
+        for (i, (&r, &d)) in ra.iter().zip(dec).enumerate() {
+            if valid(r, d) {
+                order.push(Keyed {
+                    key: self.grid.key(r, d),
+                    row: i as u32,
+                    ra: r,
+                    dec: d,
+                });
+            }
+        }
+        sort::sort_by_key(&mut order, self.grid.key_bits(), &mut Vec::new());
+        for Keyed {
+            row: i,
+            ra: r,
+            dec: d,
+            ..
+        } in order
+        {
+            let i = i as usize;
+            let row_r = match probe_radius.and_then(|rs| rs.get(i)).copied() {
                 Some(r) if r.is_nan() || r < 0.0 => continue,
-                Some(r) => (r, chord2(r)),
-                None => (self.constant, constant_chord),
+                Some(r) => r,
+                None => self.constant,
             };
             let probe_row = row_offset + i as u32;
-            let p = Vec3::from_lonlat_deg(r, d);
-            let mut best: Option<(f64, u32)> = None;
+            let mut probe = Probe {
+                ra: r,
+                dec: d,
+                vector: None,
+                best: None,
+            };
             self.grid.for_each_window(r, d, |first, last| {
                 let (Some(&start), Some(&end)) = (
                     self.offsets.get(first as usize),
@@ -365,45 +361,68 @@ impl CrossmatchIndex {
                     return;
                 };
                 let (start, end) = (start as usize, end as usize);
-                let entries = self.entries.get(start..end).unwrap_or(&[]);
-                for (k, e) in entries.iter().enumerate() {
-                    let q = e.point;
-                    let dx = q.x - p.x;
-                    let dy = q.y - p.y;
-                    let dz = q.z - p.z;
-                    let d2 = dx * dx + dy * dy + dz * dz;
-                    let (limit, radius) = match &self.radius {
-                        Some((rad, ch)) => (
-                            ch.get(start + k).copied().unwrap_or(-1.0),
-                            rad.get(start + k).copied().unwrap_or(f64::NAN),
-                        ),
-                        None => (row_chord, row_r),
-                    };
-                    if d2 > limit {
-                        continue;
-                    }
-                    // The exact predicate, on the same vectors and in the same argument order as
-                    // `distance(probe, build)`.
-                    let dist = p.angle(q).to_degrees();
-                    if dist <= radius {
-                        match mode {
-                            MatchMode::All => out.push(e.row, probe_row, dist),
-                            MatchMode::Best => {
-                                if best
-                                    .is_none_or(|(bd, br)| dist < bd || (dist == bd && e.row < br))
-                                {
-                                    best = Some((dist, e.row));
-                                }
-                            }
-                        }
-                    }
+                match &self.radius {
+                    None => self.scan(start, end, &mut probe, |_| row_r, mode, probe_row, out),
+                    Some(rad) => self.scan(
+                        start,
+                        end,
+                        &mut probe,
+                        |at| rad.get(at).copied().unwrap_or(f64::NAN),
+                        mode,
+                        probe_row,
+                        out,
+                    ),
                 }
             });
-            if let Some((dist, build_row)) = best {
+            if let Some((dist, build_row)) = probe.best {
                 out.push(build_row, probe_row, dist);
             }
         }
         Ok(())
+    }
+
+    /// Tests the entries `start..end` against one probe source; `radius(at)` is the radius of entry `at`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &mut Probe,
+        radius: impl Fn(usize) -> f64,
+        mode: MatchMode,
+        probe_row: u32,
+        out: &mut Matches,
+    ) {
+        let entries = self.entries.get(start..end).unwrap_or(&[]);
+        for (k, e) in entries.iter().enumerate() {
+            let r = radius(start + k);
+            // NaN radii fail here too.
+            let within = (e.dec - probe.dec).abs() <= r + DEC_SLACK;
+            if !within {
+                continue;
+            }
+            // The exact predicate, on the same vectors and in the same argument order as
+            // `distance(probe, build)`.
+            let p = *probe
+                .vector
+                .get_or_insert_with(|| Vec3::from_lonlat_deg(probe.ra, probe.dec));
+            let dist = p.angle(Vec3::from_lonlat_deg(e.ra, e.dec)).to_degrees();
+            if dist <= r {
+                let row = self.rows.get(start + k).copied().unwrap_or(u32::MAX);
+                match mode {
+                    MatchMode::All => out.push(row, probe_row, dist),
+                    MatchMode::Best => {
+                        if probe
+                            .best
+                            .is_none_or(|(bd, br)| dist < bd || (dist == bd && row < br))
+                        {
+                            probe.best = Some((dist, row));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// [`probe`](Self::probe) over `threads` threads, each taking a contiguous share of the probe rows; the
@@ -515,6 +534,16 @@ pub fn crossmatch(
     };
     let index = CrossmatchIndex::build(build_ra, build_dec, radius, max_probe)?;
     index.probe_parallel(probe_ra, probe_dec, probe_radius, mode, threads)
+}
+
+/// One probe source during its scan.
+struct Probe {
+    ra: f64,
+    dec: f64,
+    /// Its unit vector, computed at the first candidate that passes the declination test.
+    vector: Option<Vec3>,
+    /// Nearest match so far (distance, build row), in [`MatchMode::Best`].
+    best: Option<(f64, u32)>,
 }
 
 #[cfg(test)]
