@@ -5,7 +5,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use adql_geom::crossmatch::{CrossmatchIndex, MatchMode, Matches, Radius};
+use adql_geom::crossmatch::{CrossmatchIndex, MatchMode, Matches, ProbeBuffers, Radius};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, RecordBatchOptions,
     UInt32Array,
@@ -62,9 +62,9 @@ pub struct CrossmatchSpec {
 }
 
 /// Probe rows matched together: the kernel sorts them by cell, and a larger chunk reads the index more
-/// sequentially (a chunk of 8192 rows costs about three times as much per row as one of 2^18, whose
-/// coordinates take 4 MiB).
-pub(super) const PROBE_CHUNK_ROWS: usize = 1 << 18;
+/// sequentially (a chunk of 8192 rows costs about three times as much per row as one of 2^17), while the
+/// chunk's working memory (about 60 bytes per row) stays small beside the index.
+pub(super) const PROBE_CHUNK_ROWS: usize = 1 << 17;
 
 /// Positional join: collects and indexes the build input (the one that is not [`CrossmatchSpec::probe`]),
 /// streams the probe input through the index in chunks of [`PROBE_CHUNK_ROWS`] rows, each matched on all
@@ -563,6 +563,9 @@ struct Matcher {
     /// Per-row radius of the build side, for `distance < r`.
     build_radius: Option<Float64Array>,
     index: CrossmatchIndex,
+    /// Working memory of the probe threads, one set per partition probing at the same time, reused
+    /// from chunk to chunk (fresh buffers for every chunk would churn the allocator).
+    buffers: Mutex<Vec<Vec<ProbeBuffers>>>,
 }
 
 /// The values of `e` over `batch` as f64, NULL as NaN (which never matches); no copy for a column that is
@@ -679,6 +682,7 @@ impl Matcher {
             build: build.columns,
             build_radius: build.radius,
             index,
+            buffers: Mutex::default(),
         })
     }
 
@@ -692,10 +696,27 @@ impl Matcher {
         } else {
             MatchMode::All
         };
-        let mut matches = self
-            .index
-            .probe_parallel(ra.values(), dec.values(), probe_radius, mode, threads)
-            .map_err(|e| exec_datafusion_err!("crossmatch: {e}"))?;
+        let mut buffers = self
+            .buffers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        buffers.resize_with(threads.get(), ProbeBuffers::default);
+        let mut matches = Matches::default();
+        let result = self.index.probe_parallel_with(
+            ra.values(),
+            dec.values(),
+            probe_radius,
+            mode,
+            &mut buffers,
+            &mut matches,
+        );
+        self.buffers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(buffers);
+        result.map_err(|e| exec_datafusion_err!("crossmatch: {e}"))?;
         if spec.strict {
             self.drop_boundary_pairs(&mut matches, probe_radius);
         }

@@ -298,6 +298,26 @@ impl CrossmatchIndex {
         row_offset: u32,
         out: &mut Matches,
     ) -> Result<()> {
+        let mut buffers = ProbeBuffers::default();
+        self.probe_with(ra, dec, probe_radius, mode, row_offset, out, &mut buffers)
+    }
+
+    /// [`probe`](Self::probe) with working memory kept between calls, so that repeated probes of similar
+    /// sizes do not allocate (the pairs still go to `out`).
+    ///
+    /// # Errors
+    /// As [`probe`](Self::probe).
+    #[allow(clippy::too_many_arguments)]
+    pub fn probe_with(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        probe_radius: Option<&[f64]>,
+        mode: MatchMode,
+        row_offset: u32,
+        out: &mut Matches,
+        buffers: &mut ProbeBuffers,
+    ) -> Result<()> {
         check_len(ra, dec)?;
         if let Some(rs) = probe_radius {
             if rs.len() != ra.len() {
@@ -321,7 +341,9 @@ impl CrossmatchIndex {
         }
         // Visit the probe rows in key order, so that consecutive probes read neighbouring cells of the
         // index (sequential memory) instead of jumping across it.
-        let mut order: Vec<Keyed> = Vec::with_capacity(ra.len());
+        let ProbeBuffers { order, scratch, .. } = buffers;
+        order.clear();
+        order.reserve(ra.len());
         for (i, (&r, &d)) in ra.iter().zip(dec).enumerate() {
             if valid(r, d) {
                 order.push(Keyed {
@@ -332,15 +354,9 @@ impl CrossmatchIndex {
                 });
             }
         }
-        sort::sort_by_key(&mut order, self.grid.key_bits(), &mut Vec::new());
-        for Keyed {
-            row: i,
-            ra: r,
-            dec: d,
-            ..
-        } in order
-        {
-            let i = i as usize;
+        sort::sort_by_key(order, self.grid.key_bits(), scratch);
+        for k in order.iter() {
+            let (i, r, d) = (k.row as usize, k.ra, k.dec);
             let row_r = match probe_radius.and_then(|rs| rs.get(i)).copied() {
                 Some(r) if r.is_nan() || r < 0.0 => continue,
                 Some(r) => r,
@@ -438,32 +454,61 @@ impl CrossmatchIndex {
         mode: MatchMode,
         threads: NonZeroUsize,
     ) -> Result<Matches> {
+        let mut buffers: Vec<ProbeBuffers> = (0..threads.get())
+            .map(|_| ProbeBuffers::default())
+            .collect();
+        let mut out = Matches::default();
+        self.probe_parallel_with(ra, dec, probe_radius, mode, &mut buffers, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`probe_parallel`](Self::probe_parallel) on one thread per element of `buffers` (at least one),
+    /// whose working memory is kept between calls; the pairs are appended to `out`.
+    ///
+    /// # Errors
+    /// As [`probe`](Self::probe).
+    pub fn probe_parallel_with(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        probe_radius: Option<&[f64]>,
+        mode: MatchMode,
+        buffers: &mut [ProbeBuffers],
+        out: &mut Matches,
+    ) -> Result<()> {
         check_len(ra, dec)?;
         let n = ra.len();
-        let threads = threads.get().min(n.div_ceil(4096)).max(1);
-        let mut out = Matches::default();
+        let threads = buffers.len().min(n.div_ceil(4096)).max(1);
+        let Some((first, _)) = buffers.split_first_mut() else {
+            return self.probe(ra, dec, probe_radius, mode, 0, out);
+        };
         if threads == 1 {
-            self.probe(ra, dec, probe_radius, mode, 0, &mut out)?;
-            return Ok(out);
+            return self.probe_with(ra, dec, probe_radius, mode, 0, out, first);
         }
         let chunk = n.div_ceil(threads);
-        let parts: Vec<Result<Matches>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
+        let results: Vec<Result<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = buffers
+                .iter_mut()
+                .take(threads)
+                .enumerate()
+                .map(|(t, buffers)| {
                     let lo = (t * chunk).min(n);
                     let hi = ((t + 1) * chunk).min(n);
                     s.spawn(move || {
-                        let mut part = Matches::default();
+                        let mut part = std::mem::take(&mut buffers.matches);
+                        part.clear();
                         let rad = probe_radius.and_then(|r| r.get(lo..hi));
-                        self.probe(
+                        let result = self.probe_with(
                             ra.get(lo..hi).unwrap_or(&[]),
                             dec.get(lo..hi).unwrap_or(&[]),
                             rad,
                             mode,
                             lo as u32,
                             &mut part,
-                        )
-                        .map(|()| part)
+                            buffers,
+                        );
+                        buffers.matches = part;
+                        result
                     })
                 })
                 .collect();
@@ -477,18 +522,31 @@ impl CrossmatchIndex {
                 })
                 .collect()
         });
-        let total: usize = parts
-            .iter()
-            .map(|p| p.as_ref().map_or(0, Matches::len))
-            .sum();
+        for r in results {
+            r?;
+        }
+        let parts = buffers.iter().take(threads).map(|b| &b.matches);
+        let total: usize = parts.clone().map(Matches::len).sum();
         out.build.reserve(total);
         out.probe.reserve(total);
         out.distance.reserve(total);
         for part in parts {
-            out.append(&part?);
+            out.append(part);
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// Working memory of one probe thread, kept between calls by [`CrossmatchIndex::probe_with`] and
+/// [`CrossmatchIndex::probe_parallel_with`].
+#[derive(Debug, Default)]
+pub struct ProbeBuffers {
+    /// The probe sources in key order.
+    order: Vec<Keyed>,
+    /// The radix sort's other buffer.
+    scratch: Vec<Keyed>,
+    /// This thread's pairs, in [`CrossmatchIndex::probe_parallel_with`].
+    matches: Matches,
 }
 
 /// Crossmatches two catalogues: builds a [`CrossmatchIndex`] on the build side and probes it with the

@@ -269,3 +269,34 @@ fn large_radii() {
         check(&bra, &bdec, &pra, &pdec, Radius::Constant(r));
     }
 }
+
+#[test]
+fn reused_buffers_give_the_same_pairs() {
+    let mut rng = Rng(17);
+    let (bra, bdec) = rng.sphere(4000);
+    let index = CrossmatchIndex::build(&bra, &bdec, Radius::Constant(1.5), 0.0).unwrap();
+    let mut buffers: Vec<ProbeBuffers> = (0..3).map(|_| ProbeBuffers::default()).collect();
+    // Probes of decreasing then increasing sizes through the same buffers.
+    for n in [9000, 500, 6000] {
+        let (pra, pdec) = rng.sphere(n);
+        let mut out = Matches::default();
+        index
+            .probe_parallel_with(&pra, &pdec, None, MatchMode::All, &mut buffers, &mut out)
+            .unwrap();
+        let expected = brute(&bra, &bdec, &pra, &pdec, Radius::Constant(1.5));
+        assert_eq!(set(&out), expected, "{n} probes");
+        let mut one = Matches::default();
+        index
+            .probe_with(
+                &pra,
+                &pdec,
+                None,
+                MatchMode::All,
+                0,
+                &mut one,
+                &mut buffers[0],
+            )
+            .unwrap();
+        assert_eq!(set(&one), expected, "{n} probes, one thread");
+    }
+}
