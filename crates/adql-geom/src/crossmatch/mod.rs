@@ -17,7 +17,8 @@
 //!    computed exactly as [`crate::distance`] computes them, so that the result is bit-identical to brute
 //!    force. Unit vectors are computed only for the candidates that pass the first test.
 //! 3. Pairs go to caller-owned buffers ([`Matches`]) that are cleared and reused, never reallocated per row.
-//!    [`CrossmatchIndex::probe_parallel`] splits the probe side over threads.
+//!    [`CrossmatchIndex::probe_parallel`] sorts the probe sources once and gives each thread a contiguous
+//!    run of them; [`CrossmatchIndex::probe_parallel_with`] keeps the working memory between calls.
 //!
 //! The index holds 20 bytes per build source (coordinates and row), plus 4 bytes per cell (about one cell
 //! per two sources), and 8 more per source with a per-row radius.
@@ -318,6 +319,21 @@ impl CrossmatchIndex {
         out: &mut Matches,
         buffers: &mut ProbeBuffers,
     ) -> Result<()> {
+        self.check_probe(ra, dec, probe_radius, row_offset)?;
+        let ProbeBuffers { order, scratch, .. } = buffers;
+        self.sort_probes(ra, dec, order, scratch);
+        self.scan_sorted(order, probe_radius, mode, row_offset, out);
+        Ok(())
+    }
+
+    /// The argument checks of [`probe`](Self::probe).
+    fn check_probe(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        probe_radius: Option<&[f64]>,
+        row_offset: u32,
+    ) -> Result<()> {
         check_len(ra, dec)?;
         if let Some(rs) = probe_radius {
             if rs.len() != ra.len() {
@@ -336,13 +352,22 @@ impl CrossmatchIndex {
                 rows: row_offset as usize + ra.len(),
             });
         }
-        if self.entries.is_empty() {
-            return Ok(());
-        }
-        // Visit the probe rows in key order, so that consecutive probes read neighbouring cells of the
-        // index (sequential memory) instead of jumping across it.
-        let ProbeBuffers { order, scratch, .. } = buffers;
+        Ok(())
+    }
+
+    /// The valid probe sources in key order, into `order`: consecutive probes then read neighbouring cells
+    /// of the index (sequential memory) instead of jumping across it.
+    fn sort_probes(
+        &self,
+        ra: &[f64],
+        dec: &[f64],
+        order: &mut Vec<Keyed>,
+        scratch: &mut Vec<Keyed>,
+    ) {
         order.clear();
+        if self.entries.is_empty() {
+            return;
+        }
         order.reserve(ra.len());
         for (i, (&r, &d)) in ra.iter().zip(dec).enumerate() {
             if valid(r, d) {
@@ -355,7 +380,18 @@ impl CrossmatchIndex {
             }
         }
         sort::sort_by_key(order, self.grid.key_bits(), scratch);
-        for k in order.iter() {
+    }
+
+    /// Matches sorted probe sources; `probe_radius` is indexed by their rows.
+    fn scan_sorted(
+        &self,
+        sorted: &[Keyed],
+        probe_radius: Option<&[f64]>,
+        mode: MatchMode,
+        row_offset: u32,
+        out: &mut Matches,
+    ) {
+        for k in sorted {
             let (i, r, d) = (k.row as usize, k.ra, k.dec);
             let row_r = match probe_radius.and_then(|rs| rs.get(i)).copied() {
                 Some(r) if r.is_nan() || r < 0.0 => continue,
@@ -394,7 +430,6 @@ impl CrossmatchIndex {
                 out.push(build_row, probe_row, dist);
             }
         }
-        Ok(())
     }
 
     /// Tests the entries `start..end` against one probe source; `radius(at)` is the radius of entry `at`.
@@ -441,8 +476,9 @@ impl CrossmatchIndex {
         }
     }
 
-    /// [`probe`](Self::probe) over `threads` threads, each taking a contiguous share of the probe rows; the
-    /// pairs come back grouped by share, in a deterministic order.
+    /// [`probe`](Self::probe) over `threads` threads: the probe sources are sorted by cell once, and each
+    /// thread matches a contiguous run of them (so each reads its own part of the index); the pairs come
+    /// back in a deterministic order.
     ///
     /// # Errors
     /// As [`probe`](Self::probe).
@@ -476,7 +512,6 @@ impl CrossmatchIndex {
         buffers: &mut [ProbeBuffers],
         out: &mut Matches,
     ) -> Result<()> {
-        check_len(ra, dec)?;
         let n = ra.len();
         let threads = buffers.len().min(n.div_ceil(4096)).max(1);
         let Some((first, _)) = buffers.split_first_mut() else {
@@ -485,46 +520,25 @@ impl CrossmatchIndex {
         if threads == 1 {
             return self.probe_with(ra, dec, probe_radius, mode, 0, out, first);
         }
-        let chunk = n.div_ceil(threads);
-        let results: Vec<Result<()>> = std::thread::scope(|s| {
-            let handles: Vec<_> = buffers
-                .iter_mut()
-                .take(threads)
-                .enumerate()
-                .map(|(t, buffers)| {
-                    let lo = (t * chunk).min(n);
-                    let hi = ((t + 1) * chunk).min(n);
-                    s.spawn(move || {
-                        let mut part = std::mem::take(&mut buffers.matches);
-                        part.clear();
-                        let rad = probe_radius.and_then(|r| r.get(lo..hi));
-                        let result = self.probe_with(
-                            ra.get(lo..hi).unwrap_or(&[]),
-                            dec.get(lo..hi).unwrap_or(&[]),
-                            rad,
-                            mode,
-                            lo as u32,
-                            &mut part,
-                            buffers,
-                        );
-                        buffers.matches = part;
-                        result
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or(Err(GeomError::Unsupported {
-                        operation: "crossmatch",
-                        what: "a probe thread that panicked",
-                    }))
-                })
-                .collect()
+        self.check_probe(ra, dec, probe_radius, 0)?;
+        // Sort once and give each thread a contiguous run of the sorted probes: each then sweeps its own
+        // part of the index, as densely as one thread over the whole chunk would.
+        let mut order = std::mem::take(&mut first.order);
+        self.sort_probes(ra, dec, &mut order, &mut first.scratch);
+        let share = order.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            for (run, buffers) in order.chunks(share).zip(buffers.iter_mut()) {
+                s.spawn(move || {
+                    buffers.matches.clear();
+                    self.scan_sorted(run, probe_radius, mode, 0, &mut buffers.matches);
+                });
+            }
         });
-        for r in results {
-            r?;
+        let used = order.len().div_ceil(share);
+        if let Some(first) = buffers.first_mut() {
+            first.order = order;
         }
+        let threads = used;
         let parts = buffers.iter().take(threads).map(|b| &b.matches);
         let total: usize = parts.clone().map(Matches::len).sum();
         out.build.reserve(total);
