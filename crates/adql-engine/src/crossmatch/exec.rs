@@ -61,13 +61,20 @@ pub struct CrossmatchSpec {
     pub filter: Option<Arc<dyn PhysicalExpr>>,
 }
 
-/// Probe rows matched together: the kernel sorts them by cell, and a larger chunk reads the index more
-/// sequentially (a chunk of 8192 rows costs about three times as much per row as one of 2^17), while the
-/// chunk's working memory (about 60 bytes per row) stays small beside the index.
+/// Probe rows matched together, at least: the kernel sorts them by cell, and a chunk that is denser in the
+/// index reads it more sequentially (a chunk of 8192 rows costs about three times as much per row as one of
+/// 2^17 against a million sources). Chunks grow with the index (see [`chunk_rows`]) so that they stay as
+/// dense; their working memory is about 60 bytes per row, against the index's 20 per build source.
 pub(super) const PROBE_CHUNK_ROWS: usize = 1 << 17;
 
+/// Rows per probe chunk against an index of `build_rows` sources: one eighth of them, at least
+/// [`PROBE_CHUNK_ROWS`].
+fn chunk_rows(build_rows: usize) -> usize {
+    (build_rows / 8).max(PROBE_CHUNK_ROWS)
+}
+
 /// Positional join: collects and indexes the build input (the one that is not [`CrossmatchSpec::probe`]),
-/// streams the probe input through the index in chunks of [`PROBE_CHUNK_ROWS`] rows, each matched on all
+/// streams the probe input through the index in chunks of [`chunk_rows`] rows, each matched on all
 /// configured threads, applies the exact distance predicate to every candidate pair, then the remaining
 /// join condition.
 ///
@@ -435,7 +442,7 @@ struct ProbeOptions {
     batch_size: usize,
 }
 
-/// The joined rows of `input`: read in chunks of [`PROBE_CHUNK_ROWS`], each matched at once and its result
+/// The joined rows of `input`: read in chunks of [`chunk_rows`] rows, each matched at once and its result
 /// handed on in batches of at most `batch_size` rows.
 fn probe_stream(
     input: SendableRecordBatchStream,
@@ -464,7 +471,8 @@ fn probe_stream(
             }
             let mut chunk = Vec::new();
             let mut rows = 0;
-            while rows < PROBE_CHUNK_ROWS {
+            let chunk_rows = chunk_rows(st.matcher.index.len());
+            while rows < chunk_rows {
                 match st.input.next().await {
                     Some(batch) => {
                         let batch = batch?;
