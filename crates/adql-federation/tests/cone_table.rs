@@ -4,9 +4,10 @@
 //! of the same query through TAP. Skips when DaCHS is not running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{TcpStream, ToSocketAddrs};
+mod dachs_server;
+
+use dachs_server::{server_up, tap_url};
 use std::sync::Arc;
-use std::time::Duration;
 
 use adql_federation::catalogue::{Catalogue, ServiceConfig, ServiceKind, parse_service_spec};
 use adql_federation::executor::TapExecutor;
@@ -21,32 +22,7 @@ use datafusion::prelude::SessionConfig;
 use vo_client::{ClientConfig, HttpClient};
 
 fn base_url() -> String {
-    let tap = std::env::var("ADQL_TEST_TAP_URL")
-        .unwrap_or_else(|_| "http://localhost:8080/tap".to_string());
-    tap.trim_end_matches("/tap").to_string()
-}
-
-/// Is the server listening? Skips (or fails under CI) when not.
-fn server_up(url: &str) -> bool {
-    let parsed = url::Url::parse(url).unwrap();
-    let addr = format!(
-        "{}:{}",
-        parsed.host_str().unwrap_or("localhost"),
-        parsed.port_or_known_default().unwrap_or(80)
-    );
-    let up = addr
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "DaCHS is not running at {url} (run tests/dachs/setup.sh)"
-        );
-        eprintln!("skipping: DaCHS is not running at {url} (run tests/dachs/setup.sh)");
-    }
-    up
+    tap_url().trim_end_matches("/tap").to_string()
 }
 
 async fn federation(cache: &std::path::Path) -> Federation {

@@ -8,11 +8,13 @@
 //! Skips with a message when DaCHS is not running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod dachs_server;
+
+use dachs_server::{server_up, tap_url};
 use std::cmp::Ordering;
 use std::fmt;
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use adql_engine::AdqlSession;
 use adql_federation::catalogue::{Catalogue, ServiceConfig};
@@ -29,33 +31,6 @@ use vo_client::tap::{TapQuery, TapService};
 use vo_client::{ClientConfig, HttpClient};
 
 const QUERIES: &str = include_str!("federation/queries.adql");
-
-fn tap_url() -> String {
-    std::env::var("ADQL_TEST_TAP_URL").unwrap_or_else(|_| "http://localhost:8080/tap".to_string())
-}
-
-/// Is the server listening? Skips (or fails under CI) when not.
-fn server_up(url: &str) -> bool {
-    let parsed = url::Url::parse(url).unwrap();
-    let addr = format!(
-        "{}:{}",
-        parsed.host_str().unwrap_or("localhost"),
-        parsed.port_or_known_default().unwrap_or(80)
-    );
-    let up = addr
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "DaCHS is not running at {url} (run tests/dachs/setup.sh)"
-        );
-        eprintln!("skipping: DaCHS is not running at {url} (run tests/dachs/setup.sh)");
-    }
-    up
-}
 
 /// `mast` (schema archive1 only) and `gaia` (schema archive2 only) on the one DaCHS.
 fn catalogue(cache: &std::path::Path, url: &str) -> Catalogue {

@@ -6,9 +6,10 @@
 
 mod common;
 
-use std::net::{TcpStream, ToSocketAddrs};
+mod dachs_server;
+
+use dachs_server::{server_up, tap_url};
 use std::sync::Arc;
-use std::time::Duration;
 
 use adql_federation::capabilities::ServiceCapabilities;
 use adql_federation::catalogue::{Catalogue, ServiceConfig};
@@ -303,32 +304,6 @@ async fn the_request_bound_stops_a_runaway_split() {
         .to_string();
     assert!(err.contains("more than 3 requests"), "{err}");
     assert!(s.tap.queries().len() <= 4, "{:#?}", s.tap.queries());
-}
-
-fn tap_url() -> String {
-    std::env::var("ADQL_TEST_TAP_URL").unwrap_or_else(|_| "http://localhost:8080/tap".to_string())
-}
-
-fn server_up(url: &str) -> bool {
-    let parsed = url::Url::parse(url).unwrap();
-    let addr = format!(
-        "{}:{}",
-        parsed.host_str().unwrap_or("localhost"),
-        parsed.port_or_known_default().unwrap_or(80)
-    );
-    let up = addr
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "DaCHS is not running at {url} (run tests/dachs/setup.sh)"
-        );
-        eprintln!("skipping: DaCHS is not running at {url} (run tests/dachs/setup.sh)");
-    }
-    up
 }
 
 /// `gaia` (schema archive2 only) with MAXREC 500 on the loopback DaCHS.

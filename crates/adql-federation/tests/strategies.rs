@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod dachs_server;
 
 use std::sync::Arc;
 
@@ -535,9 +536,7 @@ async fn overflow_under_the_split_policy_falls_back_to_the_local_crossmatch() {
 // and `archive2`, with the default cost model. Skips when the server is not running, except under CI.
 
 mod dachs {
-    use std::net::{TcpStream, ToSocketAddrs};
     use std::sync::Arc;
-    use std::time::Duration;
 
     use adql_engine::AdqlSession;
     use adql_federation::catalogue::{Catalogue, ServiceConfig, parse_service_spec};
@@ -552,34 +551,8 @@ mod dachs {
     use vo_client::{ClientConfig, HttpClient};
 
     use super::common::rows;
+    use super::dachs_server::{server_up, tap_url};
     use super::find_join;
-
-    fn tap_url() -> String {
-        std::env::var("ADQL_TEST_TAP_URL")
-            .unwrap_or_else(|_| "http://localhost:8080/tap".to_string())
-    }
-
-    fn server_up(url: &str) -> bool {
-        let parsed = url::Url::parse(url).unwrap();
-        let addr = format!(
-            "{}:{}",
-            parsed.host_str().unwrap_or("localhost"),
-            parsed.port_or_known_default().unwrap_or(80)
-        );
-        let up = addr
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-        if !up {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "DaCHS is not running at {url} (run tests/dachs/setup.sh)"
-            );
-            eprintln!("skipping: DaCHS is not running at {url} (run tests/dachs/setup.sh)");
-        }
-        up
-    }
 
     async fn session(cache: &std::path::Path) -> AdqlSession {
         let url = tap_url();
