@@ -5,7 +5,7 @@
 //! streaming access to bodies.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -263,7 +263,9 @@ impl Request {
 /// A cheap-to-clone HTTP client shared by all service clients.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    inner: reqwest::Client,
+    /// Made on the first request, not with the client: making it reads the system's root
+    /// certificates (over a hundred files), which a run on local files alone should not pay for.
+    inner: Arc<OnceLock<reqwest::Client>>,
     config: Arc<ClientConfig>,
     /// The bound on open connections of a client made by [`HttpClient::with_connection_cap`].
     cap: Option<Arc<cap::ConnectionCap>>,
@@ -276,6 +278,21 @@ impl HttpClient {
     }
 
     fn build_client(config: ClientConfig, cap: Option<Arc<cap::ConnectionCap>>) -> Result<Self> {
+        // The proxy settings are checked now, so that a bad variable is reported before any request.
+        let _checked = config.proxy.apply(reqwest::Client::builder())?;
+        Ok(HttpClient {
+            inner: Arc::default(),
+            config: Arc::new(config),
+            cap,
+        })
+    }
+
+    /// The `reqwest` client, made on first use.
+    fn client(&self) -> Result<&reqwest::Client> {
+        if let Some(client) = self.inner.get() {
+            return Ok(client);
+        }
+        let config = &self.config;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
@@ -283,22 +300,20 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(config.max_idle_per_host)
             .gzip(true);
-        if let Some(cap) = &cap {
+        if let Some(cap) = &self.cap {
             // Keep every allowed connection when idle: closing one only to dial it again
             // costs a handshake and buys nothing.
             builder = builder
                 .pool_max_idle_per_host(config.max_idle_per_host.max(cap.limit()))
                 .connector_layer(cap::CapLayer(cap.clone()));
         }
-        let builder = config.proxy.apply(builder)?;
-        let inner = builder
+        let client = config
+            .proxy
+            .apply(builder)?
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpClient {
-            inner,
-            config: Arc::new(config),
-            cap,
-        })
+        // Two first requests at once may both make one; the first stored is kept by all.
+        Ok(self.inner.get_or_init(|| client))
     }
 
     /// A new client with the same configuration that never holds more than `limit`
@@ -335,7 +350,7 @@ impl HttpClient {
         let mut cap_retries = 0usize;
         loop {
             let same_origin = url.host_str().map(str::to_owned) == origin_host;
-            let builder = self.build(&method, &url, &body, req.accept, same_origin);
+            let builder = self.build(&method, &url, &body, req.accept, same_origin)?;
             let sent = match req.headers_timeout {
                 Some(limit) => match tokio::time::timeout(limit, builder.send()).await {
                     Ok(r) => r,
@@ -447,7 +462,7 @@ impl HttpClient {
         body: &Body,
         accept: Option<&'static str>,
         same_origin: bool,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<reqwest::RequestBuilder> {
         let mut headers = HeaderMap::new();
         if let Some(accept) = accept {
             headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
@@ -462,10 +477,10 @@ impl HttpClient {
             headers.insert(header::AUTHORIZATION, value);
         }
         let builder = self
-            .inner
+            .client()?
             .request(method.clone(), url.clone())
             .headers(headers);
-        match body {
+        Ok(match body {
             Body::Empty => builder,
             Body::Form(pairs) => builder.form(pairs),
             Body::Multipart(parts) => {
@@ -496,7 +511,7 @@ impl HttpClient {
                 }
                 builder.multipart(form)
             }
-        }
+        })
     }
 }
 
@@ -777,6 +792,24 @@ pub(crate) fn body_reader(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_is_made_on_first_use_and_proxies_checked_at_once() {
+        let client = HttpClient::new(ClientConfig::default()).unwrap();
+        assert!(
+            client.inner.get().is_none(),
+            "no reqwest client before a request"
+        );
+        let copy = client.clone();
+        let first: *const reqwest::Client = client.client().unwrap();
+        // Clones share the one client (and so its connection pool).
+        assert!(std::ptr::eq(first, copy.client().unwrap()));
+
+        let mut config = ClientConfig::default();
+        config.proxy.http = Some("http://[bad".to_owned());
+        let err = HttpClient::new(config).unwrap_err();
+        assert!(err.to_string().contains("invalid HTTP proxy URL"), "{err}");
+    }
 
     #[test]
     fn http_dates() {
