@@ -77,6 +77,7 @@ impl EngineError {
     /// The byte range in the ADQL text this error is about, if any.
     pub fn span(&self) -> Option<Range<usize>> {
         match self {
+            Self::Syntax(err) => Some(err.span().range()),
             Self::Plan { span, .. } => span.clone(),
             _ => None,
         }

@@ -12,6 +12,7 @@
 //!   `RAND`, `IN_UNIT`) and the geometry functions.
 //! - [`units`] parses VOUnit strings and converts between them.
 //! - [`tables`] reads Parquet and CSV files.
+//! - [`topk_bound`] keeps DataFusion's top-K aggregation from allocating for a huge `TOP`.
 //! - [`EngineError`] carries the ADQL position of planning errors and renders them with a caret.
 
 pub mod crossmatch;
@@ -20,6 +21,7 @@ pub mod functions;
 pub mod lower;
 pub mod session;
 pub mod tables;
+pub mod topk_bound;
 pub mod units;
 
 pub use error::{EngineError, Result};

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ use crate::error::EngineError;
 use crate::lower::scope::ident_matches;
 use crate::lower::span::SpanMap;
 use crate::lower::{self, Catalog, Lowered, Resolution, ResolvedTable};
-use crate::{crossmatch, functions, tables};
+use crate::{crossmatch, functions, tables, topk_bound};
 
 /// What a layer above the engine adds to an [`AdqlSession`].
 ///
@@ -157,6 +158,7 @@ impl AdqlSession {
         for rule in crossmatch::physical_optimizer_rules() {
             builder = builder.with_physical_optimizer_rule(rule);
         }
+        builder = builder.with_physical_optimizer_rule(Arc::new(topk_bound::BoundTopKAggregation));
         let planners: Vec<_> = crossmatch::extension_planners()
             .into_iter()
             .chain(extensions.extension_planners)
@@ -253,33 +255,51 @@ impl AdqlSession {
     /// # Errors
     /// Syntax errors, and planning errors positioned in `adql`.
     pub async fn logical_plan(&self, adql: &str) -> Result<LogicalPlan, EngineError> {
+        let planned = self.plan(adql).await?;
+        let state = self.ctx.state();
+        // Run the analyzer now so that type errors are reported with their position rather than at execution.
+        state
+            .analyzer()
+            .execute_and_check(planned.plan.clone(), state.config_options(), |_, _| {})
+            .map_err(|e| map_error(&e, &planned.lowered, adql))?;
+        Ok(planned.plan)
+    }
+
+    /// Plans an ADQL query; the [`DataFrame`] runs it when collected or streamed.
+    ///
+    /// The plan is optimised here rather than when the frame runs, so that what fails while the optimiser
+    /// folds constants (`CIRCLE('ICRS', 10, 95, 1)`, `dec > 'x'`) is reported with its position in `adql`.
+    ///
+    /// # Errors
+    /// As [`logical_plan`](Self::logical_plan), and constant expressions that cannot be evaluated.
+    pub async fn query(&self, adql: &str) -> Result<DataFrame, EngineError> {
+        let planned = self.plan(adql).await?;
+        let state = self.ctx.state();
+        // `optimize` runs the analyzer (type checks) first.
+        let optimized = state
+            .optimize(&planned.plan)
+            .map_err(|e| map_error(&e, &planned.lowered, adql))?;
+        // The frame must not optimise the plan a second time.
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_optimizer_rules(Vec::new())
+            .build();
+        Ok(DataFrame::new(state, optimized))
+    }
+
+    /// Parses, lowers and plans `adql` (not yet type-checked).
+    async fn plan(&self, adql: &str) -> Result<Planned, EngineError> {
         let lowered = self.lower(adql).await?;
         let mut state = self.ctx.state();
         // A fresh `rand` per query, so that a seeded RAND restarts its sequence.
         state
             .register_udf(functions::fresh_rand())
             .map_err(EngineError::from)?;
-        let spans = SpanMap::new(adql);
         let statement = Statement::Statement(Box::new(lowered.statement.clone()));
         let plan = state
             .statement_to_plan(statement)
             .await
-            .map_err(|e| map_error(&e, &lowered, &spans, adql))?;
-        // Run the analyzer now so that type errors are reported with their position rather than at execution.
-        state
-            .analyzer()
-            .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
-            .map_err(|e| map_error(&e, &lowered, &spans, adql))?;
-        Ok(plan)
-    }
-
-    /// Plans an ADQL query; the [`DataFrame`] runs it when collected or streamed.
-    ///
-    /// # Errors
-    /// As [`logical_plan`](Self::logical_plan).
-    pub async fn query(&self, adql: &str) -> Result<DataFrame, EngineError> {
-        let plan = self.logical_plan(adql).await?;
-        Ok(self.ctx.execute_logical_plan(plan).await?)
+            .map_err(|e| map_error(&e, &lowered, adql))?;
+        Ok(Planned { plan, lowered })
     }
 
     /// Resolves the tables `query` names and lists the session's functions.
@@ -385,14 +405,16 @@ impl AdqlSession {
     }
 }
 
+/// A plan with the lowering it came from (whose hints place later errors).
+struct Planned {
+    plan: LogicalPlan,
+    lowered: Lowered,
+}
+
 /// Turns a DataFusion planning error into a positioned [`EngineError`]: the diagnostic's span when
 /// DataFusion gives one, otherwise the first function or operator the message names, otherwise the query.
-fn map_error(
-    err: &DataFusionError,
-    lowered: &Lowered,
-    spans: &SpanMap<'_>,
-    source: &str,
-) -> EngineError {
+fn map_error(err: &DataFusionError, lowered: &Lowered, source: &str) -> EngineError {
+    let spans = SpanMap::new(source);
     let message = clean_message(err);
     if let Some(diagnostic) = err.diagnostic() {
         let span = diagnostic.span.and_then(|s| spans.diagnostic_to_bytes(s));
@@ -420,15 +442,35 @@ fn map_error(
             lower_message.contains(&format!("'{name}'"))
                 || lower_message.contains(&format!("{name}("))
                 || lower_message.contains(&format!("function {name}"))
+                // The engine's own functions start their errors with their name: `CIRCLE: …`.
+                || lower_message.starts_with(&format!("{name}:"))
         } else {
             lower_message.contains(&format!(" {name} "))
         }
     });
-    let span = named.map(|(_, span)| span.clone()).unwrap_or_else(|| {
-        let start = source.len() - source.trim_start().len();
-        start..source.trim_end().len().max(start)
-    });
+    let span = named
+        .map(|(_, span)| span.clone())
+        .or_else(|| quoted_literal(&message, source))
+        .unwrap_or_else(|| {
+            let start = source.len() - source.trim_start().len();
+            start..source.trim_end().len().max(start)
+        });
     EngineError::plan(message, Some(span))
+}
+
+/// The first string literal of `source` that `message` quotes (`Cannot cast string 'x' to …`).
+fn quoted_literal(message: &str, source: &str) -> Option<Range<usize>> {
+    message
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| !quoted.is_empty())
+        .find_map(|quoted| {
+            let literal = format!("'{quoted}'");
+            source
+                .find(&literal)
+                .map(|start| start..start + literal.len())
+        })
 }
 
 /// The error text without DataFusion's phase prefixes and backtraces.

@@ -104,6 +104,26 @@ async fn type_errors() {
     .await;
 }
 
+/// What fails while the optimiser evaluates constant expressions is positioned too, and a cone with a
+/// constant circle that cannot exist is an error rather than no rows.
+#[tokio::test]
+async fn constant_errors() {
+    assert_error(
+        "SELECT id FROM stars\nWHERE 1 = CONTAINS(POINT(ra, dec), CIRCLE('ICRS', 10, 95, 1))",
+        "latitude 95 deg is outside",
+        2,
+        36,
+    )
+    .await;
+    assert_error(
+        "SELECT id FROM stars WHERE dec > 'x'",
+        "Cannot cast string 'x'",
+        1,
+        34,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn unit_errors() {
     assert_error("SELECT IN_UNIT(id, 'deg') FROM stars", "has no unit", 1, 16).await;

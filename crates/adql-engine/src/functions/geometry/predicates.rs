@@ -50,6 +50,17 @@ impl PredicateFunc {
     }
 }
 
+/// The value of a numeric literal.
+fn number(e: &Expr) -> Option<f64> {
+    let Expr::Literal(value, _) = e else {
+        return None;
+    };
+    match value.cast_to(&DataType::Float64) {
+        Ok(ScalarValue::Float64(Some(x))) => Some(x),
+        _ => None,
+    }
+}
+
 /// The values of a constant-folded geometry literal with `n` numbers, as literal expressions.
 fn literal_values(e: &Expr, n: usize) -> Option<Vec<Expr>> {
     let Expr::Literal(ScalarValue::FixedSizeList(list), _) = e else {
@@ -144,6 +155,14 @@ impl ScalarUDFImpl for PredicateFunc {
         let Some(((lon, lat), (clon, clat, r))) = cone else {
             return Ok(ExprSimplifyResult::Original(args));
         };
+        // The rewrite never builds the circle, so a constant one is checked here: CIRCLE('ICRS', 10, 95, 1)
+        // is an error, not a cone that silently matches nothing. (A circle the optimiser could not fold,
+        // for the same reason, reaches this point as a call with literal arguments.)
+        if let (Some(clon), Some(clat), Some(r)) = (number(&clon), number(&clat), number(&r))
+            && let Err(e) = adql_geom::Circle::from_degrees(clon, clat, r)
+        {
+            return plan_err!("CIRCLE: {e}");
+        }
         let distance = distance_call(vec![lon, lat, clon, clat]);
         let within = distance.lt_eq(r);
         Ok(ExprSimplifyResult::Simplified(Expr::Cast(Cast::new(
