@@ -116,6 +116,20 @@ async fn constant_errors() {
     )
     .await;
     assert_error(
+        "SELECT id, INTERSECTS(POINT(ra, dec), CIRCLE('ICRS', 0, 0, 1)) AS a,\n  BOX('ICRS', 1, 2, -3, 4) AS b FROM stars",
+        "box of -3 x 4 deg",
+        2,
+        3,
+    )
+    .await;
+    assert_error(
+        "SELECT id FROM stars WHERE 1 = CONTAINS(POINT(ra, dec), REGION('Circle ICRS 1 2 -1'))",
+        "radius -1 deg is outside",
+        1,
+        57,
+    )
+    .await;
+    assert_error(
         "SELECT id FROM stars WHERE dec > 'x'",
         "Cannot cast string 'x'",
         1,
