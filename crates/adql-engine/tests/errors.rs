@@ -130,6 +130,13 @@ async fn constant_errors() {
     )
     .await;
     assert_error(
+        "SELECT id, INTERSECTS('Polygon ICRS 1 2 3', CIRCLE('ICRS', 0, 0, 1)) AS i FROM stars",
+        "a Polygon needs at least 3",
+        1,
+        12,
+    )
+    .await;
+    assert_error(
         "SELECT id FROM stars WHERE dec > 'x'",
         "Cannot cast string 'x'",
         1,

@@ -19,9 +19,9 @@ pub mod unit;
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl};
 
 /// The ADQL scalar functions of this module (not the geometry ones), ready to register.
 ///
@@ -57,4 +57,36 @@ pub(crate) fn is_integer(t: &DataType) -> bool {
 /// Every argument as an array of `rows` rows.
 pub(crate) fn to_arrays(args: &[ColumnarValue], rows: usize) -> Result<Vec<ArrayRef>> {
     args.iter().map(|arg| arg.to_array(rows)).collect()
+}
+
+/// Evaluates a call whose arguments are all literals, so that a bad constant (`CIRCLE('ICRS', 10, 95, 1)`) is
+/// an error when the plan is optimised, where the engine can place it in the ADQL text. DataFusion keeps a
+/// constant call that fails to evaluate, to fail only if a row reaches it; PostgreSQL, behind DaCHS, reports
+/// it at once, and so does the engine.
+pub(crate) fn check_constant_call(udf: &dyn ScalarUDFImpl, args: &[Expr]) -> Result<()> {
+    let Some(values) = args
+        .iter()
+        .map(|a| match a {
+            Expr::Literal(value, _) => Some(value.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<ScalarValue>>>()
+    else {
+        return Ok(());
+    };
+    let types: Vec<DataType> = values.iter().map(ScalarValue::data_type).collect();
+    let arg_fields = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Arc::new(Field::new(format!("arg{i}"), t.clone(), true)))
+        .collect();
+    let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
+    udf.invoke_with_args(ScalarFunctionArgs {
+        args: values.into_iter().map(ColumnarValue::Scalar).collect(),
+        arg_fields,
+        number_rows: 1,
+        return_field,
+        config_options: Arc::default(),
+    })
+    .map(|_| ())
 }

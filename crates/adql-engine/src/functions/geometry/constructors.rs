@@ -10,8 +10,8 @@ use adql_geom::{Point, Polygon, Region};
 use datafusion::arrow::array::{
     ArrayRef, FixedSizeListBuilder, Float64Builder, ListBuilder, StringBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -61,38 +61,6 @@ impl Shape {
             }
         }
     }
-}
-
-/// Evaluates a call whose arguments are all literals, so that a bad constant (`CIRCLE('ICRS', 10, 95, 1)`) is
-/// an error when the plan is optimised, where the engine can place it in the ADQL text. DataFusion keeps a
-/// constant call that fails to evaluate, to fail only if a row reaches it; PostgreSQL, behind DaCHS, reports
-/// it at once, and so does the engine.
-fn check_constant_call(udf: &dyn ScalarUDFImpl, args: &[Expr]) -> Result<()> {
-    let Some(values) = args
-        .iter()
-        .map(|a| match a {
-            Expr::Literal(value, _) => Some(value.clone()),
-            _ => None,
-        })
-        .collect::<Option<Vec<ScalarValue>>>()
-    else {
-        return Ok(());
-    };
-    let types: Vec<DataType> = values.iter().map(ScalarValue::data_type).collect();
-    let arg_fields = types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Arc::new(Field::new(format!("arg{i}"), t.clone(), true)))
-        .collect();
-    let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
-    udf.invoke_with_args(ScalarFunctionArgs {
-        args: values.into_iter().map(ColumnarValue::Scalar).collect(),
-        arg_fields,
-        number_rows: 1,
-        return_field,
-        config_options: Arc::default(),
-    })
-    .map(|_| ())
 }
 
 /// `POINT`, `CIRCLE`, `BOX` and `POLYGON`, one struct parameterised by the shape.
@@ -210,7 +178,7 @@ impl ScalarUDFImpl for ShapeFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        check_constant_call(self, &args)?;
+        crate::functions::check_constant_call(self, &args)?;
         Ok(ExprSimplifyResult::Original(args))
     }
 
@@ -431,7 +399,7 @@ impl ScalarUDFImpl for RegionFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        check_constant_call(self, &args)?;
+        crate::functions::check_constant_call(self, &args)?;
         Ok(ExprSimplifyResult::Original(args))
     }
 

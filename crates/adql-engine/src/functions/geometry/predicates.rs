@@ -145,6 +145,7 @@ impl ScalarUDFImpl for PredicateFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        crate::functions::check_constant_call(self, &args)?;
         let cone = match (self.predicate, args.as_slice()) {
             (_, [p, c]) if point_call_args(p).is_some() && circle_call_args(c).is_some() => {
                 point_call_args(p).zip(circle_call_args(c))
