@@ -370,6 +370,19 @@ async fn output_has_a_partition_per_probe_partition() {
     }
 }
 
+/// The first row of a query whose `N` columns are all Int64 (SQL, not ADQL).
+async fn first_row<const N: usize>(session: &AdqlSession, sql: &str) -> [i64; N] {
+    let batches = session
+        .context()
+        .sql(sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    std::array::from_fn(|c| batches[0].column(c).as_primitive::<Int64Type>().value(0))
+}
+
 #[tokio::test]
 async fn count_star_gathers_no_column() {
     let f = fixture();
@@ -380,16 +393,7 @@ async fn count_star_gathers_no_column() {
         plan.contains("CrossmatchExec") && plan.contains("projection=[]"),
         "the empty projection should be embedded:\n{plan}"
     );
-    let batches = f
-        .session
-        .context()
-        .sql(&sql)
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let count = batches[0].column(0).as_primitive::<Int64Type>().value(0);
+    let [count] = first_row(&f.session, &sql).await;
     assert_eq!(count as usize, expected.len());
 }
 
@@ -433,19 +437,12 @@ async fn probe_side_of_several_chunks() {
             .register_table(name, Arc::new(table))
             .unwrap();
     }
-    let batches = session
-        .context()
-        .sql(
-            "SELECT COUNT(*), SUM(CASE WHEN a.id = b.id THEN 1 ELSE 0 END) FROM a JOIN b \
-             ON distance(a.ra, a.dec, b.ra, b.dec) <= 1e-4",
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let count = batches[0].column(0).as_primitive::<Int64Type>().value(0);
-    let same = batches[0].column(1).as_primitive::<Int64Type>().value(0);
+    let [count, same] = first_row(
+        &session,
+        "SELECT COUNT(*), SUM(CASE WHEN a.id = b.id THEN 1 ELSE 0 END) FROM a JOIN b \
+         ON distance(a.ra, a.dec, b.ra, b.dec) <= 1e-4",
+    )
+    .await;
     assert_eq!((count, same), (n, n));
 }
 
