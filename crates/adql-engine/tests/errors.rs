@@ -146,6 +146,17 @@ async fn constant_errors() {
 }
 
 #[tokio::test]
+async fn character_lengths_are_bounded() {
+    assert_error(
+        "SELECT CAST(name AS CHAR(2000000000)) AS s FROM stars",
+        "character length of 2000000000 is too large",
+        1,
+        8,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn unit_errors() {
     assert_error("SELECT IN_UNIT(id, 'deg') FROM stars", "has no unit", 1, 16).await;
     assert_error(

@@ -9,6 +9,10 @@ use crate::functions::cast as cast_fn;
 use crate::functions::geometry::types::GeomKind;
 use crate::units;
 
+/// The longest `CHAR(n)`/`VARCHAR(n)` a CAST accepts, PostgreSQL's (so DaCHS's) limit: `CHAR(n)` pads every
+/// value to `n` characters, and a larger `n` would only exhaust memory.
+const MAX_CHAR_LENGTH: u64 = 10_485_760;
+
 /// A lowered expression with what the select list and `IN_UNIT` need to know about it.
 pub(super) struct LoweredExpr {
     pub(super) expr: sq::Expr,
@@ -601,20 +605,26 @@ impl Lowerer<'_> {
             format: None,
         };
         let length = |n: Option<ast::TypeLength>| match n {
-            Some(ast::TypeLength::Fixed(n)) => Some(n),
-            _ => None,
+            Some(ast::TypeLength::Fixed(n)) if n > MAX_CHAR_LENGTH => Err(EngineError::plan(
+                format!(
+                    "a character length of {n} is too large (at most {MAX_CHAR_LENGTH}, as in PostgreSQL)"
+                ),
+                Some(span.range()),
+            )),
+            Some(ast::TypeLength::Fixed(n)) => Ok(Some(n)),
+            _ => Ok(None),
         };
         match target {
             // CHAR without a length is as long as its value (ADQL leaves it implementation-dependent).
             T::Char(n) => {
-                if let Some(n) = length(n) {
+                if let Some(n) = length(n)? {
                     let rpad = self.function_name("rpad", span)?;
                     let n = self.number_value(&n.to_string(), span);
                     expr = self.call(rpad, vec![arg(expr), arg(n)], None, span);
                 }
             }
             T::Varchar(n) => {
-                if let Some(n) = length(n) {
+                if let Some(n) = length(n)? {
                     let left = self.function_name("left", span)?;
                     let n = self.number_value(&n.to_string(), span);
                     expr = self.call(left, vec![arg(expr), arg(n)], None, span);
