@@ -137,6 +137,13 @@ async fn constant_errors() {
     )
     .await;
     assert_error(
+        "SELECT id, CAST('12 95' AS POINT) AS p FROM stars",
+        "latitude 95 deg is outside",
+        1,
+        12,
+    )
+    .await;
+    assert_error(
         "SELECT id FROM stars WHERE dec > 'x'",
         "Cannot cast string 'x'",
         1,

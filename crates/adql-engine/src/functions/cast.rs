@@ -190,6 +190,11 @@ impl ScalarUDFImpl for GeometryCastFunc {
         Ok(self.kind.data_type())
     }
 
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        super::check_constant_call(self, &args)?;
+        Ok(ExprSimplifyResult::Original(args))
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = all_scalar(&args.args);
         let Some(arg) = args.args.first() else {
@@ -198,7 +203,7 @@ impl ScalarUDFImpl for GeometryCastFunc {
         let array = cast(&arg.to_array(args.number_rows)?, &DataType::Utf8)?;
         match decode_geometry(&array, self.kind, 0) {
             Ok(out) => finish(out, scalar),
-            Err(e) => exec_err!("CAST to {}: {e}", self.kind.xtype().to_uppercase()),
+            Err(e) => exec_err!("CAST: to {}: {e}", self.kind.xtype().to_uppercase()),
         }
     }
 }

@@ -232,7 +232,8 @@ pub fn parse(text: &str) -> Result<Vec<DeclaredColumn>, String> {
 /// Decodes a column of DALI text into the Arrow type of `kind` (REGION stays STC-S text).
 ///
 /// # Errors
-/// A value with the wrong count of numbers, or a word that is not a number, naming the row (1-based).
+/// A value with the wrong count of numbers, a word that is not a number, or a point or circle that cannot
+/// exist (a latitude past a pole, a negative radius), naming the row (1-based).
 pub fn decode_geometry(
     text: &ArrayRef,
     kind: GeomKind,
@@ -282,6 +283,15 @@ pub fn decode_geometry(
                                 kind.xtype()
                             ));
                         }
+                        // The same checks as POINT and CIRCLE make.
+                        let valid = match coords.as_slice() {
+                            [lon, lat] => adql_geom::Point::new(*lon, *lat).map(|_| ()),
+                            [lon, lat, r] => {
+                                adql_geom::Circle::from_degrees(*lon, *lat, *r).map(|_| ())
+                            }
+                            _ => Ok(()),
+                        };
+                        valid.map_err(|e| format!("row {}: {e}", row + row_offset + 1))?;
                         builder.values().append_slice(&coords);
                         builder.append(true);
                     }
