@@ -144,6 +144,13 @@ async fn constant_errors() {
     )
     .await;
     assert_error(
+        "SELECT a.id FROM stars AS a JOIN stars AS b\n  ON 1 = CONTAINS(POINT(b.ra, b.dec), CIRCLE(a.ra, a.dec, -1))",
+        "radius -1 deg is outside",
+        2,
+        39,
+    )
+    .await;
+    assert_error(
         "SELECT id FROM stars WHERE dec > 'x'",
         "Cannot cast string 'x'",
         1,

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, DFSchema, Result, plan_err};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
 use datafusion::logical_expr::{Expr, Extension, Filter, Join, JoinType, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
@@ -149,8 +150,12 @@ fn crossmatch(join: &Join, condition: Expr) -> Result<Option<LogicalPlan>> {
     let Some((index, p, p1_side, radius_side)) = found else {
         return Ok(None);
     };
-    // `distance <= NULL` holds for no pair: leave that (odd) query to the ordinary join.
-    if matches!(&p.radius, Expr::Literal(v, _) if v.is_null()) {
+    // The operator needs a radius in [0, 180] (larger ones are clamped). `distance <= NULL`, a negative, NaN
+    // or infinite radius hold for no pair or for all (NaN sorts above every number, as in PostgreSQL):
+    // leave those odd queries to the ordinary join.
+    if let Expr::Literal(v, _) = &p.radius
+        && !matches!(v.cast_to(&DataType::Float64), Ok(ScalarValue::Float64(Some(r))) if r.is_finite() && r >= 0.0)
+    {
         return Ok(None);
     }
     let Positional {

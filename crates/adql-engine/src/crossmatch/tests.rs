@@ -294,6 +294,22 @@ async fn other_shapes_are_left_alone() {
     }
 }
 
+#[tokio::test]
+async fn odd_radii_are_left_to_the_ordinary_join() {
+    let f = fixture();
+    let n = (f.a.ra.len() * f.b.ra.len()) as i64;
+    // No pair is within a negative distance; every pair is within an infinite one, and within NaN, which
+    // sorts above every number (as in PostgreSQL).
+    for (radius, expected) in [("-1", 0), ("'NaN'", n), ("'Infinity'", n)] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM a JOIN b ON distance(a.ra, a.dec, b.ra, b.dec) <= CAST({radius} AS DOUBLE)"
+        );
+        let plan = explain(&f, &sql).await;
+        assert!(!plan.contains("CrossmatchExec"), "{sql}\n{plan}");
+        assert_eq!(first_row(&f.session, &sql).await, [expected], "{sql}");
+    }
+}
+
 /// The first [`super::CrossmatchExec`] in `plan`, depth first.
 fn find_crossmatch(
     plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,

@@ -156,11 +156,11 @@ impl ScalarUDFImpl for PredicateFunc {
         let Some(((lon, lat), (clon, clat, r))) = cone else {
             return Ok(ExprSimplifyResult::Original(args));
         };
-        // The rewrite never builds the circle, so a constant one is checked here: CIRCLE('ICRS', 10, 95, 1)
-        // is an error, not a cone that silently matches nothing. (A circle the optimiser could not fold,
-        // for the same reason, reaches this point as a call with literal arguments.)
-        if let (Some(clon), Some(clat), Some(r)) = (number(&clon), number(&clat), number(&r))
-            && let Err(e) = adql_geom::Circle::from_degrees(clon, clat, r)
+        // The rewrite never builds the circle, so its constant parts are checked here: CIRCLE('ICRS', 10, 95, 1)
+        // or CIRCLE('ICRS', ra, dec, -1) is an error, not a cone that silently matches nothing.
+        let constant = |e: &Expr| number(e).unwrap_or(0.0);
+        if let Err(e) =
+            adql_geom::Circle::from_degrees(constant(&clon), constant(&clat), constant(&r))
         {
             return plan_err!("CIRCLE: {e}");
         }
