@@ -93,17 +93,20 @@ fn brute(f: &Fixture, r: impl Fn(usize, usize) -> f64, strict: bool) -> BTreeSet
     out
 }
 
-async fn pairs_sql(f: &Fixture, sql: &str) -> (BTreeSet<(i64, i64)>, usize) {
-    let batches = f
-        .session
+/// The result of a SQL (not ADQL) query.
+async fn run_sql(session: &AdqlSession, sql: &str) -> Vec<RecordBatch> {
+    session
         .context()
         .sql(sql)
         .await
         .unwrap()
         .collect()
         .await
-        .unwrap();
-    collect_pairs(&batches)
+        .unwrap()
+}
+
+async fn pairs_sql(f: &Fixture, sql: &str) -> (BTreeSet<(i64, i64)>, usize) {
+    collect_pairs(&run_sql(&f.session, sql).await)
 }
 
 async fn pairs_adql(f: &Fixture, adql: &str) -> (BTreeSet<(i64, i64)>, usize) {
@@ -388,14 +391,7 @@ async fn output_has_a_partition_per_probe_partition() {
 
 /// The first row of a query whose `N` columns are all Int64 (SQL, not ADQL).
 async fn first_row<const N: usize>(session: &AdqlSession, sql: &str) -> [i64; N] {
-    let batches = session
-        .context()
-        .sql(sql)
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let batches = run_sql(session, sql).await;
     std::array::from_fn(|c| batches[0].column(c).as_primitive::<Int64Type>().value(0))
 }
 
