@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, DFSchema, Result, ScalarValue, plan_err};
+use datafusion::common::{Column, DFSchema, Result, plan_err};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
 use datafusion::logical_expr::{Expr, Extension, Filter, Join, JoinType, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
@@ -153,8 +152,8 @@ fn crossmatch(join: &Join, condition: Expr) -> Result<Option<LogicalPlan>> {
     // The operator needs a radius in [0, 180] (larger ones are clamped). `distance <= NULL`, a negative, NaN
     // or infinite radius hold for no pair or for all (NaN sorts above every number, as in PostgreSQL):
     // leave those odd queries to the ordinary join.
-    if let Expr::Literal(v, _) = &p.radius
-        && !matches!(v.cast_to(&DataType::Float64), Ok(ScalarValue::Float64(Some(r))) if r.is_finite() && r >= 0.0)
+    if matches!(p.radius, Expr::Literal(..))
+        && !crate::functions::literal_f64(&p.radius).is_some_and(|r| r.is_finite() && r >= 0.0)
     {
         return Ok(None);
     }

@@ -191,8 +191,7 @@ impl ScalarUDFImpl for GeometryCastFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        super::check_constant_call(self, &args)?;
-        Ok(ExprSimplifyResult::Original(args))
+        super::simplify_checked(self, args)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

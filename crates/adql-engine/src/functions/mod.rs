@@ -21,6 +21,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::simplify::ExprSimplifyResult;
 use datafusion::logical_expr::{ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl};
 
 /// The ADQL scalar functions of this module (not the geometry ones), ready to register.
@@ -89,4 +90,24 @@ pub(crate) fn check_constant_call(udf: &dyn ScalarUDFImpl, args: &[Expr]) -> Res
         config_options: Arc::default(),
     })
     .map(|_| ())
+}
+
+/// The value of a numeric literal, as a double.
+pub(crate) fn literal_f64(e: &Expr) -> Option<f64> {
+    let Expr::Literal(value, _) = e else {
+        return None;
+    };
+    match value.cast_to(&DataType::Float64) {
+        Ok(ScalarValue::Float64(Some(x))) => Some(x),
+        _ => None,
+    }
+}
+
+/// A `simplify` that keeps the call after [`check_constant_call`].
+pub(crate) fn simplify_checked(
+    udf: &dyn ScalarUDFImpl,
+    args: Vec<Expr>,
+) -> Result<ExprSimplifyResult> {
+    check_constant_call(udf, &args)?;
+    Ok(ExprSimplifyResult::Original(args))
 }

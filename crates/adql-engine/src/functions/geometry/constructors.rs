@@ -178,8 +178,7 @@ impl ScalarUDFImpl for ShapeFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        crate::functions::check_constant_call(self, &args)?;
-        Ok(ExprSimplifyResult::Original(args))
+        crate::functions::simplify_checked(self, args)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -399,8 +398,7 @@ impl ScalarUDFImpl for RegionFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        crate::functions::check_constant_call(self, &args)?;
-        Ok(ExprSimplifyResult::Original(args))
+        crate::functions::simplify_checked(self, args)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

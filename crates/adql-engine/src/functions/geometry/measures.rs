@@ -115,8 +115,7 @@ impl ScalarUDFImpl for MeasureFunc {
     }
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        crate::functions::check_constant_call(self, &args)?;
-        Ok(ExprSimplifyResult::Original(args))
+        crate::functions::simplify_checked(self, args)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

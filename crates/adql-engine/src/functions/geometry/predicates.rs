@@ -50,17 +50,6 @@ impl PredicateFunc {
     }
 }
 
-/// The value of a numeric literal.
-fn number(e: &Expr) -> Option<f64> {
-    let Expr::Literal(value, _) = e else {
-        return None;
-    };
-    match value.cast_to(&DataType::Float64) {
-        Ok(ScalarValue::Float64(Some(x))) => Some(x),
-        _ => None,
-    }
-}
-
 /// The values of a constant-folded geometry literal with `n` numbers, as literal expressions.
 fn literal_values(e: &Expr, n: usize) -> Option<Vec<Expr>> {
     let Expr::Literal(ScalarValue::FixedSizeList(list), _) = e else {
@@ -158,7 +147,7 @@ impl ScalarUDFImpl for PredicateFunc {
         };
         // The rewrite never builds the circle, so its constant parts are checked here: CIRCLE('ICRS', 10, 95, 1)
         // or CIRCLE('ICRS', ra, dec, -1) is an error, not a cone that silently matches nothing.
-        let constant = |e: &Expr| number(e).unwrap_or(0.0);
+        let constant = |e: &Expr| crate::functions::literal_f64(e).unwrap_or(0.0);
         if let Err(e) =
             adql_geom::Circle::from_degrees(constant(&clon), constant(&clat), constant(&r))
         {
