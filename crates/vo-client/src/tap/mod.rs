@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod metadata;
 mod sync;
 pub mod upload;
 pub mod uws;
@@ -32,7 +33,6 @@ use votable_arrow::ReaderOptions;
 use crate::error::{Error, Result};
 use crate::http::{Body, HttpClient, Part};
 use crate::result::QueryResult;
-use crate::vosi::{Availability, Capabilities, TableSet};
 pub use upload::Upload;
 pub use uws::{AsyncJob, JobInfo, Phase, PollOptions};
 
@@ -215,10 +215,6 @@ impl TapService {
         &self.http
     }
 
-    pub(crate) fn service(&self) -> &str {
-        &self.service
-    }
-
     pub(crate) fn endpoint(&self, name: &str) -> Url {
         crate::url_child(&self.base, name)
     }
@@ -277,7 +273,16 @@ impl TapService {
         query: &TapQuery,
         headers_timeout: Option<Duration>,
     ) -> Result<QueryResult> {
-        sync::run(self, query, headers_timeout).await
+        sync::run(
+            &self.http,
+            &self.service,
+            self.endpoint("sync"),
+            self.query_body(query),
+            headers_timeout,
+            self.reader_options(),
+            query.maxrec,
+        )
+        .await
     }
 
     /// Creates an async job for the query without running it.
@@ -348,24 +353,6 @@ impl TapService {
             url,
             message,
         })
-    }
-
-    /// Reads the VOSI capabilities.
-    pub async fn capabilities(&self) -> Result<Capabilities> {
-        crate::vosi::capabilities::fetch(&self.http, &self.service, self.endpoint("capabilities"))
-            .await
-    }
-
-    /// Reads the VOSI availability.
-    pub async fn availability(&self) -> Result<Availability> {
-        crate::vosi::availability::fetch(&self.http, &self.service, self.endpoint("availability"))
-            .await
-    }
-
-    /// Reads the table metadata from VOSI `/tables`, falling back to querying `TAP_SCHEMA`
-    /// when `/tables` fails or is absent.
-    pub async fn tables(&self) -> Result<TableSet> {
-        crate::vosi::tables::fetch_with_fallback(self).await
     }
 }
 

@@ -3,21 +3,28 @@
 use std::time::Duration;
 
 use reqwest::Method;
+use url::Url;
+use votable_arrow::ReaderOptions;
 
-use super::{TapQuery, TapService};
 use crate::error::Result;
-use crate::http::{Request, check_status};
+use crate::http::{Body, HttpClient, Request, check_status};
 use crate::result::QueryResult;
 
+/// Posts the query `body` of `service` to its `/sync` endpoint `url` and streams the answer.
+/// It takes parts rather than a `TapService`: `tap/mod.rs` uses this file, not the reverse.
 pub(super) async fn run(
-    tap: &TapService,
-    query: &TapQuery,
+    http: &HttpClient,
+    service: &str,
+    url: Url,
+    body: Body,
     headers_timeout: Option<Duration>,
+    reader_options: ReaderOptions,
+    maxrec: Option<u64>,
 ) -> Result<QueryResult> {
-    let mut req = Request::new(tap.service(), Method::POST, tap.endpoint("sync"));
-    req.body = tap.query_body(query);
+    let mut req = Request::new(service, Method::POST, url);
+    req.body = body;
     // A sync query has no side effects: repeating it after a 5xx is safe.
     req.headers_timeout = headers_timeout;
-    let resp = check_status(tap.service(), tap.http().send(&req).await?).await?;
-    crate::votable::stream_response(tap.service(), resp, tap.reader_options(), query.maxrec).await
+    let resp = check_status(service, http.send(&req).await?).await?;
+    crate::votable::stream_response(service, resp, reader_options, maxrec).await
 }

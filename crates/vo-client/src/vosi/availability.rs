@@ -2,6 +2,7 @@
 
 use url::Url;
 
+use super::fetch::fetch_doc;
 use crate::error::Result;
 use crate::http::HttpClient;
 use crate::xml::Element;
@@ -55,7 +56,7 @@ pub(crate) fn from_element(root: &Element) -> std::result::Result<Availability, 
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Availability> {
-    super::fetch_doc(http, service, url, from_element).await
+    fetch_doc(http, service, url, from_element).await
 }
 
 #[cfg(test)]

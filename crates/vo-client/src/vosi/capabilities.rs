@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use super::fetch::fetch_doc;
 use crate::error::Result;
 use crate::http::HttpClient;
 use crate::xml::Element;
@@ -323,7 +324,7 @@ fn parse_tap(cap: &Element) -> TapCapability {
 }
 
 pub(crate) async fn fetch(http: &HttpClient, service: &str, url: Url) -> Result<Capabilities> {
-    super::fetch_doc(http, service, url, from_element).await
+    fetch_doc(http, service, url, from_element).await
 }
 
 #[cfg(test)]

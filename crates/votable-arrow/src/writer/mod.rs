@@ -1,0 +1,302 @@
+//! Arrow record batches to VOTable 1.4, streamed batch by batch by [`VOTableWriter`].
+//!
+//! BINARY2 by default, TABLEDATA on request. This file holds the options and the document
+//! around the data; `plan` decides how each field is written, `column` prepares a batch's
+//! columns, `tabledata` and `binary2` write the rows, `xml` escapes text.
+//!
+//! | Arrow | VOTable |
+//! | --- | --- |
+//! | Boolean | `boolean` (`bit` when the field metadata says so) |
+//! | UInt8 | `unsignedByte` |
+//! | Int8, Int16 | `short` |
+//! | UInt16, Int32 | `int` |
+//! | UInt32, Int64, UInt64 | `long` (a UInt64 above `i64::MAX` is an error) |
+//! | Float16, Float32 | `float` |
+//! | Float64, Decimal | `double` |
+//! | Utf8, LargeUtf8, Utf8View, Dictionary of strings | `char` (UTF-8 bytes) `arraysize="*"` (or the fixed `votable:arraysize` kept in metadata; `unicodeChar` when the metadata says so) |
+//! | Date, Timestamp | `char` `xtype="timestamp"`, ISO 8601 UTC to the microsecond |
+//! | FixedSizeList(2) of Float32/Float64 with `votable:datatype` complex | `floatComplex` / `doubleComplex` |
+//! | FixedSizeList(n) of T | T with `arraysize="n"` (or the kept multi-dimensional arraysize) |
+//! | List / LargeList of T | T with `arraysize="*"` |
+//! | List of Utf8 with a `votable:arraysize` like `14x3` | 2-D `char` |
+//!
+//! Other types are cast to strings when Arrow can (times, intervals) and refused
+//! otherwise ([`Error::Write`]). Characters that XML 1.0 cannot carry (most C0 control
+//! characters) are replaced by U+FFFD in TABLEDATA and in attributes; BINARY2 keeps them.
+
+mod binary2;
+mod column;
+mod plan;
+mod tabledata;
+mod xml;
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use self::binary2::Binary2Stream;
+use self::column::Col;
+use self::plan::{CooSysKey, Plan, plan_for};
+use self::xml::{attr, escape_into, is_xml_id};
+use crate::datatype::keys;
+use crate::error::{Error, Result};
+use crate::metadata::QueryStatus;
+
+/// Serialisation of the table data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Serialization {
+    /// BINARY2 (base64, with null flags): compact and exact.
+    #[default]
+    Binary2,
+    /// TABLEDATA (XML text).
+    TableData,
+}
+
+/// Options of [`VOTableWriter`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Data serialisation.
+    pub serialization: Serialization,
+    /// Status written as `INFO name="QUERY_STATUS"` after the table.
+    pub query_status: QueryStatus,
+    /// `name` of the TABLE.
+    pub table_name: Option<String>,
+    /// `name` of the RESOURCE.
+    pub resource_name: Option<String>,
+    /// DESCRIPTION of the TABLE.
+    pub description: Option<String>,
+    /// Further `(name, value)` INFOs written at the start of the RESOURCE.
+    pub infos: Vec<(String, String)>,
+}
+
+/// Streaming VOTable writer. Write the header with [`VOTableWriter::new`], each batch
+/// with [`VOTableWriter::write`], and close the document with [`VOTableWriter::finish`].
+pub struct VOTableWriter<W: Write> {
+    out: W,
+    schema: SchemaRef,
+    plans: Vec<Plan>,
+    opts: WriterOptions,
+    buf: Vec<u8>,
+    /// The BINARY2 stream (unused for TABLEDATA).
+    binary2: Binary2Stream,
+    rows: u64,
+}
+
+impl<W: Write> std::fmt::Debug for VOTableWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VOTableWriter")
+            .field("schema", &self.schema)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> VOTableWriter<W> {
+    /// Writes the document header (up to the start of the data).
+    pub fn new(out: W, schema: SchemaRef, options: WriterOptions) -> Result<Self> {
+        let plans = schema
+            .fields()
+            .iter()
+            .map(|f| plan_for(f))
+            .collect::<Result<Vec<_>>>()?;
+        let mut w = VOTableWriter {
+            out,
+            schema,
+            plans,
+            opts: options,
+            buf: Vec::with_capacity(1 << 16),
+            binary2: Binary2Stream::default(),
+            rows: 0,
+        };
+        w.header();
+        w.flush_buf()?;
+        Ok(w)
+    }
+
+    /// Appends everything before the first row: COOSYS, RESOURCE, INFOs, TABLE, FIELDs and
+    /// the start of the data.
+    fn header(&mut self) {
+        let b = &mut self.buf;
+        b.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd\">\n");
+        // One COOSYS per distinct coordinate system found in the field metadata.
+        let mut coosys_ids: Vec<(CooSysKey, String)> = Vec::new();
+        for p in &self.plans {
+            if let Some(c) = &p.coosys
+                && !coosys_ids.iter().any(|(k, _)| k == c)
+            {
+                let id = format!("coosys{}", coosys_ids.len() + 1);
+                b.extend_from_slice(b"<COOSYS");
+                attr(b, "ID", &id);
+                attr(b, "system", &c.0);
+                if let Some(e) = &c.1[0] {
+                    attr(b, "equinox", e);
+                }
+                if let Some(e) = &c.1[1] {
+                    attr(b, "epoch", e);
+                }
+                b.extend_from_slice(b"/>\n");
+                coosys_ids.push((c.clone(), id));
+            }
+        }
+        b.extend_from_slice(b"<RESOURCE type=\"results\"");
+        if let Some(n) = &self.opts.resource_name {
+            attr(b, "name", n);
+        }
+        b.extend_from_slice(b">\n");
+        for (name, value) in &self.opts.infos {
+            b.extend_from_slice(b"<INFO");
+            attr(b, "name", name);
+            attr(b, "value", value);
+            b.extend_from_slice(b"/>\n");
+        }
+        b.extend_from_slice(b"<TABLE");
+        if let Some(n) = &self.opts.table_name {
+            attr(b, "name", n);
+        }
+        b.extend_from_slice(b">\n");
+        if let Some(d) = &self.opts.description {
+            b.extend_from_slice(b"<DESCRIPTION>");
+            escape_into(b, d, false);
+            b.extend_from_slice(b"</DESCRIPTION>\n");
+        }
+        let mut ids = HashSet::new();
+        for (p, f) in self.plans.iter().zip(self.schema.fields()) {
+            b.extend_from_slice(b"<FIELD");
+            attr(b, "name", &p.name);
+            if let Some(id) = f.metadata().get(keys::ID)
+                && is_xml_id(id)
+                && ids.insert(id.clone())
+            {
+                attr(b, "ID", id);
+            }
+            attr(b, "datatype", p.datatype.as_str());
+            if let Some(a) = &p.arraysize {
+                attr(b, "arraysize", a);
+            }
+            for (k, v) in &p.attrs {
+                attr(b, k, v);
+            }
+            if let Some(x) = &p.xtype {
+                attr(b, "xtype", x);
+            }
+            if let Some(c) = &p.coosys
+                && let Some((_, id)) = coosys_ids.iter().find(|(k, _)| k == c)
+            {
+                attr(b, "ref", id);
+            }
+            if p.description.is_none() && p.null.is_none() {
+                b.extend_from_slice(b"/>\n");
+                continue;
+            }
+            b.extend_from_slice(b">");
+            if let Some(d) = &p.description {
+                b.extend_from_slice(b"<DESCRIPTION>");
+                escape_into(b, d, false);
+                b.extend_from_slice(b"</DESCRIPTION>");
+            }
+            if let Some(n) = &p.null {
+                b.extend_from_slice(b"<VALUES");
+                attr(b, "null", n);
+                b.extend_from_slice(b"/>");
+            }
+            b.extend_from_slice(b"</FIELD>\n");
+        }
+        match self.opts.serialization {
+            Serialization::Binary2 => {
+                b.extend_from_slice(b"<DATA><BINARY2><STREAM encoding=\"base64\">\n");
+            }
+            Serialization::TableData => b.extend_from_slice(b"<DATA><TABLEDATA>\n"),
+        }
+    }
+
+    /// Hands the buffered text to the output.
+    fn flush_buf(&mut self) -> Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the rows of one batch. Its schema must have the writer's field types.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_columns() != self.plans.len() {
+            return Err(Error::Write {
+                column: String::new(),
+                message: format!(
+                    "batch has {} columns, the schema {}",
+                    batch.num_columns(),
+                    self.plans.len()
+                ),
+            });
+        }
+        let cols = batch
+            .columns()
+            .iter()
+            .zip(&self.plans)
+            .map(|(a, p)| Col::new(a, p))
+            .collect::<Result<Vec<_>>>()?;
+        for row in 0..batch.num_rows() {
+            match self.opts.serialization {
+                Serialization::Binary2 => {
+                    self.binary2
+                        .write_row(&cols, &self.plans, row, self.rows, &mut self.buf)?;
+                }
+                Serialization::TableData => {
+                    tabledata::write_row(&cols, &self.plans, row, self.rows, &mut self.buf)?;
+                }
+            }
+            self.rows += 1;
+            if self.buf.len() >= 1 << 16 {
+                self.flush_buf()?;
+            }
+        }
+        self.flush_buf()
+    }
+
+    /// Closes the document (data, QUERY_STATUS INFO) and returns the inner writer.
+    pub fn finish(mut self) -> Result<W> {
+        match self.opts.serialization {
+            Serialization::Binary2 => {
+                self.binary2.finish(&mut self.buf);
+                self.buf.extend_from_slice(b"</STREAM></BINARY2></DATA>\n");
+            }
+            Serialization::TableData => self.buf.extend_from_slice(b"</TABLEDATA></DATA>\n"),
+        }
+        self.buf.extend_from_slice(b"</TABLE>\n");
+        let (value, content) = match &self.opts.query_status {
+            QueryStatus::Ok => ("OK", None),
+            QueryStatus::Overflow => ("OVERFLOW", None),
+            QueryStatus::Error(m) => ("ERROR", Some(m.clone())),
+        };
+        self.buf.extend_from_slice(b"<INFO name=\"QUERY_STATUS\"");
+        attr(&mut self.buf, "value", value);
+        match content {
+            Some(m) => {
+                self.buf.push(b'>');
+                escape_into(&mut self.buf, &m, false);
+                self.buf.extend_from_slice(b"</INFO>\n");
+            }
+            None => self.buf.extend_from_slice(b"/>\n"),
+        }
+        self.buf.extend_from_slice(b"</RESOURCE>\n</VOTABLE>\n");
+        self.flush_buf()?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes a whole table: header, batches, trailer.
+pub fn write_votable<'a, W: Write>(
+    out: W,
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = &'a RecordBatch>,
+    options: WriterOptions,
+) -> Result<()> {
+    let mut w = VOTableWriter::new(out, schema, options)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.finish()?;
+    Ok(())
+}
