@@ -170,11 +170,13 @@ impl Display for Expr {
                     UnaryOp::Minus => "-",
                     UnaryOp::BitNot | UnaryOp::Not => "~",
                 })?;
-                // `- -x`, never `--x`, which would start a comment.
+                // ADQL allows one sign per factor: a signed operand is parenthesised, `-(-x)`. (Never
+                // `--x`, which starts a comment; `- -x` parses here but services such as DaCHS reject it.)
                 if matches!(**expr, Expr::Unary { ref op, .. } if *op != UnaryOp::Not) {
-                    f.write_char(' ')?;
+                    write!(f, "({expr})")
+                } else {
+                    operand(f, expr, SIGN_PRECEDENCE)
                 }
-                operand(f, expr, SIGN_PRECEDENCE)
             }
             Expr::Binary {
                 left, op, right, ..
@@ -500,7 +502,7 @@ mod tests {
             .binary(BinaryOp::Multiply, col("c"));
         assert_eq!(e.to_string(), "(a + b) * c");
         let e = Expr::unary(UnaryOp::Minus, Expr::unary(UnaryOp::Minus, col("x")));
-        assert_eq!(e.to_string(), "- -x");
+        assert_eq!(e.to_string(), "-(-x)");
         let e = Expr::unary(UnaryOp::Minus, col("a").binary(BinaryOp::Plus, col("b")));
         assert_eq!(e.to_string(), "-(a + b)");
         let e = col("a")

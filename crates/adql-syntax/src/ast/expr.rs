@@ -269,6 +269,18 @@ impl Function {
         }
     }
 
+    /// This call with the leading coordinate-system argument `coord_sys` (POINT, CIRCLE, BOX, POLYGON).
+    pub fn with_coord_sys(mut self, coord_sys: Expr) -> Function {
+        self.coord_sys = Some(Box::new(coord_sys));
+        self
+    }
+
+    /// This call with `DISTINCT` or `ALL` inside (aggregates).
+    pub fn with_quantifier(mut self, quantifier: SetQuantifier) -> Function {
+        self.quantifier = Some(quantifier);
+        self
+    }
+
     /// The built-in function called, if it is one.
     pub fn builtin_name(&self) -> Option<BuiltinFunction> {
         match &self.name {
@@ -412,6 +424,40 @@ impl Expr {
         Expr::Literal(Literal::Number(NumberLit::integer(value)))
     }
 
+    /// A signed integer: a literal, under a unary minus when negative (ADQL literals are unsigned).
+    pub fn signed(value: i128) -> Expr {
+        let literal = Expr::Literal(Literal::Number(NumberLit {
+            text: value.unsigned_abs().to_string(),
+            kind: super::NumberKind::Integer,
+            span: Span::EMPTY,
+        }));
+        if value < 0 {
+            Expr::unary(UnaryOp::Minus, literal)
+        } else {
+            literal
+        }
+    }
+
+    /// A double as the shortest literal that reads back as the same value (`0.5`, `1e-7`, `3.0`), under a
+    /// unary minus when negative; `None` for NaN and infinities, which ADQL cannot write.
+    pub fn double(value: f64) -> Option<Expr> {
+        if !value.is_finite() {
+            return None;
+        }
+        // `{:?}` prints the shortest round-tripping form, with an exponent where that is shorter.
+        let literal = Expr::number(&format!("{:?}", value.abs()))?;
+        Some(if value.is_sign_negative() && value != 0.0 {
+            Expr::unary(UnaryOp::Minus, literal)
+        } else {
+            literal
+        })
+    }
+
+    /// The conjunction (`AND`) of `conditions`, left to right; `None` when there are none.
+    pub fn conjunction(conditions: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        conditions.into_iter().reduce(Expr::and)
+    }
+
     /// A numeric literal from its text, or `None` if `text` is not an unsigned ADQL number.
     pub fn number(text: &str) -> Option<Expr> {
         NumberLit::parse(text).map(|n| Expr::Literal(Literal::Number(n)))
@@ -538,5 +584,28 @@ mod tests {
         assert!(e.clone().eq(Expr::integer(2)).is_condition());
         assert!(Expr::number("1.5e3").is_some());
         assert!(Expr::number("-1").is_none());
+    }
+
+    #[test]
+    fn numbers_and_conjunctions_print_as_adql() {
+        assert_eq!(Expr::signed(-3).to_string(), "-3");
+        assert_eq!(
+            Expr::signed(i128::from(i64::MIN)).to_string(),
+            "-9223372036854775808"
+        );
+        assert_eq!(Expr::double(1e-7).unwrap().to_string(), "1e-7");
+        assert_eq!(Expr::double(-2.5).unwrap().to_string(), "-2.5");
+        assert_eq!(Expr::double(-0.0).unwrap().to_string(), "0.0");
+        assert_eq!(Expr::double(3.0).unwrap().to_string(), "3.0");
+        assert!(Expr::double(f64::NAN).is_none());
+        let c = Expr::conjunction([
+            Expr::column(["a"]).eq(Expr::integer(1)),
+            Expr::column(["b"])
+                .eq(Expr::integer(2))
+                .or(Expr::column(["c"]).eq(Expr::integer(3))),
+        ])
+        .unwrap();
+        assert_eq!(c.to_string(), "a = 1 AND (b = 2 OR c = 3)");
+        assert!(Expr::conjunction([]).is_none());
     }
 }

@@ -31,6 +31,22 @@ impl Ident {
         }
     }
 
+    /// An identifier naming exactly `value`, as a service stores it: regular when that spelling means the
+    /// same name on any service (lower-case letters, digits and `_`, starting with a letter, not a reserved
+    /// word), delimited otherwise. `ra` prints `ra`, `Mag` prints `"Mag"` (a regular `Mag` would be folded by
+    /// the service to `mag` or `MAG`).
+    pub fn exact(value: impl Into<String>) -> Ident {
+        let value = value.into();
+        let quoted = !is_regular_identifier(&value)
+            || value.bytes().any(|b| b.is_ascii_uppercase())
+            || is_reserved(&value, AdqlVersion::V2_1);
+        Ident {
+            value,
+            quoted,
+            span: Span::EMPTY,
+        }
+    }
+
     /// A delimited identifier (`"value"`), whose case is significant.
     pub fn quoted(value: impl Into<String>) -> Ident {
         Ident {
@@ -203,6 +219,10 @@ mod tests {
         assert!(Ident::new("a b").quoted);
         assert!(Ident::new("Ra").matches(&Ident::new("RA")));
         assert!(!Ident::quoted("Ra").matches(&Ident::quoted("RA")));
+        assert!(!Ident::exact("ra").quoted);
+        assert!(Ident::exact("Ra").quoted);
+        assert!(Ident::exact("size").quoted);
+        assert!(Ident::exact("a b").quoted);
     }
 
     #[test]

@@ -48,6 +48,31 @@ impl Query {
         self.offset = Some(offset);
         self
     }
+
+    /// The body when it is one `SELECT` (no set operation).
+    pub fn as_select(&self) -> Option<&Select> {
+        match &self.body {
+            SetExpr::Select(select) => Some(select),
+            SetExpr::Query(_) | SetExpr::SetOperation { .. } => None,
+        }
+    }
+
+    /// The body when it is one `SELECT`, mutably.
+    pub fn as_select_mut(&mut self) -> Option<&mut Select> {
+        match &mut self.body {
+            SetExpr::Select(select) => Some(select),
+            SetExpr::Query(_) | SetExpr::SetOperation { .. } => None,
+        }
+    }
+
+    /// The output names of a query whose body is one `SELECT` with a select list: the alias of each item,
+    /// or the column's own name. `None` for `*`, `t.*`, a set operation, or an item without a name.
+    pub fn output_names(&self) -> Option<Vec<&Ident>> {
+        match &self.as_select()?.items {
+            SelectList::Wildcard(_) => None,
+            SelectList::Items(items) => items.iter().map(SelectItem::output_name).collect(),
+        }
+    }
 }
 
 impl Spanned for Query {
@@ -195,6 +220,22 @@ impl Select {
         self.top = Some(top);
         self
     }
+
+    /// Adds `condition` to the `WHERE` clause (`AND` with what is there).
+    pub fn and_where(&mut self, condition: Expr) {
+        self.selection = Some(match self.selection.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+    }
+
+    /// Adds `condition` to the `HAVING` clause (`AND` with what is there).
+    pub fn and_having(&mut self, condition: Expr) {
+        self.having = Some(match self.having.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+    }
 }
 
 impl Spanned for Select {
@@ -249,6 +290,22 @@ impl SelectItem {
             expr,
             alias: Some(alias.into()),
             span: Span::EMPTY,
+        }
+    }
+
+    /// The name of the column this item produces: its alias, or the name of the column it selects; `None`
+    /// for any other unnamed expression and for `t.*`.
+    pub fn output_name(&self) -> Option<&Ident> {
+        match self {
+            SelectItem::Expr {
+                alias: Some(alias), ..
+            } => Some(alias),
+            SelectItem::Expr {
+                expr: Expr::Column(c),
+                alias: None,
+                ..
+            } => Some(&c.column),
+            SelectItem::Expr { .. } | SelectItem::QualifiedWildcard { .. } => None,
         }
     }
 }

@@ -46,6 +46,25 @@ impl TableRef {
         }
     }
 
+    /// A derived table: `(subquery) AS alias`.
+    pub fn derived(subquery: Query, alias: impl Into<Ident>) -> TableRef {
+        TableRef::Derived {
+            subquery: Box::new(subquery),
+            alias: alias.into(),
+            span: Span::EMPTY,
+        }
+    }
+
+    /// The name the table's columns are qualified with: the alias, else the table's own name (`None` for a
+    /// join).
+    pub fn correlation_name(&self) -> Option<&Ident> {
+        match self {
+            TableRef::Table { name, alias, .. } => Some(alias.as_ref().unwrap_or(&name.name)),
+            TableRef::Derived { alias, .. } => Some(alias),
+            TableRef::Join(_) => None,
+        }
+    }
+
     /// `self kind JOIN right [constraint]`.
     pub fn join(
         self,

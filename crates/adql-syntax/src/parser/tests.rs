@@ -512,7 +512,7 @@ fn arithmetic_is_left_associative() {
     );
     assert_eq!(
         canon("SELECT -a*b, -(a*b), - -x, -+x, 1 - -2 FROM t"),
-        "SELECT -a * b, -(a * b), - -x, - +x, 1 - -2 FROM t"
+        "SELECT -a * b, -(a * b), -(-x), -(+x), 1 - -2 FROM t"
     );
     assert_eq!(
         canon("SELECT 'a' || b || 'c', 'a' || (b || 'c') FROM t"),
