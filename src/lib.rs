@@ -8,7 +8,7 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use adql::{Engine, EngineOptions};
-//! use adql::federation::catalogue::Catalogue;
+//! use adql::federation::Catalogue;
 //!
 //! // An engine with no services needs no network: the bundled catalogue of stars as a local table.
 //! let engine = Engine::new(Catalogue::empty(), EngineOptions::default())?;
@@ -25,7 +25,7 @@
 
 pub use adql_engine as engine;
 pub use adql_federation as federation;
-pub use adql_federation::{Engine, EngineOptions, Explanation, QueryError};
+pub use adql_federation::{Engine, EngineOptions, Explanation, FederationError as Error};
 pub use adql_syntax as syntax;
 pub use vo_client as client;
 pub use votable_arrow as votable;

@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use adql_federation::catalogue::{Catalogue, LoadOptions};
-use adql_federation::executor::RemoteRequest;
-use adql_federation::overflow::OverflowPolicy;
-use adql_federation::progress::ProgressSink;
+use adql_federation::OverflowPolicy;
+use adql_federation::ProgressSink;
+use adql_federation::RemoteRequest;
+use adql_federation::{Catalogue, LoadOptions};
 use adql_federation::{Engine, EngineOptions, FederationError};
 
 use crate::syntax_args::SyntaxArgs;
@@ -83,7 +83,7 @@ impl FederationArgs {
                 .then(|| Arc::new(Bars::default()) as Arc<dyn ProgressSink>),
             ..EngineOptions::default()
         };
-        Engine::new(self.catalogue()?, options).map_err(|e| Error::Federation(Box::new(e)))
+        Engine::from_env(self.catalogue()?, options).map_err(|e| Error::Federation(Box::new(e)))
     }
 }
 

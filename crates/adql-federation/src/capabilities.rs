@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use adql_syntax::AdqlVersion;
 use serde::{Deserialize, Serialize};
 
 /// TAPRegExt feature type of the ADQL geometry functions.
@@ -46,15 +47,27 @@ pub const GEOMETRY_FUNCTIONS: &[&str] = &[
     "REGION",
 ];
 
-/// Version of the ADQL language a service accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum AdqlVersion {
-    /// ADQL 2.0: ORDER BY and GROUP BY take column names only; no optional features of 2.1.
-    #[serde(rename = "2.0")]
-    V2_0,
-    /// ADQL 2.1.
-    #[serde(rename = "2.1")]
-    V2_1,
+/// `adql_syntax::AdqlVersion` in the cache's JSON: `"2.0"` or `"2.1"`.
+mod version_serde {
+    use adql_syntax::AdqlVersion;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &AdqlVersion, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match v {
+            AdqlVersion::V2_0 => "2.0",
+            AdqlVersion::V2_1 => "2.1",
+        })
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AdqlVersion, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "2.0" => Ok(AdqlVersion::V2_0),
+            "2.1" => Ok(AdqlVersion::V2_1),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown ADQL version `{other}`: expected \"2.0\" or \"2.1\""
+            ))),
+        }
+    }
 }
 
 /// One TAPRegExt language feature: its type IVOID (stored lower-case) and form.
@@ -86,6 +99,7 @@ impl LanguageFeature {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceCapabilities {
     /// Highest ADQL version the service declares.
+    #[serde(with = "version_serde")]
     pub adql_version: AdqlVersion,
     /// Declared optional language features.
     pub features: BTreeSet<LanguageFeature>,
@@ -204,10 +218,7 @@ impl ServiceCapabilities {
         let udfs = adql_syntax::UdfPolicy::from_tapregext(pairs.iter().copied())
             .unwrap_or(adql_syntax::UdfPolicy::Any);
         let mut options = adql_syntax::ParseOptions {
-            version: match self.adql_version {
-                AdqlVersion::V2_0 => adql_syntax::AdqlVersion::V2_0,
-                AdqlVersion::V2_1 => adql_syntax::AdqlVersion::V2_1,
-            },
+            version: self.adql_version,
             features: adql_syntax::FeatureSet::from_tapregext(pairs.iter().copied()),
             udfs,
             ..adql_syntax::ParseOptions::default()

@@ -48,13 +48,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use adql_syntax::ast::is_regular_identifier;
 use serde::{Deserialize, Serialize};
 
-use crate::adql_gen::ast::is_regular_identifier;
 use crate::cache::{DEFAULT_TTL, DescriptionCache};
 use crate::error::{FederationError, Result};
 use crate::metadata::{TableMetadata, split_qualified};
-use crate::overflow::OverflowPolicy;
+use crate::options::OverflowPolicy;
 
 /// The protocol a service speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,10 +1,12 @@
 //! [`Engine`]: one ADQL query over local tables and the tables of remote archives, for a Rust program
 //! to embed (the `adql query` and `adql explain` commands are thin layers over it).
 //!
-//! Services are described lazily: a query that names `gaia.gaiadr3.gaia_source` makes the engine describe
-//! the `gaia` service (from the on-disk cache when fresh, over VOSI otherwise) before planning; services the
-//! query does not name cost nothing. Every query is planned in a fresh [`AdqlSession`] holding the local
-//! tables and the services described so far.
+//! Shaped like DataFusion's `SessionContext`: a front door that holds the registered tables and
+//! functions, plans queries into `DataFrame`s and explains them, with one error type for every method
+//! ([`FederationError`]). Services are described lazily: a query that names `gaia.gaiadr3.gaia_source`
+//! makes the engine describe the `gaia` service (from the on-disk cache when fresh, over VOSI otherwise)
+//! before planning; services the query does not name cost nothing. Every query is planned in a fresh
+//! [`AdqlSession`] holding the local tables and functions and the services described so far.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -14,91 +16,21 @@ use std::time::Duration;
 use adql_engine::{AdqlSession, EngineError};
 use adql_syntax::ParseOptions;
 use adql_syntax::ast::{self, Visitor};
-use async_trait::async_trait;
 use datafusion::catalog::TableProvider;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::displayable;
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionConfig;
-use vo_client::HttpClient;
+use vo_client::{ClientConfig, HttpClient};
 
 use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::{FederationError, Result};
-use crate::executor::{RemoteService, TapExecutor};
-use crate::overflow::{FederationOptions, OverflowPolicy};
+use crate::executor::TapExecutor;
+use crate::explain::Explanation;
+use crate::options::{FederationOptions, OverflowPolicy};
 use crate::progress::{InstrumentedExecutor, ProgressSink};
-use crate::remote_query::RemoteQuery;
-use crate::session::{Discovery, Federation};
-use crate::tap::{VoTapExecutor, VosiDiscovery};
-
-/// How the engine reaches services: describing them and running their queries. The production
-/// implementation is [`VoServiceIo`]; tests plug in services that answer from local tables.
-#[async_trait]
-pub trait ServiceIo: Discovery {
-    /// The executor of `service`'s queries.
-    fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>>;
-
-    /// Adds the table of a service that is not TAP (Mashup, cone search) to `federation`. The default
-    /// knows none: such a service is an error naming it.
-    async fn add_source_service(
-        &self,
-        federation: &mut Federation,
-        service: &ServiceConfig,
-    ) -> Result<()> {
-        let _ = federation;
-        Err(FederationError::Remote {
-            service: service.name.clone(),
-            url: service.url.clone(),
-            message: format!("{:?} services are not available here", service.kind),
-        })
-    }
-}
-
-/// Services reached over HTTP with vo-client: VOSI for descriptions, TAP for queries.
-#[derive(Debug, Clone)]
-pub struct VoServiceIo {
-    http: HttpClient,
-    discovery: VosiDiscovery,
-}
-
-impl VoServiceIo {
-    /// I/O sharing `http` (its proxies, retries and MAST token).
-    pub fn new(http: HttpClient) -> Self {
-        Self {
-            discovery: VosiDiscovery::new(http.clone()),
-            http,
-        }
-    }
-}
-
-#[async_trait]
-impl Discovery for VoServiceIo {
-    async fn describe(
-        &self,
-        service: &ServiceConfig,
-    ) -> Result<crate::metadata::ServiceDescription> {
-        self.discovery.describe(service).await
-    }
-}
-
-#[async_trait]
-impl ServiceIo for VoServiceIo {
-    fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>> {
-        Ok(Arc::new(VoTapExecutor::connect(
-            self.http.clone(),
-            &service.name,
-            &service.url,
-        )?))
-    }
-
-    async fn add_source_service(
-        &self,
-        federation: &mut Federation,
-        service: &ServiceConfig,
-    ) -> Result<()> {
-        crate::sources::add_source_service(federation, service, &self.http).await
-    }
-}
+use crate::service::RemoteService;
+use crate::service_io::{ServiceIo, VoServiceIo};
+use crate::session::Federation;
 
 /// Settings of an [`Engine`].
 #[derive(Clone, Default)]
@@ -130,78 +62,12 @@ impl fmt::Debug for EngineOptions {
     }
 }
 
-/// A failure of [`Engine`]: the query's own (syntax and planning errors, positioned in its text), or a
-/// service's (it could not be described).
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    /// The query is invalid or could not be planned or run.
-    #[error(transparent)]
-    Query(#[from] EngineError),
-    /// A service the query names could not be described, or the catalogue is wrong.
-    #[error(transparent)]
-    Federation(#[from] FederationError),
-}
-
-/// One remote part of a plan: the ADQL a service is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemotePart {
-    /// Service name.
-    pub service: String,
-    /// Service URL.
-    pub url: String,
-    /// The generated ADQL.
-    pub adql: String,
-}
-
-/// What [`Engine::explain`] returns: the remote parts and the plans. `Display` prints them all.
-#[derive(Debug, Clone)]
-pub struct Explanation {
-    /// Every query sent to a service, in plan order.
-    pub remote_parts: Vec<RemotePart>,
-    /// The SQL the ADQL was lowered to.
-    pub lowered_sql: String,
-    /// The optimized logical plan.
-    pub logical_plan: String,
-    /// The physical plan, with the strategy of every cross-service join.
-    pub physical_plan: String,
-}
-
-impl fmt::Display for Explanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.remote_parts.is_empty() {
-            writeln!(f, "Remote parts: none (the query runs locally)")?;
-        } else {
-            writeln!(f, "Remote parts:")?;
-            for (i, part) in self.remote_parts.iter().enumerate() {
-                writeln!(f, "  [{}] {} ({})", i + 1, part.service, part.url)?;
-                writeln!(f, "      {}", part.adql)?;
-            }
-        }
-        writeln!(f, "\nLowered SQL:\n  {}", self.lowered_sql)?;
-        writeln!(
-            f,
-            "\nOptimized logical plan:\n{}",
-            indent(&self.logical_plan)
-        )?;
-        write!(f, "\nPhysical plan:\n{}", indent(&self.physical_plan))
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.trim_end()
-        .lines()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The federated ADQL engine.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::sync::Arc;
-/// use adql_federation::catalogue::Catalogue;
-/// use adql_federation::engine::{Engine, EngineOptions};
+/// use adql_federation::{Catalogue, Engine, EngineOptions};
 /// use datafusion::arrow::array::{Float64Array, RecordBatch};
 /// use datafusion::arrow::datatypes::{DataType, Field, Schema};
 /// use datafusion::datasource::MemTable;
@@ -231,7 +97,14 @@ pub struct Engine {
     options: EngineOptions,
     /// The services described so far (a query's session is built from a copy).
     federation: tokio::sync::Mutex<Federation>,
-    local: Mutex<Vec<(String, Arc<dyn TableProvider>)>>,
+    local: Mutex<Registered>,
+}
+
+/// What the user registered: local tables and functions, added to every query's session.
+#[derive(Default)]
+struct Registered {
+    tables: Vec<(String, Arc<dyn TableProvider>)>,
+    udfs: Vec<ScalarUDF>,
 }
 
 impl fmt::Debug for Engine {
@@ -244,17 +117,31 @@ impl fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine over `catalogue`, reaching services over HTTP (proxies and MAST token from the
-    /// environment, see [`vo_client::ClientConfig::from_env`]).
+    /// An engine over `catalogue`, reaching services over HTTP with the default client settings: no
+    /// proxy and no token. Nothing is read from the environment; see [`Engine::from_env`].
     ///
     /// # Errors
-    /// The HTTP client cannot be set up (a bad proxy or token configuration).
+    /// The HTTP client cannot be set up.
     pub fn new(catalogue: Catalogue, options: EngineOptions) -> Result<Self> {
-        let http = HttpClient::from_env().map_err(|e| FederationError::Remote {
-            service: "(http client)".into(),
-            url: String::new(),
-            message: e.to_string(),
-        })?;
+        Self::with_client(catalogue, options, ClientConfig::default())
+    }
+
+    /// An engine over `catalogue` whose HTTP client takes proxies and the MAST token from the
+    /// environment (see [`vo_client::ClientConfig::from_env`]), as the command line does.
+    ///
+    /// # Errors
+    /// A proxy or token setting of the environment is invalid.
+    pub fn from_env(catalogue: Catalogue, options: EngineOptions) -> Result<Self> {
+        let config = ClientConfig::from_env().map_err(http_setup)?;
+        Self::with_client(catalogue, options, config)
+    }
+
+    fn with_client(
+        catalogue: Catalogue,
+        options: EngineOptions,
+        config: ClientConfig,
+    ) -> Result<Self> {
+        let http = HttpClient::new(config).map_err(http_setup)?;
         Ok(Self::with_io(
             catalogue,
             Arc::new(VoServiceIo::new(http)),
@@ -269,7 +156,7 @@ impl Engine {
             io,
             options,
             federation: tokio::sync::Mutex::new(Federation::new()),
-            local: Mutex::new(Vec::new()),
+            local: Mutex::new(Registered::default()),
         }
     }
 
@@ -278,26 +165,41 @@ impl Engine {
         &self.catalogue
     }
 
+    fn registered(&self) -> std::sync::MutexGuard<'_, Registered> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Registers a local table under `name` (any provider: files, memory, Parquet...).
     ///
     /// # Errors
     /// The name is empty or taken.
-    pub fn register_table(
-        &self,
-        name: &str,
-        table: Arc<dyn TableProvider>,
-    ) -> std::result::Result<(), EngineError> {
-        let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
+    pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+        let mut local = self.registered();
         if name.is_empty() {
-            return Err(EngineError::Name("a table name cannot be empty".to_owned()));
+            return Err(EngineError::Name("a table name cannot be empty".to_owned()).into());
         }
-        if local.iter().any(|(n, _)| n == name) {
-            return Err(EngineError::Name(format!(
-                "a table named '{name}' is already registered"
-            )));
+        if local.tables.iter().any(|(n, _)| n == name) {
+            return Err(
+                EngineError::Name(format!("a table named '{name}' is already registered")).into(),
+            );
         }
-        local.push((name.to_owned(), table));
+        local.tables.push((name.to_owned(), table));
         Ok(())
+    }
+
+    /// Removes the local table `name`, returning it (`None` when there is none by that name).
+    pub fn deregister_table(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
+        let mut local = self.registered();
+        let i = local.tables.iter().position(|(n, _)| n == name)?;
+        Some(local.tables.remove(i).1)
+    }
+
+    /// Registers a scalar function, callable by its name in every later query (ADQL calls it as a
+    /// user-defined function). A function of the same name is replaced.
+    pub fn register_udf(&self, udf: ScalarUDF) {
+        let mut local = self.registered();
+        local.udfs.retain(|u| u.name() != udf.name());
+        local.udfs.push(udf);
     }
 
     /// Registers a file (CSV, TSV, Parquet or VOTable, by extension) as local table `name`, with units for
@@ -310,7 +212,7 @@ impl Engine {
         name: &str,
         path: &std::path::Path,
         units: &[(String, String)],
-    ) -> std::result::Result<(), EngineError> {
+    ) -> Result<()> {
         let scratch = AdqlSession::new();
         scratch.register_file_with_units(name, path, units).await?;
         let provider = scratch
@@ -325,9 +227,9 @@ impl Engine {
     ///
     /// # Errors
     /// Syntax errors; a named service that cannot be described.
-    pub async fn session_for(&self, adql: &str) -> std::result::Result<AdqlSession, QueryError> {
+    pub async fn session_for(&self, adql: &str) -> Result<AdqlSession> {
         let query = adql_syntax::parse_with(adql, &self.options.parse)
-            .map_err(|e| QueryError::Query(EngineError::Syntax(Box::new(e))))?;
+            .map_err(|e| EngineError::Syntax(Box::new(e)))?;
         let federation = {
             let mut federation = self.federation.lock().await;
             let mut from_cache = BTreeSet::new();
@@ -377,8 +279,11 @@ impl Engine {
         let session = federation
             .adql_session(config)?
             .with_parse_options(self.options.parse.clone());
-        let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
-        for (name, table) in local.iter() {
+        let local = self.registered();
+        for udf in &local.udfs {
+            session.context().register_udf(udf.clone());
+        }
+        for (name, table) in &local.tables {
             session.register_table(name, Arc::clone(table))?;
         }
         Ok(session)
@@ -388,7 +293,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`session_for`](Self::session_for), and planning errors positioned in `adql`.
-    pub async fn query(&self, adql: &str) -> std::result::Result<DataFrame, QueryError> {
+    pub async fn query(&self, adql: &str) -> Result<DataFrame> {
         let session = self.session_for(adql).await?;
         Ok(session.query(adql).await?)
     }
@@ -397,7 +302,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`query`](Self::query).
-    pub async fn explain(&self, adql: &str) -> std::result::Result<Explanation, QueryError> {
+    pub async fn explain(&self, adql: &str) -> Result<Explanation> {
         let session = self.session_for(adql).await?;
         let lowered = session.lower(adql).await?;
         let plan = session.logical_plan(adql).await?;
@@ -407,12 +312,7 @@ impl Engine {
             .create_physical_plan(&optimized)
             .await
             .map_err(EngineError::from)?;
-        Ok(Explanation {
-            remote_parts: remote_parts(&optimized),
-            lowered_sql: lowered.statement.to_string(),
-            logical_plan: optimized.display_indent().to_string(),
-            physical_plan: displayable(physical.as_ref()).indent(false).to_string(),
-        })
+        Ok(Explanation::new(lowered.statement, optimized, physical))
     }
 
     /// Describes `config` (from the cache first when `use_cache`) and adds it to `federation`, replacing an
@@ -501,6 +401,15 @@ impl Engine {
     }
 }
 
+/// The error of an HTTP client that cannot be set up.
+fn http_setup(e: vo_client::Error) -> FederationError {
+    FederationError::Remote {
+        service: "(http client)".into(),
+        url: String::new(),
+        message: e.to_string(),
+    }
+}
+
 /// Collects every table name of a query.
 #[derive(Default)]
 struct TableNames(Vec<ast::TableName>);
@@ -509,22 +418,4 @@ impl Visitor for TableNames {
     fn visit_table_name(&mut self, name: &ast::TableName) {
         self.0.push(name.clone());
     }
-}
-
-/// The [`RemoteQuery`] leaves of a plan, in plan order.
-pub fn remote_parts(plan: &LogicalPlan) -> Vec<RemotePart> {
-    let mut parts = Vec::new();
-    let _ = plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::Extension(extension) = node
-            && let Some(remote) = extension.node.as_any().downcast_ref::<RemoteQuery>()
-        {
-            parts.push(RemotePart {
-                service: remote.service.clone(),
-                url: remote.url.clone(),
-                adql: remote.adql.clone(),
-            });
-        }
-        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
-    });
-    parts
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use adql_engine::EngineError;
 use datafusion::error::DataFusionError;
 
 /// Result with [`FederationError`].
@@ -85,7 +86,7 @@ pub enum FederationError {
         adql: String,
     },
     /// A remote part hit the service's row limit and could not be fetched completely in pieces
-    /// (see [`crate::overflow`]).
+    /// (see the split rules in the crate documentation).
     #[error(
         "service {service} ({url}) truncated the result at {} rows (MAXREC) and the part could not \
          be split: {reason}; the query part sent there was:\n{adql}",
@@ -129,9 +130,29 @@ pub enum FederationError {
         /// The predicates that would give it a cone.
         hint: String,
     },
+    /// The query is invalid or could not be planned or run; planning errors carry their position in
+    /// the ADQL text ([`FederationError::span`]).
+    #[error(transparent)]
+    Query(Box<EngineError>),
     /// An error of the local engine.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
+}
+
+impl FederationError {
+    /// The byte range in the ADQL text this error is about, for errors of the query itself.
+    pub fn span(&self) -> Option<std::ops::Range<usize>> {
+        match self {
+            Self::Query(e) => e.span(),
+            _ => None,
+        }
+    }
+}
+
+impl From<EngineError> for FederationError {
+    fn from(e: EngineError) -> Self {
+        Self::Query(Box::new(e))
+    }
 }
 
 impl From<FederationError> for DataFusionError {

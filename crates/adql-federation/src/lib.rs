@@ -1,41 +1,93 @@
 //! The federated planner of `adql`: one ADQL query over the tables of several archives.
 //!
-//! * [`catalogue`]: the services a session knows (built-in archives, the user's TOML
-//!   configuration, `--service NAME=URL`), table-name resolution, and the on-disk capability cache.
-//! * [`capabilities`]: what a service can evaluate (ADQL version, TAPRegExt features, UDFs).
-//! * [`remote_table`]: remote TAP tables as DataFusion [`TableProvider`](datafusion::catalog::TableProvider)s,
-//!   with Arrow schemas built from VOSI `/tables` metadata, and a catalog provider per service.
-//! * [`adql_gen`]: the project's own `LogicalPlan` → ADQL generator.
-//! * [`optimizer`]: the rule that cuts the largest single-service sub-plans out of a plan and
-//!   replaces each by a [`RemoteQuery`](remote_query::RemoteQuery) node.
-//! * [`physical`]: [`RemoteQueryExec`](physical::RemoteQueryExec), which runs the generated
-//!   ADQL through a [`TapExecutor`](executor::TapExecutor) and streams Arrow batches.
-//! * [`overflow`]: a remote part over MAXREC is split into pieces under it, or fails, as
-//!   [`OverflowPolicy`](overflow::OverflowPolicy) says.
-//! * [`sources`]: tables behind services that are not TAP (the MAST Mashup, Simple Cone Search),
-//!   answering a cone and what filters they can.
-//! * [`strategy`]: how a crossmatch across two services runs (local, upload, cones, region),
-//!   chosen by a cost model.
-//! * [`engine`]: [`Engine`], the embeddable federated engine.
+//! [`Engine`] is the front door, as DataFusion's `SessionContext` is: register local tables and
+//! functions, then [`Engine::query`] plans ADQL into a `DataFrame` and [`Engine::explain`] shows what
+//! each service is sent. Every method fails with one error type, [`FederationError`].
+//!
+//! ```text
+//! ADQL ──AdqlSession (adql-engine)──▶ LogicalPlan
+//!      ──PushDownRemoteQuery──▶ RemoteQuery leaves (adql_syntax trees, one per service)
+//!      ──CrossServiceJoinRule──▶ CrossServiceJoin (a crossmatch across services)
+//!      ──planners──▶ RemoteQueryExec / CrossServiceJoinExec ──RemoteService::fetch──▶ TapExecutor
+//! ```
+//!
+//! The pieces, by what they are for:
+//!
+//! * Services: [`Catalogue`] (built-in archives, the user's TOML configuration, `--service NAME=URL`,
+//!   table-name resolution), [`ServiceCapabilities`] (what a service evaluates), [`TableMetadata`]
+//!   (VOSI tables → Arrow schemas), [`DescriptionCache`] (descriptions on disk), [`Federation`] (the
+//!   services of a session and the DataFusion wiring for them).
+//! * Planning: [`plan_to_adql`] (a plan → an ADQL tree, DataFusion's `unparser` for ADQL),
+//!   [`PushDownRemoteQuery`] (cuts the largest single-service sub-plans into [`RemoteQuery`] leaves),
+//!   [`CrossServiceJoinRule`] and [`CrossServiceJoinPlanner`] (a crossmatch across services, answered by
+//!   the strategy a [`CostModel`] chooses).
+//! * Execution: [`RemoteService::fetch`], the one way a query reaches a service (the validity check,
+//!   schema conforming and the MAXREC rule), used by [`RemoteQueryExec`], the overflow splitter and
+//!   [`CrossServiceJoinExec`]; [`TapExecutor`] is the I/O boundary ([`VoTapExecutor`] in production).
+//! * Options: [`EngineOptions`], and the session's [`FederationOptions`] with the [`OverflowPolicy`].
+//! * Tables that are not TAP: [`MashupTable`] (MAST Mashup) and [`ConeSearchTable`] (Simple Cone Search).
 
-pub mod adql_gen;
-pub mod cache;
-pub mod capabilities;
-pub mod catalogue;
-pub mod engine;
-pub mod error;
-pub mod executor;
-pub mod metadata;
-pub mod optimizer;
-pub mod overflow;
-pub mod physical;
-pub mod progress;
-pub mod remote_query;
-pub mod remote_table;
-pub mod session;
-pub mod sources;
-pub mod strategy;
-pub mod tap;
+mod cache;
+mod capabilities;
+mod catalogue;
+mod engine;
+mod error;
+mod executor;
+mod explain;
+mod fetch;
+mod metadata;
+mod optimizer;
+mod options;
+mod progress;
+mod remote_query;
+mod remote_query_exec;
+mod remote_query_planner;
+mod remote_table;
+mod service;
+mod service_io;
+mod session;
+mod sources;
+mod split;
+mod strategy;
+mod tap;
+mod unparser;
 
-pub use engine::{Engine, EngineOptions, Explanation, QueryError, RemotePart};
+pub use cache::{DEFAULT_TTL, DescriptionCache};
+pub use capabilities::{
+    FEATURE_BITWISE, FEATURE_COMMON_TABLE, FEATURE_CONDITIONAL, FEATURE_GEOMETRY, FEATURE_OFFSET,
+    FEATURE_SETS, FEATURE_STRING, FEATURE_TYPE, FEATURE_UDF, FEATURE_UNIT, GEOMETRY_FUNCTIONS,
+    LanguageFeature, ServiceCapabilities,
+};
+pub use catalogue::{
+    Catalogue, LoadOptions, QualifiedTable, ServiceConfig, ServiceKind, TableIndex,
+    builtin_services, parse_service_spec, service_name,
+};
+pub use engine::{Engine, EngineOptions};
 pub use error::{FederationError, Result};
+pub use executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor, UploadTable};
+pub use explain::{Explanation, RemotePart, remote_parts};
+pub use fetch::{Answer, Collected};
+pub use metadata::{ColumnMetadata, ServiceDescription, TableMetadata, split_qualified};
+pub use optimizer::PushDownRemoteQuery;
+pub use options::{FederationOptions, OverflowPolicy};
+pub use progress::{InstrumentedExecutor, ProgressSink, RequestCounter};
+pub use remote_query::RemoteQuery;
+pub use remote_query_exec::RemoteQueryExec;
+pub use remote_query_planner::{FederatedQueryPlanner, RemoteQueryPlanner};
+pub use remote_table::{RemoteTable, ServiceCatalog, ServiceNaming, ServiceSchema};
+pub use service::{RemoteService, ServiceRegistry};
+pub use service_io::{ServiceIo, VoServiceIo};
+pub use session::{Discovery, Federation, SourceTable};
+pub use sources::{
+    ConeSearchTable, MashupTable, OpenStream, SourceScanExec, add_catalogue_sources,
+    add_source_service, conform_by_name, source_table,
+};
+pub use strategy::{
+    CIRCLE_PAD_DEG, Candidate, CostModel, CrossServiceJoin, CrossServiceJoinExec,
+    CrossServiceJoinPlanner, CrossServiceJoinRule, Decision, SideEstimate, Strategy, decisions,
+};
+pub use tap::{VoTapExecutor, VosiDiscovery, capabilities_from_vosi, tables_from_vosi};
+pub use unparser::{
+    InvalidAdql, LocalTableNaming, NotPushable, RemoteTableName, TableNaming, checked_text,
+    plan_to_adql, plan_to_checked_adql,
+};

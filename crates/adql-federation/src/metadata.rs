@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use adql_syntax::ast::{Ident, TableName, is_regular_identifier};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-use crate::adql_gen::ast::{Ident, TableName, is_regular_identifier};
 use crate::capabilities::ServiceCapabilities;
 
 /// A column as VOSI `/tables` (or TAP_SCHEMA.columns) describes it.
@@ -100,7 +100,7 @@ fn ident_for(part: &str, delimited: bool) -> Ident {
     if delimited || !is_regular_identifier(part) {
         Ident::quoted(part)
     } else {
-        Ident::new(part.to_ascii_lowercase())
+        Ident::exact(part.to_ascii_lowercase())
     }
 }
 
@@ -222,7 +222,9 @@ impl TableMetadata {
                 .map(|(p, d)| ident_for(&p, d));
             parts = schema.chain(parts).collect();
         }
-        TableName { parts }
+        // More than catalog.schema.table cannot be written; such a name is one delimited identifier.
+        TableName::from_parts(parts)
+            .unwrap_or_else(|| TableName::new(Ident::quoted(self.name.clone())))
     }
 
     /// The Arrow schema of the table.

@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+use adql_syntax::ast::Query;
 use datafusion::common::DFSchemaRef;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
@@ -11,36 +12,40 @@ use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 /// A leaf of the logical plan computed by a remote service.
 ///
 /// It replaces the sub-plan it was generated from and has that sub-plan's schema (qualifiers
-/// included), so the nodes above it are unchanged. It is plain data (service name, URL, ADQL
-/// text, schema), so it prints in `EXPLAIN` and can be serialised.
+/// included), so the nodes above it are unchanged. It carries the query as an ADQL syntax tree (what
+/// strategies and the overflow splitter build on) and prints it in `EXPLAIN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteQuery {
     /// Service name in the catalogue.
     pub service: String,
     /// Service base URL.
     pub url: String,
-    /// The generated ADQL.
-    pub adql: String,
-    /// The query's own `TOP`, if any (a result of exactly MAXREC rows is complete when TOP ≤ MAXREC).
-    pub top: Option<u64>,
+    /// The generated query.
+    pub query: Query,
     /// Output schema: the schema of the replaced sub-plan.
     pub schema: DFSchemaRef,
+}
+
+impl RemoteQuery {
+    /// The ADQL text sent.
+    pub fn adql(&self) -> String {
+        self.query.to_string()
+    }
 }
 
 impl Hash for RemoteQuery {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.service.hash(state);
         self.url.hash(state);
-        self.adql.hash(state);
-        self.top.hash(state);
+        self.query.hash(state);
     }
 }
 
 impl PartialOrd for RemoteQuery {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        let key = |q: &Self| (q.service.clone(), q.url.clone(), q.adql.clone(), q.top);
+        let key = |q: &Self| (q.service.clone(), q.url.clone(), q.adql());
         match key(self).cmp(&key(other)) {
-            Ordering::Equal if self.schema != other.schema => None,
+            Ordering::Equal if self != other => None,
             ordering => Some(ordering),
         }
     }
@@ -67,7 +72,7 @@ impl UserDefinedLogicalNodeCore for RemoteQuery {
         write!(
             f,
             "RemoteQuery: service={} url={} adql={}",
-            self.service, self.url, self.adql
+            self.service, self.url, self.query
         )
     }
 

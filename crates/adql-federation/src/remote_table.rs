@@ -19,11 +19,10 @@ use datafusion::logical_expr::logical_plan::{TableScan, TableScanBuilder};
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use crate::adql_gen::ast::Expr as AdqlExpr;
-use crate::adql_gen::{RemoteTableName, TableNaming, generate_checked};
-use crate::executor::RemoteService;
 use crate::metadata::TableMetadata;
-use crate::physical::RemoteQueryExec;
+use crate::remote_query_exec::RemoteQueryExec;
+use crate::service::RemoteService;
+use crate::unparser::{RemoteTableName, TableNaming, condition_to_adql, plan_to_checked_adql};
 
 /// A table of a remote TAP service.
 #[derive(Debug, Clone)]
@@ -76,18 +75,13 @@ impl RemoteTable {
         let Ok(schema) = DFSchema::try_from(self.schema.as_ref().clone()) else {
             return false;
         };
-        let cols: Vec<AdqlExpr> = self
+        let cols: Vec<adql_syntax::ast::Expr> = self
             .naming
             .columns
             .iter()
-            .map(|c| AdqlExpr::column(None, c.clone()))
+            .map(|c| adql_syntax::ast::Expr::column([c.clone()]))
             .collect();
-        let translator = crate::adql_gen::expr::ExprTranslator {
-            caps: &self.service.capabilities,
-            schema: &schema,
-            cols: &cols,
-        };
-        translator.predicate(&unqualified).is_ok()
+        condition_to_adql(&unqualified, &schema, &cols, &self.service.capabilities).is_ok()
     }
 }
 
@@ -159,17 +153,17 @@ impl TableProvider for RemoteTable {
             .build()?;
         let plan = LogicalPlan::TableScan(scan);
         let naming = ServiceNaming::new(self.service.name.clone());
-        let select = generate_checked(&plan, &self.service.capabilities, &naming).map_err(|e| {
-            DataFusionError::Plan(format!(
-                "cannot scan {} on service {}: {e}",
-                self.metadata.name, self.service.name
-            ))
-        })?;
+        let query =
+            plan_to_checked_adql(&plan, &self.service.capabilities, &naming).map_err(|e| {
+                DataFusionError::Plan(format!(
+                    "cannot scan {} on service {}: {e}",
+                    self.metadata.name, self.service.name
+                ))
+            })?;
         let schema = Arc::clone(plan.schema().inner());
         Ok(Arc::new(RemoteQueryExec::new(
             Arc::clone(&self.service),
-            select.to_string(),
-            select.top,
+            query,
             schema,
         )))
     }

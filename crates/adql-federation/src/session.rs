@@ -15,12 +15,13 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalogue::{Catalogue, QualifiedTable, ServiceConfig, ServiceKind, TableIndex};
 use crate::error::{FederationError, Result};
-use crate::executor::{RemoteService, ServiceRegistry, TapExecutor};
+use crate::executor::TapExecutor;
 use crate::metadata::{ServiceDescription, TableMetadata};
 use crate::optimizer::PushDownRemoteQuery;
-use crate::overflow::FederationOptions;
-use crate::physical::{FederatedQueryPlanner, RemoteQueryPlanner};
+use crate::options::FederationOptions;
+use crate::remote_query_planner::{FederatedQueryPlanner, RemoteQueryPlanner};
 use crate::remote_table::{RemoteTable, ServiceCatalog};
+use crate::service::{RemoteService, ServiceRegistry};
 use crate::strategy::{CostModel, CrossServiceJoinPlanner, CrossServiceJoinRule};
 
 /// Learns what a service offers (VOSI `/capabilities` and `/tables`).
@@ -39,7 +40,7 @@ pub struct Federation {
     sources: BTreeMap<String, Vec<SourceTable>>,
 }
 
-/// A table of a service that is not TAP (see [`crate::sources`]), registered as
+/// A table of a service that is not TAP (see [`MashupTable`](crate::MashupTable), [`ConeSearchTable`](crate::ConeSearchTable)), registered as
 /// `service.schema.table`.
 #[derive(Debug, Clone)]
 pub struct SourceTable {
@@ -149,7 +150,7 @@ impl Federation {
     }
 
     /// Adds `provider` as `service.schema.table`, a table of a service that is not TAP (a
-    /// Mashup or cone-search table, see [`crate::sources`]). The pushdown rule never owns its scans;
+    /// Mashup or cone-search table, see [`MashupTable`](crate::MashupTable), [`ConeSearchTable`](crate::ConeSearchTable)). The pushdown rule never owns its scans;
     /// the table answers what it can through filter pushdown.
     pub fn add_source_table(
         &mut self,

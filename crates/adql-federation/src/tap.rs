@@ -3,13 +3,14 @@
 
 use std::fmt;
 
+use adql_syntax::AdqlVersion;
 use async_trait::async_trait;
 use futures::StreamExt;
 use vo_client::HttpClient;
 use vo_client::tap::{TapQuery, TapService, Upload};
 use vo_client::vosi::{Capabilities, TableSet};
 
-use crate::capabilities::{AdqlVersion, LanguageFeature, ServiceCapabilities};
+use crate::capabilities::{LanguageFeature, ServiceCapabilities};
 use crate::catalogue::ServiceConfig;
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor, UploadTable};

@@ -6,8 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use adql_federation::adql_gen::{LocalTableNaming, generate};
-use adql_federation::capabilities::ServiceCapabilities;
+use adql_federation::ServiceCapabilities;
+use adql_federation::{LocalTableNaming, plan_to_adql};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
@@ -21,7 +21,7 @@ async fn adql_with(
     caps: &ServiceCapabilities,
 ) -> Result<String, String> {
     let plan = optimized_plan(ctx, sql).await;
-    let adql = generate(&plan, caps, &LocalTableNaming)
+    let adql = plan_to_adql(&plan, caps, &LocalTableNaming)
         .map(|s| s.to_string())
         .map_err(|e| e.to_string())?;
     // Every generated query is valid ADQL for the service it is meant for.
@@ -303,7 +303,7 @@ async fn geometry_and_udfs_map_to_adql() {
         ));
     }
     let caps = ServiceCapabilities::adql_2_1_full().with_feature(
-        adql_federation::capabilities::FEATURE_UDF,
+        adql_federation::FEATURE_UDF,
         "gavo_specconv(x DOUBLE PRECISION) -> DOUBLE PRECISION",
     );
     let mut out = Vec::new();

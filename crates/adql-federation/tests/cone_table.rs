@@ -9,11 +9,11 @@ mod dachs_server;
 use dachs_server::{server_up, tap_url};
 use std::sync::Arc;
 
-use adql_federation::catalogue::{Catalogue, ServiceConfig, ServiceKind, parse_service_spec};
-use adql_federation::executor::TapExecutor;
-use adql_federation::session::Federation;
-use adql_federation::sources::add_catalogue_sources;
-use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+use adql_federation::Federation;
+use adql_federation::TapExecutor;
+use adql_federation::add_catalogue_sources;
+use adql_federation::{Catalogue, ServiceConfig, ServiceKind, parse_service_spec};
+use adql_federation::{VoTapExecutor, VosiDiscovery};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};

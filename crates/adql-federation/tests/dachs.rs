@@ -8,10 +8,10 @@ mod dachs_server;
 use dachs_server::{server_up, tap_url};
 use std::sync::Arc;
 
-use adql_federation::catalogue::{Catalogue, parse_service_spec};
-use adql_federation::executor::TapExecutor;
-use adql_federation::session::Federation;
-use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+use adql_federation::Federation;
+use adql_federation::TapExecutor;
+use adql_federation::{Catalogue, parse_service_spec};
+use adql_federation::{VoTapExecutor, VosiDiscovery};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use vo_client::{ClientConfig, HttpClient};
 
@@ -22,7 +22,7 @@ async fn federation(cache: &std::path::Path) -> Federation {
     catalogue.add(parse_service_spec(&format!("archive2={url}")).unwrap());
     let http = HttpClient::new(ClientConfig::default()).unwrap();
     let discovery = VosiDiscovery::new(http.clone());
-    let executor = move |c: &adql_federation::catalogue::ServiceConfig| {
+    let executor = move |c: &adql_federation::ServiceConfig| {
         VoTapExecutor::connect(http.clone(), &c.name, &c.url)
             .map(|e| Arc::new(e) as Arc<dyn TapExecutor>)
     };
@@ -91,11 +91,11 @@ async fn cross_service_join_against_dachs() {
 async fn federation_from_cache_only(cache: &std::path::Path) -> Federation {
     struct NoDiscovery;
     #[async_trait::async_trait]
-    impl adql_federation::session::Discovery for NoDiscovery {
+    impl adql_federation::Discovery for NoDiscovery {
         async fn describe(
             &self,
-            service: &adql_federation::catalogue::ServiceConfig,
-        ) -> adql_federation::Result<adql_federation::metadata::ServiceDescription> {
+            service: &adql_federation::ServiceConfig,
+        ) -> adql_federation::Result<adql_federation::ServiceDescription> {
             Err(adql_federation::FederationError::Remote {
                 service: service.name.clone(),
                 url: service.url.clone(),
@@ -108,7 +108,7 @@ async fn federation_from_cache_only(cache: &std::path::Path) -> Federation {
     catalogue.add(parse_service_spec(&format!("archive1={url}")).unwrap());
     catalogue.add(parse_service_spec(&format!("archive2={url}")).unwrap());
     let http = HttpClient::new(ClientConfig::default()).unwrap();
-    let executor = move |c: &adql_federation::catalogue::ServiceConfig| {
+    let executor = move |c: &adql_federation::ServiceConfig| {
         VoTapExecutor::connect(http.clone(), &c.name, &c.url)
             .map(|e| Arc::new(e) as Arc<dyn TapExecutor>)
     };

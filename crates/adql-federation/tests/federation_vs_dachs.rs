@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use adql_engine::AdqlSession;
-use adql_federation::catalogue::{Catalogue, ServiceConfig};
-use adql_federation::executor::TapExecutor;
-use adql_federation::session::Federation;
-use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+use adql_federation::Federation;
+use adql_federation::TapExecutor;
+use adql_federation::{Catalogue, ServiceConfig};
+use adql_federation::{VoTapExecutor, VosiDiscovery};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;

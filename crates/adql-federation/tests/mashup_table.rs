@@ -8,10 +8,10 @@ mod replay;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adql_federation::catalogue::{Catalogue, ServiceConfig, ServiceKind};
-use adql_federation::session::Federation;
-use adql_federation::sources::add_catalogue_sources;
-use adql_federation::sources::mashup_table::MashupTable;
+use adql_federation::Federation;
+use adql_federation::MashupTable;
+use adql_federation::add_catalogue_sources;
+use adql_federation::{Catalogue, ServiceConfig, ServiceKind};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::SessionConfig;
@@ -281,7 +281,7 @@ async fn a_service_error_names_the_service_and_url() {
 
 #[tokio::test]
 async fn the_engine_makes_a_named_mashup_service_a_table() {
-    use adql_federation::engine::{Engine, EngineOptions, VoServiceIo};
+    use adql_federation::{Engine, EngineOptions, VoServiceIo};
     let Some(server) = server().await else { return };
     let mut catalogue = Catalogue::empty();
     catalogue.add(ServiceConfig {
@@ -299,12 +299,12 @@ async fn the_engine_makes_a_named_mashup_service_a_table() {
         EngineOptions::default(),
     );
     let explained = engine.explain(CONE_AND_FILTERS).await.unwrap();
+    let physical = displayable(explained.physical_plan.as_ref())
+        .indent(false)
+        .to_string();
     assert!(
-        explained
-            .physical_plan
-            .contains("MashupScanExec: service=mast_mashup"),
-        "{}",
-        explained.physical_plan
+        physical.contains("MashupScanExec: service=mast_mashup"),
+        "{physical}"
     );
     let batches = engine
         .query(CONE_AND_FILTERS)

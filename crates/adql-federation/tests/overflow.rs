@@ -11,12 +11,12 @@ mod dachs_server;
 use dachs_server::{server_up, tap_url};
 use std::sync::Arc;
 
-use adql_federation::capabilities::ServiceCapabilities;
-use adql_federation::catalogue::{Catalogue, ServiceConfig};
-use adql_federation::executor::{RemoteService, TapExecutor};
-use adql_federation::overflow::{FederationOptions, OverflowPolicy};
-use adql_federation::session::Federation;
-use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+use adql_federation::Federation;
+use adql_federation::ServiceCapabilities;
+use adql_federation::{Catalogue, ServiceConfig};
+use adql_federation::{FederationOptions, OverflowPolicy};
+use adql_federation::{RemoteService, TapExecutor};
+use adql_federation::{VoTapExecutor, VosiDiscovery};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::{SessionConfig, SessionContext};

@@ -6,10 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use adql_federation::capabilities::{FEATURE_OFFSET, ServiceCapabilities};
-use adql_federation::executor::RemoteService;
-use adql_federation::overflow::{FederationOptions, OverflowPolicy};
-use adql_federation::session::Federation;
+use adql_federation::Federation;
+use adql_federation::RemoteService;
+use adql_federation::{FEATURE_OFFSET, ServiceCapabilities};
+use adql_federation::{FederationOptions, OverflowPolicy};
 use datafusion::prelude::SessionContext;
 
 use common::{LocalTap, mem_table, obs, register_qualified, rows, stars, table_metadata};

@@ -10,11 +10,11 @@ mod dachs_server;
 use std::sync::Arc;
 
 use adql_engine::AdqlSession;
-use adql_federation::capabilities::ServiceCapabilities;
-use adql_federation::executor::RemoteService;
-use adql_federation::overflow::OverflowPolicy;
-use adql_federation::session::Federation;
-use adql_federation::strategy::{CostModel, CrossServiceJoinExec, Strategy};
+use adql_federation::Federation;
+use adql_federation::OverflowPolicy;
+use adql_federation::RemoteService;
+use adql_federation::ServiceCapabilities;
+use adql_federation::{CostModel, CrossServiceJoinExec, Strategy};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
@@ -539,11 +539,11 @@ mod dachs {
     use std::sync::Arc;
 
     use adql_engine::AdqlSession;
-    use adql_federation::catalogue::{Catalogue, ServiceConfig, parse_service_spec};
-    use adql_federation::executor::TapExecutor;
-    use adql_federation::session::Federation;
-    use adql_federation::strategy::Strategy;
-    use adql_federation::tap::{VoTapExecutor, VosiDiscovery};
+    use adql_federation::Federation;
+    use adql_federation::Strategy;
+    use adql_federation::TapExecutor;
+    use adql_federation::{Catalogue, ServiceConfig, parse_service_spec};
+    use adql_federation::{VoTapExecutor, VosiDiscovery};
     use datafusion::physical_plan::displayable;
     use datafusion::prelude::SessionConfig;
     use futures::StreamExt;

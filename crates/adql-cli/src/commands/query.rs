@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use adql_federation::{Engine, QueryError};
+use adql_federation::{Engine, FederationError};
 use futures::StreamExt;
 
 use crate::commands::Context;
@@ -141,7 +141,7 @@ pub(crate) fn engine(
             .collect();
         runtime
             .block_on(engine.register_file(&table.name, &table.path, &table_units))
-            .map_err(|error| engine_error(error, origin, ""))?;
+            .map_err(|error| query_error(error, origin, ""))?;
     }
     Ok(engine)
 }
@@ -155,10 +155,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// A failure of the engine: the query's (positioned in `text`) or a service's.
-pub(crate) fn query_error(error: QueryError, origin: &str, text: &str) -> Error {
+pub(crate) fn query_error(error: FederationError, origin: &str, text: &str) -> Error {
     match error {
-        QueryError::Query(error) => engine_error(error, origin, text),
-        QueryError::Federation(error) => Error::Federation(Box::new(error)),
+        FederationError::Query(error) => engine_error(*error, origin, text),
+        error => Error::Federation(Box::new(error)),
     }
 }
 

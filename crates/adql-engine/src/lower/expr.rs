@@ -62,6 +62,9 @@ fn combine_units(left: Option<&str>, right: Option<&str>, divide: bool) -> Optio
 }
 
 impl Lowerer<'_> {
+    /// Lowers one expression. Left-deep chains (`a OR b OR ...` of a thousand terms) recurse once per
+    /// term: `recursive` grows the stack instead of overflowing it.
+    #[recursive::recursive]
     pub(super) fn expr(
         &mut self,
         expr: &ast::Expr,

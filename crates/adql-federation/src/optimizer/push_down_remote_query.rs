@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
+use adql_syntax::ast::Query;
 use datafusion::common::tree_node::Transformed;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Extension, LogicalPlan};
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use crate::adql_gen::ast::Select;
-use crate::adql_gen::generate_checked;
-use crate::executor::RemoteService;
 use crate::remote_query::RemoteQuery;
 use crate::remote_table::{RemoteTable, ServiceNaming};
+use crate::service::RemoteService;
+use crate::unparser::plan_to_checked_adql;
 
 /// Cuts a plan into remote parts and a local rest.
 ///
@@ -38,17 +38,16 @@ impl PushDownRemoteQuery {
 /// A sub-plan that one service can answer, with its generated query.
 struct Owned {
     service: Arc<RemoteService>,
-    select: Select,
+    query: Query,
 }
 
 fn remote_query(plan: &LogicalPlan, owned: Owned) -> LogicalPlan {
-    let Owned { service, select } = owned;
+    let Owned { service, query } = owned;
     LogicalPlan::Extension(Extension {
         node: Arc::new(RemoteQuery {
             service: service.name.clone(),
             url: service.url.clone(),
-            adql: select.to_string(),
-            top: select.top,
+            query,
             schema: Arc::clone(plan.schema()),
         }),
     })
@@ -56,11 +55,11 @@ fn remote_query(plan: &LogicalPlan, owned: Owned) -> LogicalPlan {
 
 fn try_own(plan: &LogicalPlan, service: &Arc<RemoteService>) -> Option<Owned> {
     let naming = ServiceNaming::new(service.name.clone());
-    generate_checked(plan, &service.capabilities, &naming)
+    plan_to_checked_adql(plan, &service.capabilities, &naming)
         .ok()
-        .map(|select| Owned {
+        .map(|query| Owned {
             service: Arc::clone(service),
-            select,
+            query,
         })
 }
 

@@ -26,7 +26,7 @@ use vo_client::HttpClient;
 use vo_client::scs::{ConeSearch, Verbosity};
 
 use super::cone::{Cone, cone_of};
-use super::{SourceScanExec, conform_by_name, remote};
+use super::scan::{SourceScanExec, conform_by_name, remote};
 use crate::error::{FederationError, Result};
 
 /// The schema name of a cone-search table in its service's catalog.

@@ -47,7 +47,7 @@ use vo_client::HttpClient;
 use vo_client::mashup::{Filter, FilterValues, MashupOptions, MashupRequest, MastClient};
 
 use super::cone::{Cone, column_name, cone_of, literal, number};
-use super::{SourceScanExec, conform_by_name, remote};
+use super::scan::{SourceScanExec, conform_by_name, remote};
 use crate::error::{FederationError, Result};
 
 /// The schema name of the CAOM observations table in a Mashup service's catalog.

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use adql_engine::crossmatch::{CrossmatchExec, CrossmatchSpec, ExecRadius, Side};
+use adql_syntax::ast::{Ident, Query};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, UInt32Array,
 };
@@ -24,12 +25,12 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::adql::{self, Circle, RadiusRef};
+use super::adql::{self, BigQuery, Circle, RadiusRef};
 use super::cost::{Decision, Strategy};
 use crate::error::FederationError;
-use crate::executor::{RemoteEvent, RemoteService, UploadTable};
-use crate::overflow::{FederationOptions, OverflowPolicy};
-use crate::physical::conform;
+use crate::executor::UploadTable;
+use crate::options::{FederationOptions, OverflowPolicy};
+use crate::service::RemoteService;
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
 /// may differ from ours in the last bits, so it returns a few more candidates and the exact test is
@@ -42,26 +43,35 @@ pub struct BigSide {
     /// The service answering it.
     pub service: Arc<RemoteService>,
     /// Its remote query.
-    pub adql: String,
-    /// The remote query's own TOP.
-    pub top: Option<u64>,
+    pub query: Query,
     /// ADQL output names of the remote query's columns.
-    pub names: Vec<String>,
+    pub names: Vec<Ident>,
     /// Arrow schema of the remote query.
     pub remote_schema: SchemaRef,
     /// ADQL names of the (lon, lat) columns in the remote query.
-    pub position: (String, String),
+    pub position: (Ident, Ident),
     /// ADQL name of the radius column, when the radius is a column of this side.
-    pub radius: Option<String>,
+    pub radius: Option<Ident>,
     /// The side's output columns over the remote query's columns.
     pub exprs: Vec<Arc<dyn PhysicalExpr>>,
     /// Rows the side's local part drops, over the remote query's columns.
     pub filter: Option<Arc<dyn PhysicalExpr>>,
 }
 
+impl BigSide {
+    /// The big side as the strategy queries build on it.
+    pub fn as_query(&self) -> BigQuery<'_> {
+        BigQuery {
+            query: &self.query,
+            names: &self.names,
+            position: (&self.position.0, &self.position.1),
+        }
+    }
+}
+
 /// A strategy other than (a): the small side and how to query the big one.
 #[derive(Debug)]
-pub struct RemotePart {
+pub struct RemoteStrategy {
     /// The side that is fetched first (uploaded, or whose rows become cones).
     pub small: Side,
     /// The other side.
@@ -89,7 +99,7 @@ pub struct CrossServiceJoinExec {
     right: Arc<dyn ExecutionPlan>,
     spec: Arc<CrossmatchSpec>,
     decision: Arc<Decision>,
-    remote: Option<Arc<RemotePart>>,
+    remote: Option<Arc<RemoteStrategy>>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
@@ -102,7 +112,7 @@ impl CrossServiceJoinExec {
         right: Arc<dyn ExecutionPlan>,
         spec: CrossmatchSpec,
         decision: Decision,
-        remote: Option<RemotePart>,
+        remote: Option<RemoteStrategy>,
         schema: SchemaRef,
     ) -> Self {
         let properties = Arc::new(PlanProperties::new(
@@ -137,25 +147,18 @@ impl CrossServiceJoinExec {
             lat: f64::NAN,
             radius: f64::NAN,
         };
-        Some(match self.decision.chosen.strategy {
+        let query = match self.decision.chosen.strategy {
             Strategy::LocalCrossmatch => return None,
-            Strategy::UploadJoin => adql::upload_join(
-                &big.adql,
-                &big.names,
-                &big.position,
-                "xsj_1",
-                &self.upload_radius(remote),
-            ),
-            Strategy::BatchedCones => {
-                adql::cone_union(&big.adql, &big.names, &big.position, &[placeholder])
+            Strategy::UploadJoin => {
+                adql::upload_join(big.as_query(), "xsj_1", &self.upload_radius(remote))
             }
-            Strategy::RegionPrefetch => {
-                adql::cone_union(&big.adql, &big.names, &big.position, &[placeholder; 2])
-            }
-        })
+            Strategy::BatchedCones => adql::cone_union(big.as_query(), &[placeholder]),
+            Strategy::RegionPrefetch => adql::cone_union(big.as_query(), &[placeholder; 2]),
+        };
+        Some(adql::placeholder_text(&query.to_string()))
     }
 
-    fn upload_radius(&self, remote: &RemotePart) -> RadiusRef {
+    fn upload_radius(&self, remote: &RemoteStrategy) -> RadiusRef {
         match (&self.spec.radius, &remote.big.radius) {
             (ExecRadius::Constant(r), _) => RadiusRef::Constant(r + CIRCLE_PAD_DEG),
             (ExecRadius::Column(side, _), Some(name)) if *side != remote.small => {
@@ -321,6 +324,22 @@ impl ExecutionPlan for CrossServiceJoinExec {
     }
 }
 
+/// Every cross-service join decision in a physical plan, in plan order (what `adql explain` prints
+/// besides the plan).
+pub fn decisions(plan: &Arc<dyn ExecutionPlan>) -> Vec<Decision> {
+    fn walk(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<Decision>) {
+        if let Some(join) = plan.downcast_ref::<CrossServiceJoinExec>() {
+            out.push(join.decision().clone());
+        }
+        for child in plan.children() {
+            walk(child, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(plan, &mut out);
+    out
+}
+
 /// Whether `e` is a remote part's overflow.
 fn is_overflow(e: &DataFusionError) -> bool {
     match e {
@@ -337,7 +356,7 @@ fn is_overflow(e: &DataFusionError) -> bool {
 /// Everything one execution needs, owned (it runs inside a stream).
 struct Run {
     spec: Arc<CrossmatchSpec>,
-    remote: Arc<RemotePart>,
+    remote: Arc<RemoteStrategy>,
     schema: SchemaRef,
     small_plan: Arc<dyn ExecutionPlan>,
     big_schema: SchemaRef,
@@ -490,15 +509,9 @@ impl Run {
                 )));
             }
             let batch = RecordBatch::try_new(Arc::clone(&upload_schema), columns)?;
-            let text = adql::upload_join(
-                &big.adql,
-                &big.names,
-                &big.position,
-                &name,
-                &self.upload_radius,
-            );
+            let query = adql::upload_join(big.as_query(), &name, &self.upload_radius);
             let upload = UploadTable { name, batch };
-            let batches = fetch(&big.service, text, Some(upload), &result_schema).await?;
+            let batches = fetch(&big.service, &query, vec![upload], &result_schema).await?;
             for b in batches {
                 let rows = b.column(0).as_primitive_opt::<Int64Type>().ok_or_else(|| {
                     DataFusionError::Internal("upload join: row numbers are not integers".into())
@@ -526,19 +539,16 @@ impl Run {
                     .push(i);
             }
         }
-        let requests: Vec<(Vec<usize>, String)> = groups
+        let requests: Vec<(Vec<usize>, Query)> = groups
             .into_values()
-            .map(|(circle, rows)| {
-                let text = adql::cone_union(&big.adql, &big.names, &big.position, &[circle]);
-                (rows, text)
-            })
+            .map(|(circle, rows)| (rows, adql::cone_union(big.as_query(), &[circle])))
             .collect();
         let results: Vec<(Vec<usize>, Vec<RecordBatch>)> = futures::stream::iter(requests)
-            .map(|(rows, text)| {
+            .map(|(rows, query)| {
                 let service = Arc::clone(&big.service);
                 let schema = Arc::clone(&big.remote_schema);
                 async move {
-                    fetch(&service, text, None, &schema)
+                    fetch(&service, &query, Vec::new(), &schema)
                         .await
                         .map(|batches| (rows, batches))
                 }
@@ -581,8 +591,8 @@ impl Run {
             RecordBatch::new_empty(Arc::clone(&self.big_schema))
         } else {
             let cover = adql::cover(&circles, self.remote.region_max_circles.max(1));
-            let text = adql::cone_union(&big.adql, &big.names, &big.position, &cover);
-            let batches = fetch(&big.service, text, None, &big.remote_schema).await?;
+            let query = adql::cone_union(big.as_query(), &cover);
+            let batches = fetch(&big.service, &query, Vec::new(), &big.remote_schema).await?;
             let remote = concat_batches(&big.remote_schema, &batches)?;
             self.big_rows(&remote)?
         };
@@ -784,50 +794,14 @@ impl Run {
     }
 }
 
-/// Runs `adql` on `service` (with `upload`, if any) and returns every row, conformed to `schema`
-/// by position. A service-reported overflow, or exactly MAXREC rows from a query without its own
-/// TOP, is [`FederationError::Overflow`]: a remote part is never silently short.
+/// Runs `query` on `service` (with `uploads`) and returns every row, conformed to `schema`; an answer cut
+/// short is [`FederationError::Overflow`].
 pub(crate) async fn fetch(
     service: &Arc<RemoteService>,
-    adql: String,
-    upload: Option<UploadTable>,
+    query: &Query,
+    uploads: Vec<UploadTable>,
     schema: &SchemaRef,
 ) -> Result<Vec<RecordBatch>> {
-    adql::check(&adql, service)?;
-    let request = service.request(adql.clone());
-    let events = match upload {
-        Some(u) => {
-            service
-                .executor
-                .execute_with_uploads(request, vec![u])
-                .await
-        }
-        None => service.executor.execute(request).await,
-    }
-    .map_err(DataFusionError::from)?;
-    let overflow = || -> DataFusionError {
-        FederationError::Overflow {
-            service: service.name.clone(),
-            url: service.url.clone(),
-            maxrec: service.maxrec,
-            adql: adql.clone(),
-        }
-        .into()
-    };
-    let mut batches = Vec::new();
-    let mut rows = 0u64;
-    let mut events = events;
-    while let Some(event) = events.next().await {
-        match event.map_err(DataFusionError::from)? {
-            RemoteEvent::Batch(b) => {
-                rows += b.num_rows() as u64;
-                batches.push(conform(b, schema, service)?);
-            }
-            RemoteEvent::Overflow => return Err(overflow()),
-        }
-    }
-    if service.maxrec.is_some_and(|m| rows >= m) {
-        return Err(overflow());
-    }
-    Ok(batches)
+    let answer = Box::pin(service.fetch(query, uploads, Some(Arc::clone(schema)))).await?;
+    Ok(Box::pin(answer.collect_complete()).await?)
 }

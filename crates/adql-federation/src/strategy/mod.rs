@@ -13,43 +13,23 @@
 //! | (c) batched cones | the small side's query, then one `1 = CONTAINS(...)` query on the big side per small row, a bounded number in flight |
 //! | (d) region prefetch | the small side's query, then one query on the big side whose filter is the OR of the small side's cones (larger circles covering groups when there are many); the local crossmatch joins |
 //!
-//! Semantics are exact in every strategy: circles sent are padded by [`exec::CIRCLE_PAD_DEG`] and the
+//! Semantics are exact in every strategy: circles sent are padded by [`CIRCLE_PAD_DEG`] and the
 //! distance test (`<=`, or `<` when strict, constant or per-row radius) is made locally; best match,
 //! the preserved side of an outer join and the remaining join filter are applied locally as in the
 //! engine's crossmatch. A strategy that cannot keep the meaning (an outer join preserving the big
 //! side, a best match per big-side row, a radius per big-side row for cones) is not a candidate; (a)
 //! always is. Every remote result is checked for completeness (overflow → error naming the service).
 
-pub mod adql;
-pub mod cost;
-pub mod exec;
-pub mod node;
-pub mod planner;
-pub mod rule;
+mod adql;
+mod cost;
+mod exec;
+mod node;
+mod planner;
+mod rule;
 mod side;
 
 pub use cost::{Candidate, CostModel, Decision, SideEstimate, Strategy};
-pub use exec::CrossServiceJoinExec;
+pub use exec::{CIRCLE_PAD_DEG, CrossServiceJoinExec, decisions};
 pub use node::CrossServiceJoin;
 pub use planner::CrossServiceJoinPlanner;
 pub use rule::CrossServiceJoinRule;
-
-use std::sync::Arc;
-
-use datafusion::physical_plan::ExecutionPlan;
-
-/// Every cross-service join decision in a physical plan, in plan order (what `adql explain` prints
-/// besides the plan).
-pub fn decisions(plan: &Arc<dyn ExecutionPlan>) -> Vec<Decision> {
-    fn walk(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<Decision>) {
-        if let Some(join) = plan.downcast_ref::<CrossServiceJoinExec>() {
-            out.push(join.decision().clone());
-        }
-        for child in plan.children() {
-            walk(child, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(plan, &mut out);
-    out
-}

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use adql_engine::crossmatch::{CrossmatchExec, CrossmatchPlanner, ExecRadius, RadiusSource, Side};
+use adql_syntax::ast::{
+    Expr as AdqlExpr, Ident, Query, Select, SelectItem, SelectList, Span, TableRef,
+};
 use async_trait::async_trait;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
@@ -17,11 +20,12 @@ use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
 use super::adql::{self, Circle, RadiusRef};
 use super::cost::{CostModel, Decision, Feasibility, SideEstimate, Strategy};
-use super::exec::{BigSide, CrossServiceJoinExec, RemotePart, fetch};
+use super::exec::{BigSide, CrossServiceJoinExec, RemoteStrategy, fetch};
 use super::node::CrossServiceJoin;
-use super::side::{RowWise, output_names, row_wise, substitute};
-use crate::executor::ServiceRegistry;
-use crate::physical::RemoteQueryExec;
+use super::side::{RowWise, row_wise, substitute};
+use crate::remote_query_exec::RemoteQueryExec;
+use crate::service::ServiceRegistry;
+use crate::unparser::checked_text;
 
 /// Plans [`CrossServiceJoin`] nodes: sends a `COUNT(*)` probe for each side to its service, asks the
 /// [`CostModel`] for the cheapest strategy that keeps the query's meaning, and returns a
@@ -62,22 +66,14 @@ impl CrossServiceJoinPlanner {
             return (unknown("no COUNT: unknown service".into()), None);
         };
         let cap = self.model.count_cap;
-        let text = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT TOP {} * FROM ({}) AS q0) AS q",
-            cap.saturating_add(1),
-            side.query.adql
-        );
+        let count = capped_count(&side.query.query, cap.saturating_add(1));
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
         let block = self.model.upload_block_rows as u64;
-        let sample = format!(
-            "SELECT TOP {} * FROM ({}) AS q0",
-            block.saturating_add(1),
-            side.query.adql
-        );
+        let sample = first_rows(&side.query.query, block.saturating_add(1));
         let side_schema = Arc::clone(side.query.schema.inner());
         let (count, rows) = futures::join!(
-            fetch(&remote, text, None, &schema),
-            fetch(&remote, sample, None, &side_schema)
+            fetch(&remote, &count, Vec::new(), &schema),
+            fetch(&remote, &sample, Vec::new(), &side_schema)
         );
         let prefetched = rows.ok().filter(|batches| {
             let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -144,10 +140,16 @@ impl CrossServiceJoinPlanner {
                 service.name
             ));
         }
-        let names = output_names(&rw.query.adql, &caps.parse_options())
+        let names: Vec<Ident> = rw
+            .query
+            .query
+            .output_names()
             .filter(|n| n.len() == rw.query.schema.fields().len())
-            .ok_or_else(|| "the big side's remote columns have no ADQL names".to_string())?;
-        let remote_column = |e: &Expr| -> Option<String> {
+            .ok_or_else(|| "the big side's remote columns have no ADQL names".to_string())?
+            .into_iter()
+            .cloned()
+            .collect();
+        let remote_column = |e: &Expr| -> Option<Ident> {
             let e = substitute(e.clone(), plan.schema(), &rw.exprs)?;
             let mut e = &e;
             while let Expr::Cast(c) = e {
@@ -182,8 +184,7 @@ impl CrossServiceJoinPlanner {
         let filter = rw.filter.as_ref().map(physical).transpose()?;
         Ok(BigSide {
             service,
-            adql: rw.query.adql.clone(),
-            top: rw.query.top,
+            query: rw.query.query.clone(),
             names,
             remote_schema: Arc::clone(rw.query.schema.inner()),
             position,
@@ -242,16 +243,16 @@ impl CrossServiceJoinPlanner {
                 Some(r) if radius_on_big => RadiusRef::BigColumn(r.clone(), 0.0),
                 _ => RadiusRef::Uploaded,
             };
-            let text = adql::upload_join(&big.adql, &big.names, &big.position, "xsj_1", &radius);
-            adql::check(&text, &big.service)
+            let query = adql::upload_join(big.as_query(), "xsj_1", &radius);
+            checked_text(&query, &big.service.capabilities)
                 .err()
                 .map(|e| e.to_string())
         };
         let cones = if radius_on_big {
             Some("the radius varies per row of the big side: cones cannot be bounded".into())
         } else {
-            let text = adql::cone_union(&big.adql, &big.names, &big.position, &[sample, sample]);
-            adql::check(&text, &big.service)
+            let query = adql::cone_union(big.as_query(), &[sample, sample]);
+            checked_text(&query, &big.service.capabilities)
                 .err()
                 .map(|e| e.to_string())
         };
@@ -300,9 +301,10 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
         let schema = Arc::new(node.xmatch.schema.as_arrow().clone());
 
         let (rw_left, rw_right) = (row_wise(left_logical), row_wise(right_logical));
+        // Boxed: DataFusion's physical planner recurses deeply, and these futures are large.
         let ((est_left, rows_left), (est_right, rows_right)) = futures::join!(
-            self.estimate(&node.left_service, rw_left.as_ref(), left_logical),
-            self.estimate(&node.right_service, rw_right.as_ref(), right_logical),
+            Box::pin(self.estimate(&node.left_service, rw_left.as_ref(), left_logical)),
+            Box::pin(self.estimate(&node.right_service, rw_right.as_ref(), right_logical)),
         );
         let left = answered(left, rw_left.as_ref(), rows_left)?;
         let right = answered(right, rw_right.as_ref(), rows_right)?;
@@ -328,7 +330,7 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
                     Side::Right => big_left,
                 }
                 .map_err(DataFusionError::Plan)?;
-                Some(RemotePart {
+                Some(RemoteStrategy {
                     small,
                     big,
                     upload_block_rows: self.model.upload_block_rows,
@@ -341,6 +343,31 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
             left, right, spec, decision, remote, schema,
         ))))
     }
+}
+
+/// `SELECT COUNT(*) AS n FROM (SELECT TOP cap * FROM (<query>) AS q0) AS q`: how many rows `query` has,
+/// counting no further than `cap` (counting a million rows costs a server as much as the join; the
+/// choice only needs to know that the side is large).
+fn capped_count(query: &Query, cap: u64) -> Query {
+    let capped = first_rows(query, cap);
+    Query::select(Select::new(
+        SelectList::Items(vec![SelectItem::aliased(
+            AdqlExpr::CountStar(Span::EMPTY),
+            "n",
+        )]),
+        vec![TableRef::derived(capped, "q")],
+    ))
+}
+
+/// `SELECT TOP n * FROM (<query>) AS q0`.
+fn first_rows(query: &Query, n: u64) -> Query {
+    Query::select(
+        Select::new(
+            SelectList::Wildcard(Span::EMPTY),
+            vec![TableRef::derived(query.clone(), "q0")],
+        )
+        .with_top(n),
+    )
 }
 
 /// `side` with the remote query of `rw` answered by `rows`, when the planner fetched them.
@@ -357,7 +384,7 @@ fn answered(
         .transform_up(|plan| {
             let replaced = plan
                 .downcast_ref::<RemoteQueryExec>()
-                .filter(|r| r.adql() == rw.query.adql)
+                .filter(|r| *r.query() == rw.query.query)
                 .and_then(|r| rows.take().map(|b| r.with_prefetched(b)));
             Ok(match replaced {
                 Some(r) => Transformed::yes(Arc::new(r) as Arc<dyn ExecutionPlan>),

@@ -111,28 +111,3 @@ pub(crate) fn substitute(e: Expr, schema: &DFSchema, exprs: &[Expr]) -> Option<E
     });
     result.ok().map(|t| t.data)
 }
-
-/// The ADQL output names of a remote query's columns, in order: the alias of each select item, or
-/// the column's own name. `None` when the text does not parse or an item has no name (`*`).
-pub(crate) fn output_names(adql: &str, options: &adql_syntax::ParseOptions) -> Option<Vec<String>> {
-    use adql_syntax::ast::{Expr as AExpr, SelectItem, SelectList, SetExpr};
-    let query = adql_syntax::parse_with(adql, options).ok()?;
-    let SetExpr::Select(select) = &query.body else {
-        return None;
-    };
-    let SelectList::Items(items) = &select.items else {
-        return None;
-    };
-    items
-        .iter()
-        .map(|item| match item {
-            SelectItem::Expr { alias: Some(a), .. } => Some(a.to_string()),
-            SelectItem::Expr {
-                expr: AExpr::Column(c),
-                alias: None,
-                ..
-            } => Some(c.column.to_string()),
-            _ => None,
-        })
-        .collect()
-}

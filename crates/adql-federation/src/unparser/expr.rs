@@ -1,5 +1,9 @@
 //! DataFusion [`Expr`](DfExpr) → ADQL [`Expr`] under a service's capabilities.
 
+use adql_syntax::ast::{
+    AdqlType, BinaryOp, BuiltinFunction, Expr, Function, FunctionName, Ident, Literal,
+    SetQuantifier, Span, UnaryOp,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::expr::{
@@ -7,16 +11,26 @@ use datafusion::logical_expr::expr::{
 };
 use datafusion::logical_expr::{Between, BinaryExpr, Expr as DfExpr, ExprSchemable, Operator};
 
-use super::NotPushable;
-use super::ast::{BinaryOp, Expr};
+use super::not_pushable::NotPushable;
 use crate::capabilities::{FEATURE_CONDITIONAL, FEATURE_STRING, FEATURE_UNIT, ServiceCapabilities};
 
 /// Translates expressions evaluated over one input: `schema` describes the input's fields, and
 /// `cols[i]` is the ADQL expression that computes field `i` in the scope of the generated query.
-pub(crate) struct ExprTranslator<'a> {
-    pub(crate) caps: &'a ServiceCapabilities,
-    pub(crate) schema: &'a DFSchema,
-    pub(crate) cols: &'a [Expr],
+pub(super) struct ExprTranslator<'a> {
+    pub(super) caps: &'a ServiceCapabilities,
+    pub(super) schema: &'a DFSchema,
+    pub(super) cols: &'a [Expr],
+}
+
+/// `condition` (over `schema`, whose field `i` is `cols[i]` in ADQL) as an ADQL search condition for a
+/// service with capabilities `caps`.
+pub(crate) fn condition_to_adql(
+    condition: &DfExpr,
+    schema: &DFSchema,
+    cols: &[Expr],
+    caps: &ServiceCapabilities,
+) -> Result<Expr, NotPushable> {
+    ExprTranslator { caps, schema, cols }.predicate(condition)
 }
 
 fn np<T>(reason: impl Into<String>) -> Result<T, NotPushable> {
@@ -27,71 +41,68 @@ fn boxed(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
 
-/// ADQL name of a DataFusion built-in or ADQL engine function that every ADQL service evaluates.
-fn core_function(name: &str, arity: usize) -> Option<&'static str> {
+/// The ADQL function of a DataFusion built-in or ADQL engine function that every ADQL service evaluates.
+fn core_function(name: &str, arity: usize) -> Option<BuiltinFunction> {
+    use BuiltinFunction as B;
     Some(match (name, arity) {
-        ("abs", 1) => "ABS",
-        ("acos", 1) => "ACOS",
-        ("asin", 1) => "ASIN",
-        ("atan", 1) => "ATAN",
-        ("atan2", 2) => "ATAN2",
-        ("cos", 1) => "COS",
-        ("cot", 1) => "COT",
-        ("sin", 1) => "SIN",
-        ("tan", 1) => "TAN",
-        ("degrees", 1) => "DEGREES",
-        ("radians", 1) => "RADIANS",
-        ("exp", 1) => "EXP",
-        ("floor", 1) => "FLOOR",
-        ("ceil" | "ceiling", 1) => "CEILING",
+        ("abs", 1) => B::Abs,
+        ("acos", 1) => B::Acos,
+        ("asin", 1) => B::Asin,
+        ("atan", 1) => B::Atan,
+        ("atan2", 2) => B::Atan2,
+        ("cos", 1) => B::Cos,
+        ("cot", 1) => B::Cot,
+        ("sin", 1) => B::Sin,
+        ("tan", 1) => B::Tan,
+        ("degrees", 1) => B::Degrees,
+        ("radians", 1) => B::Radians,
+        ("exp", 1) => B::Exp,
+        ("floor", 1) => B::Floor,
+        ("ceil" | "ceiling", 1) => B::Ceiling,
         // ADQL LOG is the natural logarithm; DataFusion's one-argument `log` is log10.
-        ("ln", 1) => "LOG",
-        ("log10", 1) | ("log", 1) => "LOG10",
-        ("power" | "pow", 2) => "POWER",
-        ("pi", 0) => "PI",
-        ("sqrt", 1) => "SQRT",
-        ("round", 1 | 2) => "ROUND",
-        ("trunc" | "truncate", 1 | 2) => "TRUNCATE",
-        ("mod", 2) => "MOD",
+        ("ln", 1) => B::Log,
+        ("log10", 1) | ("log", 1) => B::Log10,
+        ("power" | "pow", 2) => B::Power,
+        ("pi", 0) => B::Pi,
+        ("sqrt", 1) => B::Sqrt,
+        ("round", 1 | 2) => B::Round,
+        ("trunc" | "truncate", 1 | 2) => B::Truncate,
+        ("mod", 2) => B::Mod,
         _ => return None,
     })
 }
 
-/// ADQL geometry functions and the number of leading coordinates that take an implicit `'ICRS'`
-/// coordinate system when the engine's function omits it.
-fn geometry_function(name: &str) -> Option<&'static str> {
+/// The ADQL geometry function of an engine geometry function.
+fn geometry_function(name: &str) -> Option<BuiltinFunction> {
+    use BuiltinFunction as B;
     Some(match name {
-        "point" => "POINT",
-        "circle" => "CIRCLE",
-        "box" => "BOX",
-        "polygon" => "POLYGON",
-        "region" => "REGION",
-        "contains" => "CONTAINS",
-        "intersects" => "INTERSECTS",
-        "distance" => "DISTANCE",
-        "area" => "AREA",
-        "centroid" => "CENTROID",
-        "coord1" => "COORD1",
-        "coord2" => "COORD2",
-        "coordsys" => "COORDSYS",
+        "point" => B::Point,
+        "circle" => B::Circle,
+        "box" => B::Box,
+        "polygon" => B::Polygon,
+        "region" => B::Region,
+        "contains" => B::Contains,
+        "intersects" => B::Intersects,
+        "distance" => B::Distance,
+        "area" => B::Area,
+        "centroid" => B::Centroid,
+        "coord1" => B::Coord1,
+        "coord2" => B::Coord2,
+        "coordsys" => B::Coordsys,
         _ => return None,
     })
 }
 
-/// ADQL type name for a CAST target.
-fn cast_type(data_type: &DataType) -> Option<&'static str> {
+/// The ADQL type of a CAST target.
+fn cast_type(data_type: &DataType) -> Option<AdqlType> {
     Some(match data_type {
-        DataType::Int16 | DataType::Int8 | DataType::UInt8 => "SMALLINT",
-        DataType::Int32 | DataType::UInt16 => "INTEGER",
-        DataType::Int64 | DataType::UInt32 => "BIGINT",
-        DataType::Float32 => "REAL",
-        DataType::Float64 => "DOUBLE PRECISION",
+        DataType::Int16 | DataType::Int8 | DataType::UInt8 => AdqlType::Smallint,
+        DataType::Int32 | DataType::UInt16 => AdqlType::Integer,
+        DataType::Int64 | DataType::UInt32 => AdqlType::Bigint,
+        DataType::Float32 => AdqlType::Real,
+        DataType::Float64 => AdqlType::DoublePrecision,
         _ => return None,
     })
-}
-
-fn is_numeric(data_type: &DataType) -> bool {
-    data_type.is_numeric()
 }
 
 fn is_comparison(op: Operator) -> bool {
@@ -117,57 +128,44 @@ fn integer_value(v: &ScalarValue) -> Option<i64> {
     }
 }
 
-/// Formats a finite float in ADQL syntax (`1.5`, `1e-7`, `1.0`).
-fn float_literal(v: f64) -> Result<Expr, NotPushable> {
-    if !v.is_finite() {
-        return np(format!("ADQL has no literal for {v}"));
-    }
-    let text = format!("{:?}", v.abs());
-    let number = Expr::Number(text);
-    Ok(if v.is_sign_negative() && v != 0.0 {
-        Expr::Negative(boxed(number))
-    } else {
-        number
-    })
+/// `1 = call`: how ADQL writes an integer predicate function as a condition.
+fn is_one(call: Expr) -> Expr {
+    Expr::integer(1).eq(call)
 }
 
-fn integer_literal(v: i128) -> Expr {
-    let number = Expr::Number(v.unsigned_abs().to_string());
-    if v < 0 {
-        Expr::Negative(boxed(number))
-    } else {
-        number
-    }
+fn float_literal(v: f64) -> Result<Expr, NotPushable> {
+    Expr::double(v).ok_or_else(|| NotPushable::new(format!("ADQL has no literal for {v}")))
 }
 
 /// Translates a literal used as a value.
 pub(crate) fn literal(value: &ScalarValue) -> Result<Expr, NotPushable> {
     if value.is_null() {
-        return Ok(Expr::Null);
+        return Ok(Expr::null());
     }
     Ok(match value {
-        ScalarValue::Int8(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::Int16(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::Int32(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::Int64(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::UInt8(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::UInt16(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::UInt32(Some(v)) => integer_literal(i128::from(*v)),
-        ScalarValue::UInt64(Some(v)) => integer_literal(i128::from(*v)),
+        ScalarValue::Int8(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::Int16(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::Int32(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::Int64(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::UInt8(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::UInt16(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::UInt32(Some(v)) => Expr::signed(i128::from(*v)),
+        ScalarValue::UInt64(Some(v)) => Expr::signed(i128::from(*v)),
         ScalarValue::Float32(Some(v)) => float_literal(f64::from(*v))?,
         ScalarValue::Float64(Some(v)) => float_literal(*v)?,
         ScalarValue::Decimal128(Some(v), _, scale) => {
             let text = ScalarValue::Decimal128(Some(v.abs()), 38, *scale).to_string();
-            let number = Expr::Number(text);
+            let number = Expr::number(&text)
+                .ok_or_else(|| NotPushable::new(format!("ADQL has no literal for {text}")))?;
             if *v < 0 {
-                Expr::Negative(boxed(number))
+                Expr::unary(UnaryOp::Minus, number)
             } else {
                 number
             }
         }
         ScalarValue::Utf8(Some(s))
         | ScalarValue::LargeUtf8(Some(s))
-        | ScalarValue::Utf8View(Some(s)) => Expr::String(s.clone()),
+        | ScalarValue::Utf8View(Some(s)) => Expr::string(s.clone()),
         other => return np(format!("ADQL has no literal of type {}", other.data_type())),
     })
 }
@@ -191,7 +189,7 @@ impl ExprTranslator<'_> {
     }
 
     /// Translates a search condition (a boolean expression in WHERE, ON or HAVING).
-    pub(crate) fn predicate(&self, expr: &DfExpr) -> Result<Expr, NotPushable> {
+    pub(super) fn predicate(&self, expr: &DfExpr) -> Result<Expr, NotPushable> {
         match expr {
             DfExpr::Alias(Alias { expr, .. }) => self.predicate(expr),
             DfExpr::BinaryExpr(BinaryExpr {
@@ -204,11 +202,7 @@ impl ExprTranslator<'_> {
                 } else {
                     BinaryOp::Or
                 };
-                Ok(Expr::binary(
-                    self.predicate(left)?,
-                    op,
-                    self.predicate(right)?,
-                ))
+                Ok(self.predicate(left)?.binary(op, self.predicate(right)?))
             }
             DfExpr::BinaryExpr(BinaryExpr { left, op, right }) if is_comparison(*op) => {
                 self.comparison(left, *op, right)
@@ -222,15 +216,16 @@ impl ExprTranslator<'_> {
                 }
                 _ => np(format!("operator {op} is not a condition in ADQL")),
             },
-            DfExpr::Not(inner) => Ok(Expr::Not(boxed(self.predicate(inner)?))),
+            DfExpr::Not(inner) => Ok(Expr::unary(UnaryOp::Not, self.predicate(inner)?)),
             DfExpr::IsNull(inner) | DfExpr::IsNotNull(inner) => {
                 let value = self.value(inner)?;
-                if !matches!(value, Expr::Column { .. }) {
+                if !matches!(value, Expr::Column(_)) {
                     return np("ADQL allows IS NULL on column references only");
                 }
                 Ok(Expr::IsNull {
                     expr: boxed(value),
                     negated: matches!(expr, DfExpr::IsNotNull(_)),
+                    span: Span::EMPTY,
                 })
             }
             DfExpr::Between(Between {
@@ -240,9 +235,10 @@ impl ExprTranslator<'_> {
                 high,
             }) => Ok(Expr::Between {
                 expr: boxed(self.value(expr)?),
+                negated: *negated,
                 low: boxed(self.value(low)?),
                 high: boxed(self.value(high)?),
-                negated: *negated,
+                span: Span::EMPTY,
             }),
             DfExpr::Like(Like {
                 negated,
@@ -259,9 +255,10 @@ impl ExprTranslator<'_> {
                 }
                 Ok(Expr::Like {
                     expr: boxed(self.value(expr)?),
-                    pattern: boxed(self.value(pattern)?),
                     negated: *negated,
                     case_insensitive: *case_insensitive,
+                    pattern: boxed(self.value(pattern)?),
+                    span: Span::EMPTY,
                 })
             }
             DfExpr::InList(InList {
@@ -274,25 +271,23 @@ impl ExprTranslator<'_> {
                 }
                 Ok(Expr::InList {
                     expr: boxed(self.value(expr)?),
+                    negated: *negated,
                     list: list
                         .iter()
                         .map(|e| self.value(e))
                         .collect::<Result<_, _>>()?,
-                    negated: *negated,
+                    span: Span::EMPTY,
                 })
             }
             DfExpr::ScalarFunction(ScalarFunction { func, args })
                 if matches!(func.name(), "contains" | "intersects") =>
             {
                 // ADQL predicates are integer functions compared with 1.
-                let call = self.scalar_function(func.name(), args)?;
-                Ok(Expr::binary(Expr::Number("1".into()), BinaryOp::Eq, call))
+                Ok(is_one(self.scalar_function(func.name(), args)?))
             }
-            DfExpr::Literal(ScalarValue::Boolean(Some(b)), _) => Ok(Expr::binary(
-                Expr::Number("1".into()),
-                BinaryOp::Eq,
-                Expr::Number(if *b { "1" } else { "0" }.into()),
-            )),
+            DfExpr::Literal(ScalarValue::Boolean(Some(b)), _) => {
+                Ok(Expr::integer(1).eq(Expr::integer(u64::from(*b))))
+            }
             other => np(format!("condition {other} has no ADQL form")),
         }
     }
@@ -310,7 +305,7 @@ impl ExprTranslator<'_> {
                 {
                     return match n {
                         1 => self.predicate(inner),
-                        0 => Ok(Expr::Not(boxed(self.predicate(inner)?))),
+                        0 => Ok(Expr::unary(UnaryOp::Not, self.predicate(inner)?)),
                         _ => np("an integer form of a condition compared with neither 0 nor 1"),
                     };
                 }
@@ -327,27 +322,22 @@ impl ExprTranslator<'_> {
             && self.caps.supports_geometry("POINT")
             && self.caps.supports_geometry("CIRCLE")
         {
-            let icrs = || Expr::String("ICRS".into());
-            let call = |name: &str, args: Vec<Expr>| Expr::Function {
-                name: name.into(),
-                args,
-                distinct: false,
-            };
-            let point = call("POINT", vec![icrs(), self.value(lon1)?, self.value(lat1)?]);
-            let circle = call(
-                "CIRCLE",
+            let point = icrs(
+                BuiltinFunction::Point,
+                vec![self.value(lon1)?, self.value(lat1)?],
+            );
+            let circle = icrs(
+                BuiltinFunction::Circle,
                 vec![
-                    icrs(),
                     self.value(lon2)?,
                     self.value(lat2)?,
                     self.comparison_operand(right)?,
                 ],
             );
-            return Ok(Expr::binary(
-                Expr::Number("1".into()),
-                BinaryOp::Eq,
-                call("CONTAINS", vec![point, circle]),
-            ));
+            return Ok(is_one(Expr::call(
+                BuiltinFunction::Contains,
+                vec![point, circle],
+            )));
         }
         let op = match op {
             Operator::Eq => BinaryOp::Eq,
@@ -357,19 +347,17 @@ impl ExprTranslator<'_> {
             Operator::Gt => BinaryOp::Gt,
             _ => BinaryOp::GtEq,
         };
-        Ok(Expr::binary(
-            self.comparison_operand(left)?,
-            op,
-            self.comparison_operand(right)?,
-        ))
+        Ok(self
+            .comparison_operand(left)?
+            .binary(op, self.comparison_operand(right)?))
     }
 
     /// A comparison operand: numeric widening casts inserted by type coercion are dropped, since
     /// ADQL compares numbers of any type by value.
     fn comparison_operand(&self, expr: &DfExpr) -> Result<Expr, NotPushable> {
         if let DfExpr::Cast(Cast { expr: inner, field }) = expr
-            && is_numeric(field.data_type())
-            && self.data_type(inner).is_some_and(|t| is_numeric(&t))
+            && field.data_type().is_numeric()
+            && self.data_type(inner).is_some_and(|t| t.is_numeric())
         {
             return self.value(inner);
         }
@@ -377,7 +365,7 @@ impl ExprTranslator<'_> {
     }
 
     /// Translates a value expression.
-    pub(crate) fn value(&self, expr: &DfExpr) -> Result<Expr, NotPushable> {
+    pub(super) fn value(&self, expr: &DfExpr) -> Result<Expr, NotPushable> {
         match expr {
             DfExpr::Alias(Alias { expr, .. }) => self.value(expr),
             DfExpr::Column(column) => self.column(column),
@@ -390,11 +378,10 @@ impl ExprTranslator<'_> {
                     Operator::Divide => BinaryOp::Divide,
                     Operator::StringConcat => BinaryOp::Concat,
                     Operator::Modulo => {
-                        return Ok(Expr::Function {
-                            name: "MOD".into(),
-                            args: vec![self.value(left)?, self.value(right)?],
-                            distinct: false,
-                        });
+                        return Ok(Expr::call(
+                            BuiltinFunction::Mod,
+                            vec![self.value(left)?, self.value(right)?],
+                        ));
                     }
                     Operator::BitwiseAnd | Operator::BitwiseOr | Operator::BitwiseXor
                         if self.caps.supports_bitwise() =>
@@ -407,9 +394,9 @@ impl ExprTranslator<'_> {
                     }
                     other => return np(format!("operator {other} has no ADQL value form")),
                 };
-                Ok(Expr::binary(self.value(left)?, op, self.value(right)?))
+                Ok(self.value(left)?.binary(op, self.value(right)?))
             }
-            DfExpr::Negative(inner) => Ok(Expr::Negative(boxed(self.value(inner)?))),
+            DfExpr::Negative(inner) => Ok(Expr::unary(UnaryOp::Minus, self.value(inner)?)),
             DfExpr::Cast(Cast { expr: inner, field }) => self.cast(inner, field.data_type()),
             DfExpr::ScalarFunction(ScalarFunction { func, args }) => {
                 self.scalar_function(func.name(), args)
@@ -434,7 +421,7 @@ impl ExprTranslator<'_> {
         }
         match &case.else_expr {
             Some(e) => args.push(self.value(e)?),
-            None => args.push(Expr::Null),
+            None => args.push(Expr::null()),
         }
         if args.len() < 2 {
             return np("ADQL has no CASE");
@@ -442,11 +429,7 @@ impl ExprTranslator<'_> {
         if !self.caps.supports(FEATURE_CONDITIONAL, "COALESCE") {
             return np("the service does not declare COALESCE");
         }
-        Ok(Expr::Function {
-            name: "COALESCE".into(),
-            args,
-            distinct: false,
-        })
+        Ok(Expr::call(BuiltinFunction::Coalesce, args))
     }
 
     fn cast(&self, inner: &DfExpr, target: &DataType) -> Result<Expr, NotPushable> {
@@ -464,9 +447,10 @@ impl ExprTranslator<'_> {
             ));
         }
         match cast_type(target) {
-            Some(name) => Ok(Expr::Cast {
+            Some(target) => Ok(Expr::Cast {
                 expr: boxed(self.value(inner)?),
-                data_type: name.into(),
+                target,
+                span: Span::EMPTY,
             }),
             None => np(format!("ADQL has no CAST to {target}")),
         }
@@ -477,119 +461,123 @@ impl ExprTranslator<'_> {
     }
 
     fn scalar_function(&self, name: &str, args: &[DfExpr]) -> Result<Expr, NotPushable> {
-        let call = |name: &str, args: Vec<Expr>| Expr::Function {
-            name: name.into(),
-            args,
-            distinct: false,
-        };
-        if let Some(adql) = core_function(name, args.len()) {
-            if matches!(adql, "ROUND" | "TRUNCATE") && args.len() == 2 {
+        use BuiltinFunction as B;
+        if let Some(f) = core_function(name, args.len()) {
+            if matches!(f, B::Round | B::Truncate) && args.len() == 2 {
                 // The number of digits is a signed integer literal in ADQL.
                 if !matches!(args.get(1), Some(DfExpr::Literal(v, _)) if v.data_type().is_integer())
                 {
                     return np(format!(
-                        "{adql} takes an integer literal as its second argument"
+                        "{} takes an integer literal as its second argument",
+                        f.name()
                     ));
                 }
             }
-            return Ok(call(adql, self.args(args)?));
+            return Ok(Expr::call(f, self.args(args)?));
         }
-        match name {
-            "lower" | "upper" => {
-                let adql = if name == "lower" { "LOWER" } else { "UPPER" };
-                if !self.caps.supports(FEATURE_STRING, adql) {
-                    return np(format!("the service does not declare {adql}"));
-                }
-                return Ok(call(adql, self.args(args)?));
+        let optional = match name {
+            "lower" => Some((B::Lower, FEATURE_STRING)),
+            "upper" => Some((B::Upper, FEATURE_STRING)),
+            "coalesce" => Some((B::Coalesce, FEATURE_CONDITIONAL)),
+            "in_unit" => Some((B::InUnit, FEATURE_UNIT)),
+            _ => None,
+        };
+        if let Some((f, feature)) = optional {
+            if !self.caps.supports(feature, f.name()) {
+                return np(format!("the service does not declare {}", f.name()));
             }
-            "coalesce" => {
-                if !self.caps.supports(FEATURE_CONDITIONAL, "COALESCE") {
-                    return np("the service does not declare COALESCE");
-                }
-                return Ok(call("COALESCE", self.args(args)?));
-            }
-            "in_unit" => {
-                if !self.caps.supports(FEATURE_UNIT, "IN_UNIT") {
-                    return np("the service does not declare IN_UNIT");
-                }
-                return Ok(call("IN_UNIT", self.args(args)?));
-            }
-            _ => {}
+            return Ok(Expr::call(f, self.args(args)?));
         }
-        if let Some(adql) = geometry_function(name) {
-            return self.geometry(adql, args);
+        if let Some(f) = geometry_function(name) {
+            return self.geometry(f, args);
         }
         if let Some(declared) = self.caps.udf(name) {
-            return Ok(call(declared, self.args(args)?));
+            // A declared name is written as declared, never delimited (a function name cannot be).
+            let udf = Function {
+                name: FunctionName::Udf(Ident {
+                    value: declared.to_string(),
+                    quoted: false,
+                    span: Span::EMPTY,
+                }),
+                quantifier: None,
+                coord_sys: None,
+                args: self.args(args)?,
+                span: Span::EMPTY,
+            };
+            return Ok(Expr::Function(udf));
         }
         np(format!(
             "function {name} is neither ADQL nor declared by the service"
         ))
     }
 
-    fn geometry(&self, adql: &str, args: &[DfExpr]) -> Result<Expr, NotPushable> {
-        if !self.caps.supports_geometry(adql) {
+    fn geometry(&self, f: BuiltinFunction, args: &[DfExpr]) -> Result<Expr, NotPushable> {
+        use BuiltinFunction as B;
+        if !self.caps.supports_geometry(f.name()) {
             return np(format!(
-                "the service does not declare the geometry function {adql}"
+                "the service does not declare the geometry function {}",
+                f.name()
             ));
         }
         let mut out = self.args(args)?;
-        let icrs = || Expr::String("ICRS".into());
-        let first_is_string = matches!(out.first(), Some(Expr::String(_)));
-        match adql {
+        if f.takes_coord_sys() {
             // Constructors: give the coordinate system explicitly, which every ADQL version accepts.
-            "POINT" | "CIRCLE" | "BOX" | "POLYGON" if !first_is_string => out.insert(0, icrs()),
-            "DISTANCE" if out.len() == 4 => {
-                if !self.caps.supports_geometry("POINT") {
-                    return np("the service does not declare POINT (needed by DISTANCE)");
-                }
-                if let [lon1, lat1, lon2, lat2] = out.as_slice() {
-                    let point = |lon: &Expr, lat: &Expr| Expr::Function {
-                        name: "POINT".into(),
-                        args: vec![icrs(), lon.clone(), lat.clone()],
-                        distinct: false,
-                    };
-                    out = vec![point(lon1, lat1), point(lon2, lat2)];
-                }
-            }
-            _ => {}
+            let given = match out.first() {
+                Some(Expr::Literal(Literal::String(_))) => Some(out.remove(0)),
+                _ => None,
+            };
+            let call = Function::builtin(f, out)
+                .with_coord_sys(given.unwrap_or_else(|| Expr::string("ICRS")));
+            return Ok(Expr::Function(call));
         }
-        Ok(Expr::Function {
-            name: adql.into(),
-            args: out,
-            distinct: false,
-        })
+        if f == B::Distance
+            && let [lon1, lat1, lon2, lat2] = out.as_slice()
+        {
+            if !self.caps.supports_geometry("POINT") {
+                return np("the service does not declare POINT (needed by DISTANCE)");
+            }
+            let p1 = icrs(B::Point, vec![lon1.clone(), lat1.clone()]);
+            let p2 = icrs(B::Point, vec![lon2.clone(), lat2.clone()]);
+            out = vec![p1, p2];
+        }
+        Ok(Expr::call(f, out))
     }
 
     fn aggregate(&self, agg: &AggregateFunction) -> Result<Expr, NotPushable> {
+        use BuiltinFunction as B;
         let params = &agg.params;
         if params.filter.is_some() || !params.order_by.is_empty() || params.null_treatment.is_some()
         {
             return np("ADQL aggregates take no FILTER, ORDER BY or null treatment");
         }
-        let name = match agg.func.name() {
-            "count" => "COUNT",
-            "sum" => "SUM",
-            "avg" | "mean" => "AVG",
-            "min" => "MIN",
-            "max" => "MAX",
+        let f = match agg.func.name() {
+            "count" => B::Count,
+            "sum" => B::Sum,
+            "avg" | "mean" => B::Avg,
+            "min" => B::Min,
+            "max" => B::Max,
             other => return np(format!("aggregate {other} is not ADQL")),
         };
-        if name == "COUNT" && !params.distinct {
+        if f == B::Count && !params.distinct {
             // COUNT(*) is planned as count(1); a non-null literal argument counts every row.
             if let [DfExpr::Literal(v, _)] = params.args.as_slice()
                 && !v.is_null()
             {
-                return Ok(Expr::CountStar);
+                return Ok(Expr::CountStar(Span::EMPTY));
             }
         }
         if params.args.len() != 1 {
-            return np(format!("{name} takes one argument in ADQL"));
+            return np(format!("{} takes one argument in ADQL", f.name()));
         }
-        Ok(Expr::Function {
-            name: name.into(),
-            args: self.args(&params.args)?,
-            distinct: params.distinct,
-        })
+        let mut call = Function::builtin(f, self.args(&params.args)?);
+        if params.distinct {
+            call = call.with_quantifier(SetQuantifier::Distinct);
+        }
+        Ok(Expr::Function(call))
     }
+}
+
+/// `f('ICRS', args...)`: a geometry constructor with its coordinate system given.
+fn icrs(f: BuiltinFunction, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function::builtin(f, args).with_coord_sys(Expr::string("ICRS")))
 }

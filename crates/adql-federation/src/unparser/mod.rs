@@ -1,17 +1,17 @@
-//! The project's own `LogicalPlan` → ADQL generator.
+//! `LogicalPlan` → ADQL: the remote parts of a plan as `adql_syntax` trees.
 //!
-//! DataFusion's whole-plan unparser is not used: it gets `LIMIT`/`OFFSET` under a `Sort` with a
-//! fetch wrong, prints `- -x` as a comment and loses sorts (see `docs/architecture.md`). This
-//! generator supports exactly the node shapes that can be pushed to a TAP service and answers
-//! [`NotPushable`] for anything else, so that part of the plan stays local.
+//! Like DataFusion's `unparser` (which builds sqlparser's own tree), the generator builds the syntax tree of
+//! the language it targets, [`adql_syntax::ast::Query`], and leaves the text to that tree's printer. It does
+//! not use DataFusion's unparser: it gets `LIMIT`/`OFFSET` under a `Sort` with a fetch wrong, prints
+//! `- -x` as a comment and loses sorts. It supports exactly the node shapes that can be pushed to a TAP
+//! service and answers [`NotPushable`] for anything else, so that part of the plan stays local.
 //!
 //! # How it works
 //!
-//! The plan is translated bottom-up into a [`Rel`]: an ADQL `SELECT` under construction plus, for
-//! every output field of the node, the ADQL expression that computes it in the scope of that
-//! `SELECT` (`cols`). A node either merges into the current `SELECT` or, when SQL clause order
-//! cannot express it (a filter above a `TOP`, an aggregate above an aggregate, ...), the current
-//! `SELECT` becomes a derived table and the node starts a new one.
+//! The plan is translated bottom-up into a `SELECT` under construction plus, for every output field of
+//! the node, the ADQL expression that computes it in the scope of that `SELECT`. A node either merges into
+//! the current `SELECT` or, when SQL clause order cannot express it (a filter above a `TOP`, an aggregate
+//! above an aggregate, ...), the current `SELECT` becomes a derived table and the node starts a new one.
 //!
 //! | plan node | ADQL |
 //! | --- | --- |
@@ -24,56 +24,16 @@
 //! | `Join` inner/left/right/full with `on` and `filter` | `JOIN ... ON` (inner joins of comma lists go to `WHERE`) |
 //! | `Distinct` | `SELECT DISTINCT` |
 //! | `SubqueryAlias` | nothing (columns are tracked by position; the alias names the table when it is a scan) |
+//!
+//! Every query that leaves for a service goes through [`checked_text`]: printed, parsed again under the
+//! service's ADQL version, features and UDFs, and compared with the tree it was printed from.
 
-pub mod ast;
-pub(crate) mod expr;
+mod check;
+mod expr;
+mod not_pushable;
 mod plan;
 
-pub use plan::{LocalTableNaming, RemoteTableName, TableNaming, generate};
-
-use datafusion::logical_expr::LogicalPlan;
-
-use crate::capabilities::ServiceCapabilities;
-
-/// [`generate`], then a check that the text re-parses with `adql_syntax::parse_with` under the
-/// service's version, features and UDFs: what is sent is valid ADQL for that service.
-pub fn generate_checked(
-    plan: &LogicalPlan,
-    caps: &ServiceCapabilities,
-    naming: &dyn TableNaming,
-) -> Result<ast::Select, NotPushable> {
-    let select = generate(plan, caps, naming)?;
-    let text = select.to_string();
-    match adql_syntax::parse_with(&text, &caps.parse_options()) {
-        Ok(_) => Ok(select),
-        Err(e) => Err(NotPushable::new(format!(
-            "generated ADQL is not accepted by the service ({e}): {text}"
-        ))),
-    }
-}
-
-use std::fmt;
-
-/// Why a plan or expression cannot be sent to a service; that part stays local.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotPushable {
-    /// Human-readable reason, e.g. `function random is neither ADQL nor declared by the service`.
-    pub reason: String,
-}
-
-impl NotPushable {
-    /// A result with `reason`.
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for NotPushable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not pushable: {}", self.reason)
-    }
-}
-
-impl std::error::Error for NotPushable {}
+pub use check::{InvalidAdql, checked_text, plan_to_checked_adql};
+pub(crate) use expr::condition_to_adql;
+pub use not_pushable::NotPushable;
+pub use plan::{LocalTableNaming, RemoteTableName, TableNaming, plan_to_adql};

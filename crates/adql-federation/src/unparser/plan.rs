@@ -1,18 +1,19 @@
-//! Plan nodes → [`Select`].
+//! Plan nodes → an ADQL [`Query`].
 
 use std::collections::HashSet;
 
+use adql_syntax::ast::{
+    Expr, Ident, JoinConstraint, JoinKind, OrderByItem, OrderDirection, Query, Select, SelectItem,
+    SelectList, SetQuantifier, TableName, TableRef, is_regular_identifier,
+};
 use datafusion::common::{DFSchema, JoinType, NullEquality};
 use datafusion::logical_expr::logical_plan::{
     Aggregate, Distinct, Filter, Join, Limit, Projection, Sort, SubqueryAlias, TableScan,
 };
 use datafusion::logical_expr::{Expr as DfExpr, FetchType, LogicalPlan, SkipType};
 
-use super::NotPushable;
-use super::ast::{
-    BinaryOp, Expr, Ident, JoinKind, OrderItem, Select, SelectItem, TableName, TableRef,
-};
 use super::expr::ExprTranslator;
+use super::not_pushable::NotPushable;
 use crate::capabilities::ServiceCapabilities;
 
 /// How a scanned table is named on the service.
@@ -39,35 +40,33 @@ pub struct LocalTableNaming;
 impl TableNaming for LocalTableNaming {
     fn remote_table(&self, scan: &TableScan) -> Option<RemoteTableName> {
         let r = &scan.table_name;
-        let parts = [r.catalog(), r.schema(), Some(r.table())]
-            .into_iter()
-            .flatten()
-            .map(Ident::new)
-            .collect();
+        let name = TableName::from_parts(
+            [r.catalog(), r.schema(), Some(r.table())]
+                .into_iter()
+                .flatten()
+                .map(Ident::exact),
+        )?;
         let columns = scan
             .source
             .schema()
             .fields()
             .iter()
-            .map(|f| Ident::new(f.name().as_str()))
+            .map(|f| Ident::exact(f.name().as_str()))
             .collect();
-        Some(RemoteTableName {
-            name: TableName { parts },
-            columns,
-        })
+        Some(RemoteTableName { name, columns })
     }
 }
 
-/// Generates the ADQL query that computes `plan` on a service with capabilities `caps`.
+/// The ADQL query that computes `plan` on a service with capabilities `caps`.
 ///
 /// The select list of the result has exactly the fields of `plan.schema()`, in order (with
 /// unique output names). Anything that the service cannot evaluate, or that ADQL cannot express,
 /// gives [`NotPushable`].
-pub fn generate(
+pub fn plan_to_adql(
     plan: &LogicalPlan,
     caps: &ServiceCapabilities,
     naming: &dyn TableNaming,
-) -> Result<Select, NotPushable> {
+) -> Result<Query, NotPushable> {
     let mut generator = Generator {
         caps,
         naming,
@@ -79,9 +78,12 @@ pub fn generate(
 }
 
 /// A `SELECT` under construction.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Rel {
+    /// Everything but the select list, which [`Generator::finish`] writes from `cols`.
     select: Select,
+    order_by: Vec<OrderByItem>,
+    offset: Option<u64>,
     /// For each output field of the node: its value in the scope of `select`.
     cols: Vec<Expr>,
     /// `GROUP BY`/aggregates applied: later filters go to HAVING.
@@ -89,18 +91,27 @@ struct Rel {
 }
 
 impl Rel {
+    fn new(from: Vec<TableRef>, cols: Vec<Expr>) -> Rel {
+        Rel {
+            select: Select::new(SelectList::Items(Vec::new()), from),
+            order_by: Vec::new(),
+            offset: None,
+            cols,
+            aggregated: false,
+        }
+    }
+
     fn limited(&self) -> bool {
-        self.select.top.is_some() || self.select.offset.is_some()
+        self.select.top.is_some() || self.offset.is_some()
+    }
+
+    fn distinct(&self) -> bool {
+        self.select.quantifier == Some(SetQuantifier::Distinct)
     }
 
     /// Nothing but FROM, WHERE and column references: can be an operand of a join.
     fn is_plain(&self) -> bool {
-        !self.aggregated && !self.limited() && !self.select.distinct
-    }
-
-    fn add_where(&mut self, condition: Expr) {
-        self.select.selection =
-            Expr::conjunction(self.select.selection.take().into_iter().chain([condition]));
+        !self.aggregated && !self.limited() && !self.distinct()
     }
 }
 
@@ -114,6 +125,11 @@ struct Generator<'a> {
 
 fn np<T>(reason: impl Into<String>) -> Result<T, NotPushable> {
     Err(NotPushable::new(reason))
+}
+
+/// `alias.column`.
+fn qualified(alias: &Ident, column: &Ident) -> Expr {
+    Expr::column([alias.clone(), column.clone()])
 }
 
 impl Generator<'_> {
@@ -133,7 +149,7 @@ impl Generator<'_> {
             n += 1;
             candidate = format!("{base}{n}");
         }
-        Ident::new(candidate)
+        Ident::exact(candidate)
     }
 
     fn rel(&mut self, plan: &LogicalPlan, alias_hint: Option<&str>) -> Result<Rel, NotPushable> {
@@ -153,7 +169,7 @@ impl Generator<'_> {
                 if rel.limited() {
                     rel = self.wrap(rel, input.schema())?;
                 }
-                rel.select.distinct = true;
+                rel.select.quantifier = Some(SetQuantifier::Distinct);
                 Ok(rel)
             }
             other => np(format!("{} has no ADQL form", other.display())),
@@ -180,13 +196,9 @@ impl Generator<'_> {
         let all_cols: Vec<Expr> = remote
             .columns
             .iter()
-            .map(|c| Expr::column(Some(alias.clone()), c.clone()))
+            .map(|c| qualified(&alias, c))
             .collect();
-        let mut rel = Rel::default();
-        rel.select.from = vec![TableRef::Table {
-            name: remote.name,
-            alias,
-        }];
+        let mut rel = Rel::new(vec![TableRef::aliased(remote.name, alias)], Vec::new());
         if !scan.filters.is_empty() {
             let qualified =
                 DFSchema::try_from_qualified_schema(scan.table_name.clone(), &source_schema)
@@ -220,7 +232,7 @@ impl Generator<'_> {
     fn projection(&mut self, projection: &Projection) -> Result<Rel, NotPushable> {
         let input = projection.input.as_ref();
         let mut rel = self.rel(input, None)?;
-        if rel.select.distinct {
+        if rel.distinct() {
             rel = self.wrap(rel, input.schema())?;
         }
         let translator = self.translator(input.schema(), &rel.cols);
@@ -243,10 +255,9 @@ impl Generator<'_> {
             .translator(input.schema(), &rel.cols)
             .predicate(&filter.predicate)?;
         if rel.aggregated {
-            rel.select.having =
-                Expr::conjunction(rel.select.having.take().into_iter().chain([condition]));
+            rel.select.and_having(condition);
         } else {
-            rel.add_where(condition);
+            rel.select.and_where(condition);
         }
         Ok(rel)
     }
@@ -262,12 +273,17 @@ impl Generator<'_> {
         for key in &sort.expr {
             // ADQL has no NULLS FIRST/LAST; services sort NULLs as their database does, so the
             // generated order equals DataFusion's only up to the position of NULLs.
-            order_by.push(OrderItem {
-                expr: translator.value(&key.expr)?,
-                asc: key.asc,
-            });
+            let direction = if key.asc {
+                OrderDirection::Asc
+            } else {
+                OrderDirection::Desc
+            };
+            order_by.push(OrderByItem::new(
+                translator.value(&key.expr)?,
+                Some(direction),
+            ));
         }
-        rel.select.order_by = order_by;
+        rel.order_by = order_by;
         if let Some(fetch) = sort.fetch {
             rel.select.top = Some(fetch as u64);
         }
@@ -286,7 +302,7 @@ impl Generator<'_> {
         let mut rel = self.rel(limit.input.as_ref(), None)?;
         // Rows [offset, offset + top) of the input; the outer limit skips `skip` of those and
         // keeps `fetch`: rows [offset + skip, offset + skip + min(top - skip, fetch)).
-        let old_offset = rel.select.offset.unwrap_or(0);
+        let old_offset = rel.offset.unwrap_or(0);
         let remaining = rel.select.top.map(|top| top.saturating_sub(skip));
         let top = match (remaining, fetch) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -296,7 +312,7 @@ impl Generator<'_> {
         if offset > 0 && !self.caps.supports_offset() {
             return np("the service does not declare OFFSET");
         }
-        rel.select.offset = (offset > 0).then_some(offset);
+        rel.offset = (offset > 0).then_some(offset);
         rel.select.top = top;
         Ok(rel)
     }
@@ -304,11 +320,11 @@ impl Generator<'_> {
     fn aggregate(&mut self, aggregate: &Aggregate) -> Result<Rel, NotPushable> {
         let input = aggregate.input.as_ref();
         let mut rel = self.rel(input, None)?;
-        if rel.aggregated || rel.limited() || rel.select.distinct {
+        if rel.aggregated || rel.limited() || rel.distinct() {
             rel = self.wrap(rel, input.schema())?;
         }
         // The order of the input does not matter to an aggregate.
-        rel.select.order_by.clear();
+        rel.order_by.clear();
         let translator = self.translator(input.schema(), &rel.cols);
         let mut group_by = Vec::with_capacity(aggregate.group_expr.len());
         for e in &aggregate.group_expr {
@@ -316,7 +332,7 @@ impl Generator<'_> {
                 return np("ADQL has no grouping sets");
             }
             let g = translator.value(e)?;
-            if !self.caps.is_adql_2_1() && !matches!(g, Expr::Column { .. }) {
+            if !self.caps.is_adql_2_1() && !matches!(g, Expr::Column(_)) {
                 return np("ADQL 2.0 groups by column references only");
             }
             group_by.push(g);
@@ -356,7 +372,7 @@ impl Generator<'_> {
             !rel.is_plain()
                 || (kind != JoinKind::Inner && rel.select.from.len() != 1)
                 // A computed column of a NULL-extended side must be NULL for unmatched rows.
-                || (nullable && rel.cols.iter().any(|c| !matches!(c, Expr::Column { .. })))
+                || (nullable && rel.cols.iter().any(|c| !matches!(c, Expr::Column(_))))
                 // A full join keeps unmatched rows of both sides: conditions cannot move.
                 || (nullable && other_nullable && rel.select.selection.is_some())
         };
@@ -366,15 +382,13 @@ impl Generator<'_> {
         if needs_wrap(&right, right_nullable, left_nullable) {
             right = self.wrap(right, right_plan.schema())?;
         }
-        left.select.order_by.clear();
-        right.select.order_by.clear();
 
         let mut on = Vec::new();
         {
             let lt = self.translator(left_plan.schema(), &left.cols);
             let rt = self.translator(right_plan.schema(), &right.cols);
             for (l, r) in &join.on {
-                on.push(Expr::binary(lt.value(l)?, BinaryOp::Eq, rt.value(r)?));
+                on.push(lt.value(l)?.eq(rt.value(r)?));
             }
         }
         let mut cols = left.cols;
@@ -403,34 +417,21 @@ impl Generator<'_> {
                 }
             }
         }
-        let mut rel = Rel {
-            cols,
-            ..Rel::default()
-        };
         let single = left.select.from.len() == 1 && right.select.from.len() == 1;
-        if kind == JoinKind::Inner && (!single || on.is_empty()) {
+        let from = if kind == JoinKind::Inner && (!single || on.is_empty()) {
             // A comma list is a cross product; the join condition filters it.
-            rel.select.from = left.select.from;
-            rel.select.from.extend(right.select.from);
             selection.extend(on);
+            let mut from = left.select.from;
+            from.extend(right.select.from);
+            from
         } else {
-            let on = Expr::conjunction(on).unwrap_or_else(|| {
-                Expr::binary(
-                    Expr::Number("1".into()),
-                    BinaryOp::Eq,
-                    Expr::Number("1".into()),
-                )
-            });
+            let on = Expr::conjunction(on).unwrap_or_else(|| Expr::integer(1).eq(Expr::integer(1)));
             let (Some(l), Some(r)) = (left.select.from.pop(), right.select.from.pop()) else {
                 return np("join operand without FROM");
             };
-            rel.select.from = vec![TableRef::Join {
-                left: Box::new(l),
-                right: Box::new(r),
-                kind,
-                on,
-            }];
-        }
+            vec![l.join(kind, r, Some(JoinConstraint::On(on)))]
+        };
+        let mut rel = Rel::new(from, cols);
         rel.select.selection = Expr::conjunction(selection);
         Ok(rel)
     }
@@ -442,40 +443,29 @@ impl Generator<'_> {
         self.derived += 1;
         let alias = self.fresh_alias(&format!("q{}", self.derived));
         let cols = inner
-            .items
-            .iter()
-            .map(|item| match (&item.alias, &item.expr) {
-                (Some(name), _) | (None, Expr::Column { name, .. }) => {
-                    Ok(Expr::column(Some(alias.clone()), name.clone()))
-                }
-                _ => np("derived table column without a name"),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut rel = Rel {
-            cols,
-            ..Rel::default()
-        };
-        rel.select.from = vec![TableRef::Derived {
-            query: Box::new(inner),
-            alias,
-        }];
-        Ok(rel)
+            .output_names()
+            .ok_or_else(|| NotPushable::new("derived table column without a name"))?
+            .into_iter()
+            .map(|name| qualified(&alias, name))
+            .collect();
+        Ok(Rel::new(vec![TableRef::derived(inner, alias)], cols))
     }
 
-    /// The finished `SELECT` for `rel`: one select item per field of `schema`, with unique
-    /// output names, and ORDER BY keys referring to output names where they can.
-    fn finish(&self, rel: Rel, schema: &DFSchema) -> Result<Select, NotPushable> {
+    /// The finished query for `rel`: one select item per field of `schema`, with unique output
+    /// names, and ORDER BY keys referring to output names where they can.
+    fn finish(&self, rel: Rel, schema: &DFSchema) -> Result<Query, NotPushable> {
         let Rel {
-            mut select, cols, ..
+            mut select,
+            mut order_by,
+            offset,
+            cols,
+            ..
         } = rel;
         if cols.is_empty() {
             // Only the number of rows is wanted (e.g. below COUNT(*)); ADQL selects something.
-            select.items = vec![SelectItem {
-                expr: Expr::Number("1".into()),
-                alias: Some(Ident::new("c1")),
-            }];
-            select.order_by.retain(|_| self.caps.is_adql_2_1());
-            return Ok(select);
+            select.items = SelectList::Items(vec![SelectItem::aliased(Expr::integer(1), "c1")]);
+            order_by.retain(|_| self.caps.is_adql_2_1());
+            return Ok(query(select, order_by, offset));
         }
         let mut used: HashSet<String> = HashSet::new();
         let mut items = Vec::with_capacity(cols.len());
@@ -486,7 +476,7 @@ impl Generator<'_> {
                 .get(i)
                 .map(|f| f.name().as_str())
                 .unwrap_or_default();
-            let mut name = if super::ast::is_regular_identifier(field_name) {
+            let mut name = if is_regular_identifier(field_name) {
                 field_name.to_string()
             } else {
                 format!("c{}", i + 1)
@@ -495,37 +485,36 @@ impl Generator<'_> {
                 name = format!("{name}_{}", i + 1);
             }
             used.insert(name.to_ascii_lowercase());
-            let ident = Ident::new(name);
-            let alias = match expr {
-                Expr::Column { name: col, .. } if col.to_string() == ident.to_string() => None,
-                _ => Some(ident.clone()),
+            let ident = Ident::exact(name);
+            let item = match expr {
+                Expr::Column(c) if c.column == ident => SelectItem::expr(expr.clone()),
+                _ => SelectItem::aliased(expr.clone(), ident.clone()),
             };
             names.push(ident);
-            items.push(SelectItem {
-                expr: expr.clone(),
-                alias,
-            });
+            items.push(item);
         }
-        for key in &mut select.order_by {
+        for key in &mut order_by {
             if let Some(pos) = cols.iter().position(|c| *c == key.expr) {
                 if let Some(name) = names.get(pos) {
-                    key.expr = Expr::column(None, name.clone());
+                    key.expr = Expr::column([name.clone()]);
                 }
-            } else if select.distinct {
+            } else if select.quantifier == Some(SetQuantifier::Distinct) {
                 return np("ORDER BY of SELECT DISTINCT must use selected columns");
             } else if !self.caps.is_adql_2_1()
-                && !matches!(
-                    key.expr,
-                    Expr::Column {
-                        qualifier: None,
-                        ..
-                    }
-                )
+                && !matches!(&key.expr, Expr::Column(c) if c.table.is_none())
             {
                 return np("ADQL 2.0 orders by selected column names only");
             }
         }
-        select.items = items;
-        Ok(select)
+        select.items = SelectList::Items(items);
+        Ok(query(select, order_by, offset))
+    }
+}
+
+fn query(select: Select, order_by: Vec<OrderByItem>, offset: Option<u64>) -> Query {
+    Query {
+        order_by,
+        offset,
+        ..Query::select(select)
     }
 }

@@ -5,9 +5,9 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use adql_federation::error::{FederationError, Result as FedResult};
-use adql_federation::executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor};
-use adql_federation::metadata::{ColumnMetadata, TableMetadata};
+use adql_federation::{ColumnMetadata, TableMetadata};
+use adql_federation::{FederationError, Result as FedResult};
+use adql_federation::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor};
 use async_trait::async_trait;
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -351,8 +351,11 @@ impl TapExecutor for LocalTap {
             url: request.url.clone(),
             message,
         };
-        let batches = run_adql(&self.ctx, &request.adql)
+        // A task of its own, as a server runs the query apart from the client (see `AdqlTap::run`).
+        let (ctx, adql) = (self.ctx.clone(), request.adql.clone());
+        let batches = tokio::spawn(async move { run_adql(&ctx, &adql).await })
             .await
+            .map_err(|e| remote(e.to_string()))?
             .map_err(|e| remote(e.to_string()))?;
         let mut events = Vec::new();
         let mut left = request.maxrec.unwrap_or(u64::MAX);
@@ -425,12 +428,15 @@ impl AdqlTap {
     }
 
     async fn run(&self, request: &RemoteRequest) -> std::result::Result<Vec<RecordBatch>, String> {
-        let df = self
-            .session
-            .query(&request.adql)
-            .await
-            .map_err(|e| format!("{e}"))?;
-        df.collect().await.map_err(|e| e.to_string())
+        // A task of its own, as a server runs the query apart from the client: nested inside the
+        // client's planning, the service's planning would double the stack depth.
+        let (session, adql) = (self.session.clone(), request.adql.clone());
+        tokio::spawn(async move {
+            let df = session.query(&adql).await.map_err(|e| format!("{e}"))?;
+            df.collect().await.map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 }
 
@@ -475,7 +481,7 @@ impl TapExecutor for AdqlTap {
     async fn execute_with_uploads(
         &self,
         request: RemoteRequest,
-        uploads: Vec<adql_federation::executor::UploadTable>,
+        uploads: Vec<adql_federation::UploadTable>,
     ) -> FedResult<RemoteStream> {
         self.log.lock().unwrap().push(Received {
             adql: request.adql.clone(),

@@ -1,0 +1,70 @@
+//! The I/O boundary of the planner: the [`TapExecutor`] trait, which runs one ADQL text on one TAP
+//! service, and what goes through it.
+//!
+//! The planner itself does no I/O. The production executor is the vo-client TAP client
+//! ([`VoTapExecutor`](crate::VoTapExecutor)); tests plug in executors that answer from local tables.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::stream::BoxStream;
+
+use crate::error::{FederationError, Result};
+
+/// One ADQL query to run on one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRequest {
+    /// Service name (for messages).
+    pub service: String,
+    /// Service base URL (`.../tap`).
+    pub url: String,
+    /// The ADQL text.
+    pub adql: String,
+    /// `MAXREC` to send, if any.
+    pub maxrec: Option<u64>,
+}
+
+/// What a remote result stream yields.
+#[derive(Debug, Clone)]
+pub enum RemoteEvent {
+    /// A batch of rows.
+    Batch(RecordBatch),
+    /// The service stopped at its row limit (`QUERY_STATUS=OVERFLOW`): rows are missing.
+    Overflow,
+}
+
+/// A stream of remote results.
+pub type RemoteStream = BoxStream<'static, Result<RemoteEvent>>;
+
+/// A table sent with a query (`TAP_UPLOAD`); the query names it `TAP_UPLOAD.<name>`.
+#[derive(Debug, Clone)]
+pub struct UploadTable {
+    /// Name after `TAP_UPLOAD.`: an ADQL regular identifier.
+    pub name: String,
+    /// The rows.
+    pub batch: RecordBatch,
+}
+
+/// Runs ADQL on a TAP service and streams the result as Arrow batches.
+#[async_trait]
+pub trait TapExecutor: Debug + Send + Sync {
+    /// Starts `request`; the stream ends after the last batch (and an [`RemoteEvent::Overflow`]
+    /// if the service truncated the result).
+    async fn execute(&self, request: RemoteRequest) -> Result<RemoteStream>;
+
+    /// Starts `request` with `uploads` attached (TAP_UPLOAD, a multipart POST). Executors that
+    /// cannot upload keep the default, which fails naming the service.
+    async fn execute_with_uploads(
+        &self,
+        request: RemoteRequest,
+        uploads: Vec<UploadTable>,
+    ) -> Result<RemoteStream> {
+        let _ = uploads;
+        Err(FederationError::Remote {
+            service: request.service,
+            url: request.url,
+            message: "this executor cannot upload tables (TAP_UPLOAD)".to_string(),
+        })
+    }
+}
