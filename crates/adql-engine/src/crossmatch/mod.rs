@@ -4,8 +4,8 @@
 //! Join / Filter(CrossJoin)  ──CrossmatchRule──▶  CrossmatchNode  ──CrossmatchPlanner──▶  CrossmatchExec
 //! ```
 //!
-//! [`CrossmatchRule`] recognises, in the condition of an inner, left or right join without equality keys
-//! (an `ON` clause, or a `WHERE` clause that DataFusion pushed into the join),
+//! [`CrossmatchRule`] recognises, with [`crate::positional`], in the condition of an inner, left or right
+//! join without equality keys (an `ON` clause, or a `WHERE` clause that DataFusion pushed into the join),
 //!
 //! - `DISTANCE(POINT(a.ra, a.dec), POINT(b.ra, b.dec)) < r` or `<= r`, and `DISTANCE(a.ra, a.dec, b.ra, b.dec)`;
 //! - `1 = CONTAINS(POINT(b.ra, b.dec), CIRCLE(a.ra, a.dec, r))` (and `CONTAINS(...) = 1`, and INTERSECTS
@@ -23,7 +23,6 @@
 
 mod exec;
 mod node;
-mod pattern;
 mod planner;
 mod rule;
 
