@@ -13,6 +13,9 @@
 //! - [`positional`] recognises positional predicates (`DISTANCE(...) <= r`, `1 = CONTAINS(POINT, CIRCLE)`,
 //!   `XMATCH_BEST`, ...) in DataFusion expressions, for the crossmatch rule, the geometry functions'
 //!   simplification and the layers above the engine.
+//! - [`crossmatch`] plans positional joins as a crossmatch operator on the [`adql_geom::crossmatch`] kernel;
+//!   [`crossmatch::PairStep`] turns matched pairs of rows into the join's rows, for that operator and for
+//!   joins whose pairs come from elsewhere.
 //! - [`units`] parses VOUnit strings and converts between them.
 //! - [`tables`] reads Parquet and CSV files.
 //! - [`topk_bound`] keeps DataFusion's top-K aggregation from allocating for a huge `TOP`.
