@@ -62,7 +62,8 @@ impl Pairs {
     /// exactly symmetric), so that a pair exactly at the radius is kept or dropped as the engine's own
     /// crossmatch does. A NaN coordinate (a NULL position) or an index beyond the positions gives NaN, which
     /// no radius keeps. The positions are per row of each input, e.g. [`evaluate_f64`] of
-    /// [`CrossmatchSpec::position`] over its rows.
+    /// [`CrossmatchSpec::position`] over its rows. `left` and `right` of different lengths are kept as
+    /// given, for [`PairStep::rows`] to reject.
     pub fn measured(
         left: Vec<u32>,
         right: Vec<u32>,
@@ -162,6 +163,74 @@ pub fn evaluate_f64(e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Result<Fl
 /// It knows the join from its [`CrossmatchSpec`] (radius, strict, best, probe side, join type, filter), its
 /// join schema (the left input's columns, then the right input's, as DataFusion's joins lay them out) and an
 /// embedded projection of that schema.
+///
+/// # Example
+///
+/// Candidate pairs from elsewhere (here written out) turned into the rows of a LEFT join within 1°:
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch};
+/// # use datafusion::arrow::datatypes::{DataType, Field, Schema};
+/// # use datafusion::logical_expr::JoinType;
+/// # use datafusion::physical_expr::{PhysicalExpr, expressions::Column};
+/// use adql_engine::crossmatch::{
+///     CrossmatchSpec, ExecRadius, PairStep, Pairs, Side, SideColumns, evaluate_f64,
+/// };
+/// # fn main() -> datafusion::common::Result<()> {
+/// let field = |name: &str| Field::new(name, DataType::Float64, true);
+/// let (left_schema, right_schema) = (
+///     Arc::new(Schema::new(vec![field("ra"), field("dec")])),
+///     Arc::new(Schema::new(vec![field("ra2"), field("dec2")])),
+/// );
+/// let col = |name: &str, i: usize| -> Arc<dyn PhysicalExpr> { Arc::new(Column::new(name, i)) };
+/// let spec = CrossmatchSpec {
+///     left_position: (col("ra", 0), col("dec", 1)),
+///     right_position: (col("ra2", 0), col("dec2", 1)),
+///     radius: ExecRadius::Constant(1.0),
+///     strict: false,
+///     best: false,
+///     probe: Side::Left,
+///     join_type: JoinType::Left,
+///     filter: None,
+/// };
+/// let join_schema = Arc::new(Schema::new(vec![field("ra"), field("dec"), field("ra2"), field("dec2")]));
+/// let step = PairStep::new(Arc::new(spec), join_schema, 2, None)?;
+/// let batch = |schema: &Arc<Schema>, ra: Vec<f64>, dec: Vec<f64>| {
+///     let columns: Vec<ArrayRef> =
+///         vec![Arc::new(Float64Array::from(ra)), Arc::new(Float64Array::from(dec))];
+///     RecordBatch::try_new(Arc::clone(schema), columns)
+/// };
+/// let left = batch(&left_schema, vec![10.0, 50.0], vec![0.0, 0.0])?;
+/// let right = batch(&right_schema, vec![10.5, 12.0], vec![0.0, 0.0])?;
+///
+/// // The positions of each input, and the columns the step reads.
+/// let (lon, lat) = step.spec().position(Side::Left);
+/// let (l_lon, l_lat) = (evaluate_f64(lon, &left)?, evaluate_f64(lat, &left)?);
+/// let (lon, lat) = step.spec().position(Side::Right);
+/// let (r_lon, r_lat) = (evaluate_f64(lon, &right)?, evaluate_f64(lat, &right)?);
+/// let (l_columns, r_columns) = (
+///     step.columns(Side::Left, std::slice::from_ref(&left))?,
+///     step.columns(Side::Right, std::slice::from_ref(&right))?,
+/// );
+/// // Candidates: left row 0 with both right rows (only the first is within 1°).
+/// let pairs = Pairs::measured(
+///     vec![0, 0],
+///     vec![0, 1],
+///     (l_lon.values(), l_lat.values()),
+///     (r_lon.values(), r_lat.values()),
+/// );
+/// let rows = step.rows(
+///     &SideColumns { rows: left.num_rows(), columns: &l_columns, radius: None },
+///     &SideColumns { rows: right.num_rows(), columns: &r_columns, radius: None },
+///     pairs,
+/// )?;
+/// // (10, 0) with (10.5, 0); then (50, 0), which nothing matched, with NULLs.
+/// assert_eq!(rows.num_rows(), 2);
+/// assert_eq!(rows.column(2).null_count(), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct PairStep {
     spec: Arc<CrossmatchSpec>,
