@@ -10,6 +10,12 @@
 //!   names the ADQL way and stamping every node with its ADQL position.
 //! - [`functions`] holds the scalar functions whose ADQL semantics DataFusion lacks (`ROUND`, `TRUNCATE`,
 //!   `RAND`, `IN_UNIT`) and the geometry functions.
+//! - [`positional`] recognises positional predicates (`DISTANCE(...) <= r`, `1 = CONTAINS(POINT, CIRCLE)`,
+//!   `XMATCH_BEST`, ...) in DataFusion expressions, for the crossmatch rule, the geometry functions'
+//!   simplification and the layers above the engine.
+//! - [`crossmatch`] plans positional joins as a crossmatch operator on the [`adql_geom::crossmatch`] kernel;
+//!   [`crossmatch::PairStep`] turns matched pairs of rows into the join's rows, for that operator and for
+//!   joins whose pairs come from elsewhere.
 //! - [`units`] parses VOUnit strings and converts between them.
 //! - [`tables`] reads Parquet and CSV files.
 //! - [`topk_bound`] keeps DataFusion's top-K aggregation from allocating for a huge `TOP`.
@@ -19,6 +25,7 @@ pub mod crossmatch;
 pub mod error;
 pub mod functions;
 pub mod lower;
+pub mod positional;
 pub mod session;
 pub mod tables;
 pub mod topk_bound;

@@ -4,8 +4,8 @@
 //! Join / Filter(CrossJoin)  ──CrossmatchRule──▶  CrossmatchNode  ──CrossmatchPlanner──▶  CrossmatchExec
 //! ```
 //!
-//! [`CrossmatchRule`] recognises, in the condition of an inner, left or right join without equality keys
-//! (an `ON` clause, or a `WHERE` clause that DataFusion pushed into the join),
+//! [`CrossmatchRule`] recognises, with [`crate::positional`], in the condition of an inner, left or right
+//! join without equality keys (an `ON` clause, or a `WHERE` clause that DataFusion pushed into the join),
 //!
 //! - `DISTANCE(POINT(a.ra, a.dec), POINT(b.ra, b.dec)) < r` or `<= r`, and `DISTANCE(a.ra, a.dec, b.ra, b.dec)`;
 //! - `1 = CONTAINS(POINT(b.ra, b.dec), CIRCLE(a.ra, a.dec, r))` (and `CONTAINS(...) = 1`, and INTERSECTS
@@ -20,12 +20,29 @@
 //!
 //! The rule also rewrites `1 = CAST(pred AS INT)` (what `contains(point, circle)` simplifies to) into
 //! `pred` everywhere, so cone filters on one table become plain `distance(...) <= r` predicates.
+//!
+//! The operator is cut as DataFusion cuts its joins:
+//!
+//! - `exec.rs`: [`CrossmatchExec`], the `ExecutionPlan` (partitioning, display, embedded projection) and
+//!   the build side, collected and indexed once for all partitions;
+//! - `stream.rs`: the probe stream, the probe input read in chunks, each matched on all threads;
+//! - `matcher.rs`: the build side indexed with the kernel, and the probing of one chunk;
+//! - `pairs.rs`: [`PairStep`], matched pairs → the join's rows (strict radius, best match, the remaining
+//!   condition, outer-join padding, projection);
+//! - `spec.rs`: [`CrossmatchSpec`], what the operator and the pair step compute.
+//!
+//! [`PairStep`] is public so that joins whose candidate pairs come from elsewhere (the federation's
+//! cross-service strategies get them from a remote service) turn them into rows exactly as the operator
+//! does.
 
 mod exec;
+mod matcher;
 mod node;
-mod pattern;
+mod pairs;
 mod planner;
 mod rule;
+mod spec;
+mod stream;
 
 use std::sync::Arc;
 
@@ -33,10 +50,12 @@ use datafusion::optimizer::OptimizerRule;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_planner::ExtensionPlanner;
 
-pub use exec::{CrossmatchExec, CrossmatchSpec, ExecRadius};
+pub use exec::CrossmatchExec;
 pub use node::{CrossmatchNode, RadiusSource, Side};
+pub use pairs::{PairStep, Pairs, SideColumns, evaluate_f64};
 pub use planner::CrossmatchPlanner;
 pub use rule::CrossmatchRule;
+pub use spec::{CrossmatchSpec, ExecRadius};
 
 /// Logical optimizer rules appended after DataFusion's defaults.
 pub fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {

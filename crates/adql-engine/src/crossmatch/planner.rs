@@ -10,8 +10,9 @@ use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
-use super::exec::{CrossmatchExec, CrossmatchSpec, ExecRadius};
+use super::exec::CrossmatchExec;
 use super::node::{CrossmatchNode, RadiusSource, Side};
+use super::spec::{CrossmatchSpec, ExecRadius};
 
 /// Plans [`CrossmatchNode`]s.
 #[derive(Debug, Default)]

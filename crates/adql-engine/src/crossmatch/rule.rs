@@ -11,9 +11,9 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::node::{CrossmatchNode, RadiusSource, Side};
-use super::pattern::{Positional, positional, unwrap_int_predicate};
+use crate::positional::{Positional, positional, unwrap_int_predicate};
 
-/// Recognises positional joins (see [`super::pattern`]) in join conditions — a join filter, or a filter
+/// Recognises positional joins (see [`crate::positional`]) in join conditions — a join filter, or a filter
 /// over a cross join — of inner, left and right joins without equality keys, and plans them as a
 /// [`CrossmatchNode`]. Runs bottom-up after DataFusion's rules, so filters have been pushed into joins.
 #[derive(Debug, Default)]
@@ -163,6 +163,8 @@ fn crossmatch(join: &Join, condition: Expr) -> Result<Option<LogicalPlan>> {
         radius,
         strict,
         best,
+        // The engine has one sky: the coordinate systems written are not compared.
+        frames: _,
     } = p;
     let probe = match (join.join_type, best) {
         (JoinType::Left, false) => Side::Left,

@@ -413,7 +413,7 @@ async fn count_star_gathers_no_column() {
 async fn probe_side_of_several_chunks() {
     // More probe rows than one chunk of the operator: points 0.001° apart on the equator, each matched by
     // its copy shifted by 1e-5°, and by nothing else within 1e-4°.
-    let n = (super::exec::PROBE_CHUNK_ROWS * 2 + 1000) as i64;
+    let n = (super::stream::PROBE_CHUNK_ROWS * 2 + 1000) as i64;
     let session = AdqlSession::new();
     for (name, shift) in [("a", 0.0), ("b", 1e-5)] {
         let schema = Arc::new(Schema::new(vec![

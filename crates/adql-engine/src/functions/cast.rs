@@ -24,8 +24,7 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::geometry::types::GeomKind;
-use crate::tables::sidecar::decode_geometry;
+use super::geometry::types::{GeomKind, decode_geometry};
 
 /// The functions of this module, ready to register.
 pub fn udfs() -> Vec<Arc<ScalarUDF>> {

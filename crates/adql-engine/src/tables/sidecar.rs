@@ -31,13 +31,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListBuilder, Float64Builder, ListBuilder,
-};
-use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 
+/// Moved beside the geometry types, so that the geometry casts do not depend on this module; kept here
+/// for the readers of sidecars.
+pub use crate::functions::geometry::types::decode_geometry;
 use crate::functions::geometry::types::{GeomKind, XTYPE};
 use crate::functions::unit::UNIT_KEY;
 
@@ -229,107 +228,13 @@ pub fn parse(text: &str) -> Result<Vec<DeclaredColumn>, String> {
         .collect()
 }
 
-/// Decodes a column of DALI text into the Arrow type of `kind` (REGION stays STC-S text).
-///
-/// # Errors
-/// A value with the wrong count of numbers, a word that is not a number, or a point or circle that cannot
-/// exist (a latitude past a pole, a negative radius), naming the row (1-based).
-pub fn decode_geometry(
-    text: &ArrayRef,
-    kind: GeomKind,
-    row_offset: usize,
-) -> Result<ArrayRef, String> {
-    let Some(strings) = text.as_string_opt::<i32>() else {
-        return Err(format!("expected text, got {}", text.data_type()));
-    };
-    let item = Arc::new(Field::new("item", DataType::Float64, true));
-    let numbers = |row: usize, value: &str| -> Result<Vec<f64>, String> {
-        value
-            .split_whitespace()
-            .map(|word| {
-                word.parse::<f64>().map_err(|_| {
-                    format!(
-                        "row {}: '{word}' in '{value}' is not a number",
-                        row + row_offset + 1
-                    )
-                })
-            })
-            .collect()
-    };
-    match kind {
-        GeomKind::Region => Ok(Arc::clone(text)),
-        GeomKind::Point | GeomKind::Circle => {
-            let size: usize = if kind == GeomKind::Point { 2 } else { 3 };
-            let width = i32::try_from(size).unwrap_or(2);
-            let mut builder =
-                FixedSizeListBuilder::new(Float64Builder::new(), width).with_field(item);
-            for row in 0..strings.len() {
-                let value = (!strings.is_null(row))
-                    .then(|| strings.value(row).trim())
-                    .filter(|v| !v.is_empty());
-                match value {
-                    None => {
-                        for _ in 0..size {
-                            builder.values().append_null();
-                        }
-                        builder.append(false);
-                    }
-                    Some(value) => {
-                        let coords = numbers(row, value)?;
-                        if coords.len() != size {
-                            return Err(format!(
-                                "row {}: a {} needs {size} numbers, got '{value}'",
-                                row + row_offset + 1,
-                                kind.xtype()
-                            ));
-                        }
-                        // The same checks as POINT and CIRCLE make.
-                        let valid = match coords.as_slice() {
-                            [lon, lat] => adql_geom::Point::new(*lon, *lat).map(|_| ()),
-                            [lon, lat, r] => {
-                                adql_geom::Circle::from_degrees(*lon, *lat, *r).map(|_| ())
-                            }
-                            _ => Ok(()),
-                        };
-                        valid.map_err(|e| format!("row {}: {e}", row + row_offset + 1))?;
-                        builder.values().append_slice(&coords);
-                        builder.append(true);
-                    }
-                }
-            }
-            Ok(Arc::new(builder.finish()))
-        }
-        GeomKind::Polygon => {
-            let mut builder = ListBuilder::new(Float64Builder::new()).with_field(item);
-            for row in 0..strings.len() {
-                let value = (!strings.is_null(row))
-                    .then(|| strings.value(row).trim())
-                    .filter(|v| !v.is_empty());
-                match value {
-                    None => builder.append(false),
-                    Some(value) => {
-                        let coords = numbers(row, value)?;
-                        if coords.len() < 6 || coords.len() % 2 != 0 {
-                            return Err(format!(
-                                "row {}: a polygon needs at least 3 vertices (an even count of at least 6 numbers), got '{value}'",
-                                row + row_offset + 1
-                            ));
-                        }
-                        builder.values().append_slice(&coords);
-                        builder.append(true);
-                    }
-                }
-            }
-            Ok(Arc::new(builder.finish()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use datafusion::arrow::array::{FixedSizeListArray, ListArray, StringArray};
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, ArrayRef, FixedSizeListArray, ListArray, StringArray};
 
     use super::*;
 

@@ -12,7 +12,8 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::predicates::point_call_args;
+use crate::positional::point_args;
+
 use super::types::{GeomKind, Geometries, Numbers, all_scalar, finish, is_number, point_type};
 
 /// `distance`: [`adql_geom::distance`] over Arrow arrays.
@@ -72,7 +73,7 @@ impl ScalarUDFImpl for DistanceFunc {
 
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         if let [p1, p2] = args.as_slice()
-            && let (Some((a, b)), Some((c, d))) = (point_call_args(p1), point_call_args(p2))
+            && let (Some((a, b)), Some((c, d))) = (point_args(p1), point_args(p2))
         {
             return Ok(ExprSimplifyResult::Simplified(distance_call(vec![
                 a, b, c, d,

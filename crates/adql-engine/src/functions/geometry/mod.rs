@@ -37,8 +37,6 @@ pub use measures::MeasureFunc;
 pub use predicates::PredicateFunc;
 pub use xmatch::XmatchBestFunc;
 
-pub(crate) use predicates::{circle_call_args, point_call_args};
-
 /// The geometry UDFs to register in an ADQL session.
 pub fn udfs() -> Vec<Arc<ScalarUDF>> {
     vec![

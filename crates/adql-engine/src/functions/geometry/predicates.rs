@@ -7,13 +7,15 @@
 use std::sync::Arc;
 
 use adql_geom::{contains, distance, intersects};
-use datafusion::arrow::array::{Array, AsArray, Int32Builder};
-use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::arrow::array::Int32Builder;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    Cast, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility, lit,
+    Cast, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
+
+use crate::positional::{circle_args, point_args};
 
 use super::distance::distance_call;
 use super::types::{GeomKind, Geometries, all_scalar, finish};
@@ -50,63 +52,6 @@ impl PredicateFunc {
     }
 }
 
-/// The values of a constant-folded geometry literal with `n` numbers, as literal expressions.
-fn literal_values(e: &Expr, n: usize) -> Option<Vec<Expr>> {
-    let Expr::Literal(ScalarValue::FixedSizeList(list), _) = e else {
-        return None;
-    };
-    if list.len() != 1 || list.is_null(0) || list.value_length() != n as i32 {
-        return None;
-    }
-    let values = list.value(0);
-    let values = values.as_primitive_opt::<Float64Type>()?;
-    (values.null_count() == 0).then(|| values.values().iter().map(|v| lit(*v)).collect())
-}
-
-/// `(lon, lat)` of a `point(...)` call expression (coordinate system dropped) or of a constant POINT.
-pub(crate) fn point_call_args(e: &Expr) -> Option<(Expr, Expr)> {
-    match e {
-        Expr::ScalarFunction(f) if f.name() == "point" => match f.args.as_slice() {
-            [_, lon, lat] | [lon, lat] => Some((lon.clone(), lat.clone())),
-            _ => None,
-        },
-        _ => match literal_values(e, 2)?.as_slice() {
-            [lon, lat] => Some((lon.clone(), lat.clone())),
-            _ => None,
-        },
-    }
-}
-
-/// `(lon, lat, radius)` of a `circle(...)` call expression (a point centre unfolded) or of a constant
-/// CIRCLE (constant folding runs before `simplify`).
-pub(crate) fn circle_call_args(e: &Expr) -> Option<(Expr, Expr, Expr)> {
-    let Expr::ScalarFunction(f) = e else {
-        return match literal_values(e, 3)?.as_slice() {
-            [lon, lat, r] => Some((lon.clone(), lat.clone(), r.clone())),
-            _ => None,
-        };
-    };
-    if f.name() != "circle" {
-        return None;
-    }
-    let args: &[Expr] = match f.args.as_slice() {
-        [Expr::Literal(v, _), rest @ ..]
-            if matches!(
-                v.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            ) =>
-        {
-            rest
-        }
-        all => all,
-    };
-    match args {
-        [lon, lat, r] => Some((lon.clone(), lat.clone(), r.clone())),
-        [center, r] => point_call_args(center).map(|(lon, lat)| (lon, lat, r.clone())),
-        _ => None,
-    }
-}
-
 impl ScalarUDFImpl for PredicateFunc {
     fn name(&self) -> &str {
         match self.predicate {
@@ -136,10 +81,10 @@ impl ScalarUDFImpl for PredicateFunc {
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         crate::functions::check_constant_call(self, &args)?;
         let cone = match (self.predicate, args.as_slice()) {
-            (_, [p, c]) if point_call_args(p).is_some() && circle_call_args(c).is_some() => {
-                point_call_args(p).zip(circle_call_args(c))
+            (_, [p, c]) if point_args(p).is_some() && circle_args(c).is_some() => {
+                point_args(p).zip(circle_args(c))
             }
-            (Predicate::Intersects, [c, p]) => point_call_args(p).zip(circle_call_args(c)),
+            (Predicate::Intersects, [c, p]) => point_args(p).zip(circle_args(c)),
             _ => None,
         };
         let Some(((lon, lat), (clon, clat, r))) = cone else {

@@ -1,11 +1,14 @@
-//! Arrow representation of ADQL geometry values (docs/architecture.md, "Geometry values in Arrow") and the
-//! decoding of UDF arguments into [`adql_geom`] values.
+//! Arrow representation of ADQL geometry values (docs/architecture.md, "Geometry values in Arrow"), the
+//! decoding of UDF arguments into [`adql_geom`] values, and of DALI text into geometry arrays.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use adql_geom::{Circle, CoordSys, Frame, GeomError, Point, Polygon, RefPos, Region};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float64Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, FixedSizeListArray, FixedSizeListBuilder, Float64Array,
+    Float64Builder, ListBuilder,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_datafusion_err, plan_err};
@@ -344,4 +347,100 @@ pub fn finish(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
 /// Whether every argument is a constant.
 pub fn all_scalar(args: &[ColumnarValue]) -> bool {
     args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
+}
+
+/// Decodes a column of DALI text into the Arrow type of `kind` (REGION stays STC-S text).
+///
+/// # Errors
+/// A value with the wrong count of numbers, a word that is not a number, or a point or circle that cannot
+/// exist (a latitude past a pole, a negative radius), naming the row (1-based).
+pub fn decode_geometry(
+    text: &ArrayRef,
+    kind: GeomKind,
+    row_offset: usize,
+) -> Result<ArrayRef, String> {
+    let Some(strings) = text.as_string_opt::<i32>() else {
+        return Err(format!("expected text, got {}", text.data_type()));
+    };
+    let item = Arc::new(Field::new("item", DataType::Float64, true));
+    let numbers = |row: usize, value: &str| -> Result<Vec<f64>, String> {
+        value
+            .split_whitespace()
+            .map(|word| {
+                word.parse::<f64>().map_err(|_| {
+                    format!(
+                        "row {}: '{word}' in '{value}' is not a number",
+                        row + row_offset + 1
+                    )
+                })
+            })
+            .collect()
+    };
+    match kind {
+        GeomKind::Region => Ok(Arc::clone(text)),
+        GeomKind::Point | GeomKind::Circle => {
+            let size: usize = if kind == GeomKind::Point { 2 } else { 3 };
+            let width = i32::try_from(size).unwrap_or(2);
+            let mut builder =
+                FixedSizeListBuilder::new(Float64Builder::new(), width).with_field(item);
+            for row in 0..strings.len() {
+                let value = (!strings.is_null(row))
+                    .then(|| strings.value(row).trim())
+                    .filter(|v| !v.is_empty());
+                match value {
+                    None => {
+                        for _ in 0..size {
+                            builder.values().append_null();
+                        }
+                        builder.append(false);
+                    }
+                    Some(value) => {
+                        let coords = numbers(row, value)?;
+                        if coords.len() != size {
+                            return Err(format!(
+                                "row {}: a {} needs {size} numbers, got '{value}'",
+                                row + row_offset + 1,
+                                kind.xtype()
+                            ));
+                        }
+                        // The same checks as POINT and CIRCLE make.
+                        let valid = match coords.as_slice() {
+                            [lon, lat] => adql_geom::Point::new(*lon, *lat).map(|_| ()),
+                            [lon, lat, r] => {
+                                adql_geom::Circle::from_degrees(*lon, *lat, *r).map(|_| ())
+                            }
+                            _ => Ok(()),
+                        };
+                        valid.map_err(|e| format!("row {}: {e}", row + row_offset + 1))?;
+                        builder.values().append_slice(&coords);
+                        builder.append(true);
+                    }
+                }
+            }
+            Ok(Arc::new(builder.finish()))
+        }
+        GeomKind::Polygon => {
+            let mut builder = ListBuilder::new(Float64Builder::new()).with_field(item);
+            for row in 0..strings.len() {
+                let value = (!strings.is_null(row))
+                    .then(|| strings.value(row).trim())
+                    .filter(|v| !v.is_empty());
+                match value {
+                    None => builder.append(false),
+                    Some(value) => {
+                        let coords = numbers(row, value)?;
+                        if coords.len() < 6 || coords.len() % 2 != 0 {
+                            return Err(format!(
+                                "row {}: a polygon needs at least 3 vertices (an even count of at least 6 numbers), got '{value}'",
+                                row + row_offset + 1
+                            ));
+                        }
+                        builder.values().append_slice(&coords);
+                        builder.append(true);
+                    }
+                }
+            }
+            Ok(Arc::new(builder.finish()))
+        }
+    }
 }
