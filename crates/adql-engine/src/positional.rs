@@ -6,7 +6,8 @@
 //! position belongs to is for the caller to decide.
 //!
 //! [`positional`] recognises, after removing the casts and aliases that type coercion adds (around the
-//! comparison, both sides of `= 1`, the `distance` call and the radius it is compared with):
+//! comparison, both sides of `= 1`, the `distance` call, and the casts to DOUBLE around the radius it is
+//! compared with; a written `CAST(r AS INTEGER)` stays, since it truncates):
 //!
 //! | written | [`Positional`] |
 //! | --- | --- |
@@ -227,11 +228,23 @@ fn within(distance: &Expr, radius: &Expr, strict: bool) -> Option<Positional> {
     Some(Positional {
         p1,
         p2,
-        radius: strip(radius).clone(),
+        radius: strip_to_double(radius).clone(),
         strict,
         best: false,
         frames,
     })
+}
+
+/// `e` without aliases and casts to DOUBLE: the casts type coercion adds so that the radius compares with
+/// the DOUBLE distance, which change no value a comparison with a DOUBLE sees. Any other cast stays: a
+/// written `CAST(r AS INTEGER)` truncates the radius.
+fn strip_to_double(e: &Expr) -> &Expr {
+    match e {
+        Expr::Cast(c) if c.field.data_type() == &DataType::Float64 => strip_to_double(&c.expr),
+        Expr::TryCast(c) if c.field.data_type() == &DataType::Float64 => strip_to_double(&c.expr),
+        Expr::Alias(a) => strip_to_double(&a.expr),
+        other => other,
+    }
 }
 
 /// The positional predicate `e` expresses, if any: one of the forms of the module documentation.
@@ -442,6 +455,13 @@ mod tests {
         );
         let e = cast(d4, DataType::Float64).lt_eq(cast(col("a.r"), DataType::Float64).alias("r"));
         assert_eq!(positional(&e), Some(expected(a(), b(), col("a.r"), false)));
+        // A written narrowing cast of the radius is part of its value.
+        let truncated = cast(col("a.r"), DataType::Int32);
+        let e = d().lt_eq(cast(truncated.clone(), DataType::Float64));
+        assert_eq!(
+            positional(&e),
+            Some(with_frames(expected(a(), b(), truncated, false), &frames))
+        );
         // Outside a cone, or another comparison: not positional.
         assert_eq!(positional(&d().gt(r())), None);
         assert_eq!(positional(&r().lt(d())), None);

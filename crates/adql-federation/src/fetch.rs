@@ -85,6 +85,24 @@ impl RemoteService {
     }
 }
 
+impl RemoteService {
+    /// Every row of `query` (with `uploads`), conformed to `schema`: [`fetch`](Self::fetch), then
+    /// [`Answer::collect_complete`].
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch), and [`FederationError::Overflow`] when the answer was cut short.
+    pub async fn fetch_all(
+        self: &Arc<Self>,
+        query: &Query,
+        uploads: Vec<UploadTable>,
+        schema: SchemaRef,
+    ) -> Result<Vec<RecordBatch>> {
+        // Boxed: callers run deep inside DataFusion's planning and execution.
+        let answer = Box::pin(self.fetch(query, uploads, Some(schema))).await?;
+        Box::pin(answer.collect_complete()).await
+    }
+}
+
 /// Every batch of an answer, and whether the answer was cut short.
 #[derive(Debug)]
 pub struct Collected {

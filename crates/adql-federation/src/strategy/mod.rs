@@ -26,10 +26,12 @@ mod exec;
 mod node;
 mod planner;
 mod rule;
+mod run;
 mod side;
 
 pub use cost::{Candidate, CostModel, Decision, SideEstimate, Strategy};
-pub use exec::{CIRCLE_PAD_DEG, CrossServiceJoinExec, decisions};
+pub use exec::{CrossServiceJoinExec, decisions};
 pub use node::CrossServiceJoin;
 pub use planner::CrossServiceJoinPlanner;
 pub use rule::CrossServiceJoinRule;
+pub use run::CIRCLE_PAD_DEG;

@@ -20,8 +20,9 @@ use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
 use super::adql::{self, Circle, RadiusRef};
 use super::cost::{CostModel, Decision, Feasibility, SideEstimate, Strategy};
-use super::exec::{BigSide, CrossServiceJoinExec, RemoteStrategy, fetch};
+use super::exec::CrossServiceJoinExec;
 use super::node::CrossServiceJoin;
+use super::run::{BigSide, RemoteStrategy};
 use super::side::{RowWise, row_wise, substitute};
 use crate::remote_query_exec::RemoteQueryExec;
 use crate::service::ServiceRegistry;
@@ -72,8 +73,8 @@ impl CrossServiceJoinPlanner {
         let sample = first_rows(&side.query.query, block.saturating_add(1));
         let side_schema = Arc::clone(side.query.schema.inner());
         let (count, rows) = futures::join!(
-            fetch(&remote, &count, Vec::new(), &schema),
-            fetch(&remote, &sample, Vec::new(), &side_schema)
+            remote.fetch_all(&count, Vec::new(), schema),
+            remote.fetch_all(&sample, Vec::new(), side_schema)
         );
         let prefetched = rows.ok().filter(|batches| {
             let n: usize = batches.iter().map(RecordBatch::num_rows).sum();

@@ -13,6 +13,7 @@ use datafusion::logical_expr::{Between, BinaryExpr, Expr as DfExpr, ExprSchemabl
 
 use super::not_pushable::NotPushable;
 use crate::capabilities::{FEATURE_CONDITIONAL, FEATURE_STRING, FEATURE_UNIT, ServiceCapabilities};
+use adql_engine::positional::positional;
 
 /// Translates expressions evaluated over one input: `schema` describes the input's fields, and
 /// `cols[i]` is the ADQL expression that computes field `i` in the scope of the generated query.
@@ -205,7 +206,10 @@ impl ExprTranslator<'_> {
                 Ok(self.predicate(left)?.binary(op, self.predicate(right)?))
             }
             DfExpr::BinaryExpr(BinaryExpr { left, op, right }) if is_comparison(*op) => {
-                self.comparison(left, *op, right)
+                match self.contains(expr)? {
+                    Some(contains) => Ok(contains),
+                    None => self.comparison(left, *op, right),
+                }
             }
             DfExpr::BinaryExpr(BinaryExpr { op, .. }) => match op {
                 Operator::LikeMatch
@@ -311,34 +315,6 @@ impl ExprTranslator<'_> {
                 }
             }
         }
-        // `distance(lon1, lat1, lon2, lat2) <= r` is the engine's form of
-        // `1 = CONTAINS(POINT(lon1, lat1), CIRCLE(lon2, lat2, r))`; services index CONTAINS (q3c,
-        // pgsphere), not DISTANCE comparisons, so it goes out in its original form.
-        if op == Operator::LtEq
-            && let DfExpr::ScalarFunction(ScalarFunction { func, args }) = left
-            && func.name() == "distance"
-            && let [lon1, lat1, lon2, lat2] = args.as_slice()
-            && self.caps.supports_geometry("CONTAINS")
-            && self.caps.supports_geometry("POINT")
-            && self.caps.supports_geometry("CIRCLE")
-        {
-            let point = icrs(
-                BuiltinFunction::Point,
-                vec![self.value(lon1)?, self.value(lat1)?],
-            );
-            let circle = icrs(
-                BuiltinFunction::Circle,
-                vec![
-                    self.value(lon2)?,
-                    self.value(lat2)?,
-                    self.comparison_operand(right)?,
-                ],
-            );
-            return Ok(is_one(Expr::call(
-                BuiltinFunction::Contains,
-                vec![point, circle],
-            )));
-        }
         let op = match op {
             Operator::Eq => BinaryOp::Eq,
             Operator::NotEq => BinaryOp::NotEq,
@@ -350,6 +326,45 @@ impl ExprTranslator<'_> {
         Ok(self
             .comparison_operand(left)?
             .binary(op, self.comparison_operand(right)?))
+    }
+
+    /// A positional predicate in any of the engine's forms (`distance(p1, p2) <= r` after
+    /// simplification, `1 = CAST(... AS INT)`, ...) as `1 = CONTAINS(POINT(p1), CIRCLE(p2, r))`: services
+    /// index CONTAINS (q3c, pgsphere), not DISTANCE comparisons. `None` for anything else, and for the
+    /// strict `<` (which CONTAINS cannot say), a best match, or positions in other coordinate systems.
+    fn contains(&self, expr: &DfExpr) -> Result<Option<Expr>, NotPushable> {
+        let Some(p) = positional(expr) else {
+            return Ok(None);
+        };
+        let icrs_only = p
+            .frames
+            .iter()
+            .all(|f| f.trim().is_empty() || f.trim().eq_ignore_ascii_case("ICRS"));
+        if p.strict
+            || p.best
+            || !icrs_only
+            || !["CONTAINS", "POINT", "CIRCLE"]
+                .iter()
+                .all(|f| self.caps.supports_geometry(f))
+        {
+            return Ok(None);
+        }
+        let point = icrs(
+            BuiltinFunction::Point,
+            vec![self.value(&p.p1.0)?, self.value(&p.p1.1)?],
+        );
+        let circle = icrs(
+            BuiltinFunction::Circle,
+            vec![
+                self.value(&p.p2.0)?,
+                self.value(&p.p2.1)?,
+                self.value(&p.radius)?,
+            ],
+        );
+        Ok(Some(is_one(Expr::call(
+            BuiltinFunction::Contains,
+            vec![point, circle],
+        ))))
     }
 
     /// A comparison operand: numeric widening casts inserted by type coercion are dropped, since
