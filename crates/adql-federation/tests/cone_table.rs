@@ -113,6 +113,16 @@ async fn scs_cone_queries_match_tap() {
             "DISTANCE(POINT('ICRS', ra, dec), POINT('ICRS', 132.86, 11.82)) < 0.25",
             "",
         ),
+        // INTERSECTS of a point and a circle is a cone too (the table's own recogniser, before it was the
+        // engine's, knew only CONTAINS and DISTANCE and refused these as "needs a position").
+        (
+            "1 = INTERSECTS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 56.72, 24.09, 0.3))",
+            "",
+        ),
+        (
+            "1 = INTERSECTS(CIRCLE('ICRS', 56.72, 24.09, 0.3), POINT('ICRS', ra, dec))",
+            "",
+        ),
     ];
     for (cone, more) in cases {
         let via_scs =

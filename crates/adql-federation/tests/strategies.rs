@@ -517,6 +517,34 @@ async fn overflow_of_a_strategy_request_names_the_service() {
     assert!(err.contains("TAP_UPLOAD.xsj_1"), "{err}");
 }
 
+/// A big side bounded by its own `TOP` within MAXREC: a cone answering all its rows, exactly MAXREC, is
+/// complete. (The strategies' requests used to count exactly MAXREC rows as an overflow whatever the
+/// query's own TOP, unlike remote parts; under `fail` this query failed.)
+#[tokio::test]
+async fn a_top_within_maxrec_explains_maxrec_rows_in_a_strategy_request() {
+    let model = CostModel {
+        request_latency_s: 0.0,
+        download_per_cell_s: 1.0,
+        // One match per small row expected, and the big side not fetched while planning.
+        footprint_deg2: 1e12,
+        upload_block_rows: 2,
+        ..CostModel::default()
+    };
+    let setup = setup_overflow(
+        ServiceCapabilities::adql_2_1_full(),
+        Some(5),
+        Some(OverflowPolicy::Fail),
+        model,
+    );
+    let adql = "SELECT o.obs_id, s.source_id FROM archive1.obs AS o \
+                JOIN (SELECT TOP 5 source_id, ra, dec FROM archive2.src ORDER BY source_id) AS s \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', o.s_ra, o.s_dec, 10)) \
+                WHERE o.obs_id = 0";
+    chosen(&setup, adql, Strategy::BatchedCones).await;
+    let rows = same_rows(&setup, adql).await;
+    assert_eq!(rows.len(), 5, "{rows:?}");
+}
+
 #[tokio::test]
 async fn overflow_under_the_split_policy_falls_back_to_the_local_crossmatch() {
     let setup = setup_overflow(
