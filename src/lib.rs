@@ -1,14 +1,13 @@
 //! `adql`: one ADQL query across several astronomical archives.
 //!
 //! This crate is a facade over the workspace's layers (see `docs/architecture.md`): the syntax tree and
-//! parser ([`syntax`]), the local engine ([`engine`]), the service clients ([`client`]), VOTable ⇄ Arrow
-//! ([`votable`]), and the federated planner ([`federation`]), whose [`Engine`] runs one ADQL query over local
-//! tables and remote archives.
+//! parser ([`syntax`]), ADQL on DataFusion for local tables ([`local`]), the service clients ([`client`]),
+//! VOTable ⇄ Arrow ([`votable`]), and the federated planner ([`federation`]), whose [`Engine`] runs one ADQL
+//! query over local tables and remote archives.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use adql::{Engine, EngineOptions};
-//! use adql::federation::Catalogue;
+//! use adql::{Catalogue, Engine, EngineOptions};
 //!
 //! // An engine with no services needs no network: the bundled catalogue of stars as a local table.
 //! let engine = Engine::new(Catalogue::empty(), EngineOptions::default())?;
@@ -23,9 +22,11 @@
 //! # }).unwrap();
 //! ```
 
-pub use adql_engine as engine;
+pub use adql_engine as local;
 pub use adql_federation as federation;
-pub use adql_federation::{Engine, EngineOptions, Explanation, FederationError as Error};
+pub use adql_federation::{
+    Catalogue, Engine, EngineOptions, Explanation, FederationError as Error, RemotePart,
+};
 pub use adql_syntax as syntax;
 pub use vo_client as client;
 pub use votable_arrow as votable;

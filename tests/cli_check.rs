@@ -115,7 +115,7 @@ fn an_invalid_query_exits_1_with_a_located_diagnostic() {
     );
     run.assert_code(1);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.starts_with("adql: error: "), "{}", run.stderr);
     // File name, line 3 and the column of the bad token, the source line and a caret under it.
     assert!(
         run.stderr.contains(&format!("{}:3:", path.display())),
@@ -171,7 +171,7 @@ fn a_missing_file_is_a_usage_error() {
     run.assert_code(2);
     assert!(
         run.stderr
-            .starts_with("adql: cannot read /nonexistent/q.adql: "),
+            .starts_with("adql: error: cannot read /nonexistent/q.adql: "),
         "{}",
         run.stderr
     );

@@ -185,7 +185,7 @@ fn a_result_cut_at_maxrec_is_an_error_naming_the_service_when_asked() {
     let message = stderr(&output);
     assert!(
         message.starts_with(&format!(
-            "adql: service gaia ({tap}) truncated the result at 100 rows"
+            "adql: error: service gaia ({tap}) truncated the result at 100 rows"
         )),
         "{message}"
     );
@@ -203,7 +203,7 @@ fn an_unreachable_service_is_a_remote_failure_with_its_url() {
     ]);
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     assert!(
-        stderr(&output).starts_with("adql: service nowhere (http://127.0.0.1:9/tap): "),
+        stderr(&output).starts_with("adql: error: service nowhere (http://127.0.0.1:9/tap): "),
         "{}",
         stderr(&output)
     );

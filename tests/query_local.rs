@@ -142,7 +142,7 @@ fn errors_point_into_the_query() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("<query>:2:3: error: column 'nope' not found"),
+        stderr.contains("adql: error: column 'nope' not found\n --> <query>:2:3\n"),
         "{stderr}"
     );
     assert!(stderr.contains("^^^^"), "{stderr}");
@@ -152,7 +152,7 @@ fn errors_point_into_the_query() {
     assert!(
         String::from_utf8(out.stderr)
             .unwrap()
-            .contains("<query>:1:15: error: table 'nowhere' not found")
+            .contains("adql: error: table 'nowhere' not found\n --> <query>:1:15\n")
     );
 
     let out = adql(&[

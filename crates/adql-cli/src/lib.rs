@@ -8,7 +8,8 @@
 //! - `federation_args`: the flags of `query` and `explain` that choose remote services, and the engine they build;
 //! - `input`: reading the query from a file or standard input;
 //! - `error`: the crate's error type and its exit codes;
-//! - `report`: the one place where errors and diagnostics are rendered for people.
+//! - `report`: the one place where errors become text for people, with `diagnostic` drawing those that
+//!   point into the query.
 //!
 //! Adding a subcommand takes a module under `commands/` and one variant (plus its dispatch arm) in
 //! [`Command`](cli::Command).
@@ -18,6 +19,7 @@
 
 mod cli;
 mod commands;
+mod diagnostic;
 mod error;
 mod federation_args;
 mod input;
@@ -34,7 +36,7 @@ pub use error::{Error, Result};
 
 /// Runs the command line with the process arguments and returns the process exit code.
 ///
-/// Errors are rendered on stderr, prefixed `adql: `; a broken pipe on stdout (`adql fmt q.adql | head`)
+/// Errors are rendered on stderr, prefixed `adql: error: `; a broken pipe on stdout (`adql fmt q.adql | head`)
 /// counts as success.
 pub fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

@@ -1,9 +1,9 @@
 //! [`EngineError`]: everything that can stop a query, with the ADQL position when one is known.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::PathBuf;
 
+pub use adql_syntax::line_column;
 use datafusion::error::DataFusionError;
 
 /// Alias for results of this crate.
@@ -87,60 +87,12 @@ impl EngineError {
     pub fn line_column(&self, source: &str) -> Option<(usize, usize)> {
         self.span().map(|span| line_column(source, span.start))
     }
-
-    /// Renders the error for people: `origin:line:column: error: message`, the source line, a caret line
-    /// under the offending text, and the notes. Syntax errors use the parser's own rendering.
-    pub fn render(&self, source: &str, origin: &str) -> String {
-        match self {
-            Self::Syntax(err) => err.render(source, origin),
-            Self::Plan {
-                message,
-                span,
-                notes,
-            } => {
-                let mut out = String::new();
-                match span {
-                    Some(span) => {
-                        let (line, column) = line_column(source, span.start);
-                        let _ = writeln!(out, "{origin}:{line}:{column}: error: {message}");
-                        excerpt(&mut out, source, span.clone());
-                    }
-                    None => {
-                        let _ = writeln!(out, "{origin}: error: {message}");
-                    }
-                }
-                for note in notes {
-                    match &note.span {
-                        Some(span) => {
-                            let (line, column) = line_column(source, span.start);
-                            let _ = writeln!(out, "  = note ({line}:{column}): {}", note.message);
-                        }
-                        None => {
-                            let _ = writeln!(out, "  = note: {}", note.message);
-                        }
-                    }
-                }
-                out
-            }
-            other => format!("{origin}: error: {other}\n"),
-        }
-    }
 }
 
 impl From<DataFusionError> for EngineError {
     fn from(err: DataFusionError) -> Self {
         Self::Execution(Box::new(err))
     }
-}
-
-/// The 1-based line and character column of byte `offset` in `source`.
-pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(source, offset);
-    let before = source.get(..offset).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
-    (line, column)
 }
 
 /// The byte offset of the 1-based `line` and character `column` in `source` (clamped to the text).
@@ -159,54 +111,6 @@ pub fn byte_offset(source: &str, line: usize, column: usize) -> usize {
         .nth(column.saturating_sub(1))
         .map_or(line_end, |(i, _)| i.min(line_end));
     line_start + within
-}
-
-fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
-    offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
-
-/// Writes the source line holding `span.start` and a caret line under the span (clipped to that line).
-fn excerpt(out: &mut String, source: &str, span: Range<usize>) {
-    let start = floor_char_boundary(source, span.start);
-    let line_start = source
-        .get(..start)
-        .and_then(|s| s.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let line_end = source
-        .get(line_start..)
-        .and_then(|s| s.find('\n'))
-        .map_or(source.len(), |i| line_start + i);
-    let line_text = source
-        .get(line_start..line_end)
-        .unwrap_or_default()
-        .trim_end_matches('\r');
-    let (line_number, _) = line_column(source, start);
-    let gutter = line_number.to_string().len();
-    let pad = source
-        .get(line_start..start)
-        .unwrap_or_default()
-        .chars()
-        .count();
-    let end = floor_char_boundary(source, span.end.clamp(start, line_end.max(start)));
-    let width = source
-        .get(start..end)
-        .unwrap_or_default()
-        .chars()
-        .count()
-        .max(1);
-    let _ = writeln!(out, "{:gutter$} |", "");
-    let _ = writeln!(out, "{line_number} | {line_text}");
-    let _ = writeln!(
-        out,
-        "{:gutter$} | {}{}",
-        "",
-        " ".repeat(pad),
-        "^".repeat(width)
-    );
 }
 
 #[cfg(test)]
@@ -228,14 +132,15 @@ mod tests {
     }
 
     #[test]
-    fn plan_errors_render_with_a_caret() {
+    fn plan_errors_have_a_position_and_notes() {
         let text = "SELECT nope\nFROM t";
         let err = EngineError::plan("column 'nope' not found", Some(7..11))
             .with_note("t has: a, b", None);
         assert_eq!(err.line_column(text), Some((1, 8)));
-        assert_eq!(
-            err.render(text, "q.adql"),
-            "q.adql:1:8: error: column 'nope' not found\n  |\n1 | SELECT nope\n  |        ^^^^\n  = note: t has: a, b\n"
-        );
+        assert_eq!(err.span(), Some(7..11));
+        let EngineError::Plan { notes, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(notes[0].message, "t has: a, b");
     }
 }

@@ -19,7 +19,7 @@
 //! - [`units`] parses VOUnit strings and converts between them.
 //! - [`tables`] reads Parquet and CSV files.
 //! - [`topk_bound`] keeps DataFusion's top-K aggregation from allocating for a huge `TOP`.
-//! - [`EngineError`] carries the ADQL position of planning errors and renders them with a caret.
+//! - [`EngineError`] carries the ADQL position of planning errors (the command line draws it).
 
 pub mod crossmatch;
 pub mod error;

@@ -198,21 +198,15 @@ async fn syntax_errors_use_the_parser() {
         matches!(err, adql_engine::EngineError::Syntax(_)),
         "{err:?}"
     );
-    assert!(err.render("SELECT FROM stars", "q.adql").contains("q.adql"));
+    assert_eq!(err.line_column("SELECT FROM stars"), Some((1, 8)));
 }
 
 #[tokio::test]
-async fn errors_render_with_a_caret() {
+async fn errors_point_at_the_culprit() {
     let s = session();
     let adql = "SELECT id,\n       nope\nFROM stars";
     let err = s.query(adql).await.unwrap_err();
-    let text = err.render(adql, "q.adql");
-    assert!(
-        text.starts_with("q.adql:2:8: error: column 'nope' not found\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("2 |        nope\n  |        ^^^^\n"),
-        "{text}"
-    );
+    assert_eq!(err.to_string(), "column 'nope' not found");
+    assert_eq!(err.line_column(adql), Some((2, 8)));
+    assert_eq!(err.span().map(|s| &adql[s]), Some("nope"));
 }

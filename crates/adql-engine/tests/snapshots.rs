@@ -61,7 +61,7 @@ async fn lowered_sql() {
         let lowered = s
             .lower(adql)
             .await
-            .unwrap_or_else(|e| panic!("{}", e.render(adql, name)));
+            .unwrap_or_else(|e| panic!("{name}: {e} at {:?}", e.line_column(adql)));
         insta::assert_snapshot!(format!("sql_{name}"), lowered.statement.to_string(), adql);
     }
 }
@@ -73,7 +73,7 @@ async fn logical_plans() {
         let plan = s
             .logical_plan(adql)
             .await
-            .unwrap_or_else(|e| panic!("{}", e.render(adql, name)));
+            .unwrap_or_else(|e| panic!("{name}: {e} at {:?}", e.line_column(adql)));
         insta::assert_snapshot!(
             format!("plan_{name}"),
             plan.display_indent().to_string(),

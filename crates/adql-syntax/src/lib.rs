@@ -21,7 +21,7 @@ mod options;
 pub(crate) mod parser;
 mod print;
 
-pub use error::ParseError;
+pub use error::{ParseError, line_column};
 pub use keywords::{ADQL_RESERVED_WORDS_2_1, RESERVED_WORDS_2_1, SQL_RESERVED_WORDS, is_reserved};
 pub use options::{
     AdqlVersion, Extensions, Feature, FeatureSet, InvalidSignature, ParseOptions, UdfPolicy,

@@ -61,7 +61,12 @@ fn lyonetia_verdicts_agree() {
             .any(|(f, i, _)| *f == case.file && *i == case.index);
         let detail = match &result {
             Ok(q) => format!("accepted as: {q}"),
-            Err(e) => e.render(&case.adql, &format!("{}#{}", case.file, case.index)),
+            Err(e) => format!(
+                "{}#{} at {:?}: {e}",
+                case.file,
+                case.index,
+                e.line_col(&case.adql)
+            ),
         };
         let line = format!(
             "{}#{} (valid={}) {:?}\n{detail}",
@@ -112,10 +117,10 @@ fn lyonetia_valid_queries_round_trip() {
         let printed = tree.to_string();
         let reparsed = parse_with(&printed, &opts).unwrap_or_else(|e| {
             panic!(
-                "{}#{}: printed query does not parse:\n{}",
+                "{}#{}: printed query does not parse: {e} at {:?}",
                 case.file,
                 case.index,
-                e.render(&printed, "printed")
+                e.line_col(&printed)
             )
         });
         assert_eq!(

@@ -457,11 +457,11 @@ proptest! {
     #[test]
     fn printed_trees_parse_back(tree in query(2, true)) {
         let printed = tree.to_string();
-        let parsed = parse(&printed).map_err(|e| TestCaseError::fail(e.render(&printed, "printed")))?;
+        let parsed = parse(&printed).map_err(|e| TestCaseError::fail(format!("printed at {:?}: {e}", e.line_col(&printed))))?;
         prop_assert_eq!(&parsed, &tree, "printed as {}", printed);
         prop_assert_eq!(parsed.to_string(), printed);
         let pretty = format!("{tree:#}");
-        let parsed = parse(&pretty).map_err(|e| TestCaseError::fail(e.render(&pretty, "pretty")))?;
+        let parsed = parse(&pretty).map_err(|e| TestCaseError::fail(format!("pretty at {:?}: {e}", e.line_col(&pretty))))?;
         prop_assert_eq!(&parsed, &tree, "pretty-printed as {}", pretty);
     }
 
@@ -469,7 +469,7 @@ proptest! {
     fn value_expressions_round_trip(e in value(4)) {
         let tree = Query::select(Select::new(SelectList::Items(vec![SelectItem::expr(e)]), vec![TableRef::table(TableName::new("t"))]));
         let printed = tree.to_string();
-        let parsed = parse(&printed).map_err(|err| TestCaseError::fail(err.render(&printed, "printed")))?;
+        let parsed = parse(&printed).map_err(|err| TestCaseError::fail(format!("printed at {:?}: {err}", err.line_col(&printed))))?;
         prop_assert_eq!(&parsed, &tree, "printed as {}", printed);
     }
 
@@ -477,7 +477,7 @@ proptest! {
     fn conditions_round_trip(c in condition(4, 1)) {
         let tree = Query::select(Select::new(SelectList::Wildcard(Span::EMPTY), vec![TableRef::table(TableName::new("t"))]).filter(c));
         let printed = tree.to_string();
-        let parsed = parse(&printed).map_err(|err| TestCaseError::fail(err.render(&printed, "printed")))?;
+        let parsed = parse(&printed).map_err(|err| TestCaseError::fail(format!("printed at {:?}: {err}", err.line_col(&printed))))?;
         prop_assert_eq!(&parsed, &tree, "printed as {}", printed);
     }
 }

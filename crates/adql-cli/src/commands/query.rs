@@ -327,7 +327,7 @@ mod tests {
         assert_eq!(err.exit_code(), 1);
         let text = crate::report::render(&err);
         assert!(
-            text.contains("<query>:1:8: error: column 'nope' not found"),
+            text.starts_with("adql: error: column 'nope' not found\n --> <query>:1:8\n"),
             "{text}"
         );
     }

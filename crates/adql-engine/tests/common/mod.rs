@@ -119,7 +119,7 @@ pub async fn rows(session: &AdqlSession, adql: &str) -> (Vec<String>, Vec<Vec<St
     let frame = session
         .query(adql)
         .await
-        .unwrap_or_else(|e| panic!("{}", e.render(adql, "test")));
+        .unwrap_or_else(|e| panic!("{e} at {:?}", e.line_column(adql)));
     let batches = frame
         .collect()
         .await

@@ -2,9 +2,11 @@
 //! covering many cones.
 
 use adql_syntax::ast::{
-    BuiltinFunction, Expr, Function, Ident, JoinConstraint, JoinKind, Query, Select, SelectItem,
-    SelectList, TableName, TableRef,
+    BinaryOp, Expr, Ident, JoinConstraint, JoinKind, Query, Select, SelectItem, SelectList,
+    TableName, TableRef,
 };
+
+use crate::unparser::point_in_circle;
 
 /// A circle on the sky, degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,18 +67,6 @@ fn num(x: f64, name: &str) -> Expr {
     Expr::double(x).unwrap_or_else(|| placeholder(name))
 }
 
-/// `f('ICRS', args...)`.
-fn icrs(f: BuiltinFunction, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function::builtin(f, args).with_coord_sys(Expr::string("ICRS")))
-}
-
-/// `1 = CONTAINS(POINT('ICRS', lon, lat), CIRCLE('ICRS', clon, clat, r))`.
-fn point_in_circle(lon: Expr, lat: Expr, clon: Expr, clat: Expr, r: Expr) -> Expr {
-    let point = icrs(BuiltinFunction::Point, vec![lon, lat]);
-    let circle = icrs(BuiltinFunction::Circle, vec![clon, clat, r]);
-    Expr::integer(1).eq(Expr::call(BuiltinFunction::Contains, vec![point, circle]))
-}
-
 impl Circle {
     /// `1 = CONTAINS(POINT('ICRS', lon, lat), <this circle>)`.
     fn contains(&self, lon: Expr, lat: Expr) -> Expr {
@@ -109,7 +99,7 @@ pub fn upload_join(big: BigQuery<'_>, table: &str, radius: &RadiusRef) -> Query 
         RadiusRef::Constant(r) => num(*r, "r"),
         RadiusRef::Uploaded => upload_column("xsj_r"),
         RadiusRef::BigColumn(name, pad) => {
-            column(BIG, name).binary(adql_syntax::ast::BinaryOp::Plus, num(*pad, "pad"))
+            column(BIG, name).binary(BinaryOp::Plus, num(*pad, "pad"))
         }
     };
     let on = point_in_circle(
@@ -191,9 +181,7 @@ pub fn inline_upload_join(big: BigQuery<'_>, table: &str, radius: &RadiusRef) ->
     let r = match radius {
         RadiusRef::Constant(r) => num(*r, "r"),
         RadiusRef::Uploaded => upload_column("xsj_r"),
-        RadiusRef::BigColumn(name, pad) => {
-            expr_of(name)?.binary(adql_syntax::ast::BinaryOp::Plus, num(*pad, "pad"))
-        }
+        RadiusRef::BigColumn(name, pad) => expr_of(name)?.binary(BinaryOp::Plus, num(*pad, "pad")),
     };
     let items = std::iter::once(SelectItem::expr(upload_column("xsj_row")))
         .chain(

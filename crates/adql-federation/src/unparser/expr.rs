@@ -11,6 +11,7 @@ use datafusion::logical_expr::expr::{
 };
 use datafusion::logical_expr::{Between, BinaryExpr, Expr as DfExpr, ExprSchemable, Operator};
 
+use super::geometry::point_in_circle;
 use super::not_pushable::NotPushable;
 use crate::capabilities::{FEATURE_CONDITIONAL, FEATURE_STRING, FEATURE_UNIT, ServiceCapabilities};
 use adql_engine::positional::positional;
@@ -349,22 +350,13 @@ impl ExprTranslator<'_> {
         {
             return Ok(None);
         }
-        let point = icrs(
-            BuiltinFunction::Point,
-            vec![self.value(&p.p1.0)?, self.value(&p.p1.1)?],
-        );
-        let circle = icrs(
-            BuiltinFunction::Circle,
-            vec![
-                self.value(&p.p2.0)?,
-                self.value(&p.p2.1)?,
-                self.value(&p.radius)?,
-            ],
-        );
-        Ok(Some(is_one(Expr::call(
-            BuiltinFunction::Contains,
-            vec![point, circle],
-        ))))
+        Ok(Some(point_in_circle(
+            self.value(&p.p1.0)?,
+            self.value(&p.p1.1)?,
+            self.value(&p.p2.0)?,
+            self.value(&p.p2.1)?,
+            self.value(&p.radius)?,
+        )))
     }
 
     /// A comparison operand: numeric widening casts inserted by type coercion are dropped, since
@@ -551,8 +543,8 @@ impl ExprTranslator<'_> {
             if !self.caps.supports_geometry("POINT") {
                 return np("the service does not declare POINT (needed by DISTANCE)");
             }
-            let p1 = icrs(B::Point, vec![lon1.clone(), lat1.clone()]);
-            let p2 = icrs(B::Point, vec![lon2.clone(), lat2.clone()]);
+            let p1 = Expr::geometry(B::Point, "ICRS", vec![lon1.clone(), lat1.clone()]);
+            let p2 = Expr::geometry(B::Point, "ICRS", vec![lon2.clone(), lat2.clone()]);
             out = vec![p1, p2];
         }
         Ok(Expr::call(f, out))
@@ -590,9 +582,4 @@ impl ExprTranslator<'_> {
         }
         Ok(Expr::Function(call))
     }
-}
-
-/// `f('ICRS', args...)`: a geometry constructor with its coordinate system given.
-fn icrs(f: BuiltinFunction, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function::builtin(f, args).with_coord_sys(Expr::string("ICRS")))
 }

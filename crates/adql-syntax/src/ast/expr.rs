@@ -512,6 +512,12 @@ impl Expr {
         Expr::Function(Function::builtin(name, args))
     }
 
+    /// A call of the geometry constructor `f` (`POINT`, `CIRCLE`, `BOX`, `POLYGON`) with the coordinate
+    /// system written: `POINT('ICRS', ra, dec)`.
+    pub fn geometry(f: BuiltinFunction, coord_sys: &str, args: Vec<Expr>) -> Expr {
+        Expr::Function(Function::builtin(f, args).with_coord_sys(Expr::string(coord_sys)))
+    }
+
     /// Whether this expression is a search condition (a predicate, `AND`, `OR`, `NOT`) rather than a value.
     pub fn is_condition(&self) -> bool {
         match self {
