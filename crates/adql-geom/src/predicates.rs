@@ -239,6 +239,20 @@ fn arc_leaves(a: Vec3, b: Vec3, poly: &Polygon) -> bool {
     })
 }
 
+// The predicates as methods of the region (here, beside what they call, so that `region` needs nothing
+// from this module).
+impl Region {
+    /// Whether `self` lies within `other` or on its boundary (ADQL CONTAINS); see [`contains`].
+    pub fn contains_in(&self, other: &Region) -> bool {
+        contains(self, other)
+    }
+
+    /// Whether `self` and `other` share at least one position (ADQL INTERSECTS); see [`intersects`].
+    pub fn intersects(&self, other: &Region) -> bool {
+        intersects(self, other)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -259,16 +259,6 @@ impl Region {
         }
     }
 
-    /// Whether `self` lies within `other` or on its boundary (ADQL CONTAINS); see [`crate::contains`].
-    pub fn contains_in(&self, other: &Region) -> bool {
-        crate::predicates::contains(self, other)
-    }
-
-    /// Whether `self` and `other` share at least one position (ADQL INTERSECTS); see [`crate::intersects`].
-    pub fn intersects(&self, other: &Region) -> bool {
-        crate::predicates::intersects(self, other)
-    }
-
     /// Area in square degrees (ADQL AREA).
     ///
     /// # Errors
