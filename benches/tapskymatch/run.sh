@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The cross-service crossmatch benchmark of issue 6: the 1000 observations of the test archive crossmatched
-# (radius 0.01 deg, all pairs) with a one-million-row source table on the same DaCHS, by
-#   1. STILTS tapskymatch (observations from a local VOTable, uploaded in blocks, joined by the server),
-#   2. adql with the observations as a local table (the same input as tapskymatch),
-#   3. adql across two services (observations from service `mast`, sources from service `gaia`),
-# timed in the same run with hyperfine (each checked to return the same number of rows), then run once each
-# through a counting proxy to report the HTTP requests they send.
+# The cross-service benchmarks of issues 6 and 12: a one-million-row source table on the test DaCHS joined
+#   A. with the 1000 observations of the test archive (radius 0.01 deg, all pairs), by
+#      1. STILTS tapskymatch (observations from a local VOTable, uploaded in blocks, joined by the server),
+#      2. adql with the observations as a local table (the same input as tapskymatch),
+#      3. adql across two services (observations from service `mast`, sources from service `gaia`);
+#   B. with 100,000 local targets (the same radius), by STILTS tapskymatch and adql;
+#   C. with a local list of 10,000 source ids, by equality: adql, and STILTS tapquery uploading the list
+#      and joining on the server (what one writes by hand);
+# each part timed in one hyperfine run (the tools checked to return the same number of rows), then run
+# once each through a counting proxy to report the HTTP requests they send.
 #
 #   bash benches/tapskymatch/run.sh            # results in benches/out/tapskymatch.{md,json}
 #
@@ -99,4 +102,83 @@ count() { # count LABEL COMMAND
   count "adql, two services, cached description" "$(adql_remote_cmd "$WORK/proxy.toml" "$WORK/r.csv")"
   echo
   echo "Pairs found: $n_stilts (radius $RADIUS deg). Machine load at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+} | tee -a "$OUT/tapskymatch.md"
+
+# B. 100,000 local targets (60 % near the observations, as the sources are) against the million sources.
+python3 - "$WORK/targets.csv" "$REPO/tests/data/obscore.csv" <<'PY'
+import csv, math, random, sys
+rng = random.Random(20261207)
+with open(sys.argv[2], newline="") as f:
+    centres = [(float(r["s_ra"]), float(r["s_dec"])) for r in csv.DictReader(f)]
+with open(sys.argv[1], "w") as out:
+    out.write("target_id,ra,dec\n")
+    for i in range(100_000):
+        if rng.random() < 0.6:
+            ra0, dec0 = rng.choice(centres)
+            r, pa = 0.3 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+            dec = max(-90.0, min(90.0, dec0 + r * math.cos(pa)))
+            ra = (ra0 + r * math.sin(pa) / max(math.cos(math.radians(dec)), 1e-3)) % 360.0
+        else:
+            ra, dec = rng.uniform(0, 360), math.degrees(math.asin(rng.uniform(-1, 1)))
+        out.write(f"{i + 1},{ra:.8f},{dec:.8f}\n")
+PY
+"$ADQL" query --table t="$WORK/targets.csv" --format votable -o "$WORK/targets.vot" "SELECT target_id, ra, dec FROM t"
+stilts_targets_cmd() { # stilts_targets_cmd URL OUT
+  echo "stilts tapskymatch in=$WORK/targets.vot inlon=ra inlat=dec tapurl=$1 taptable=xmbench.sources" \
+       "taplon=ra taplat=dec sr=$RADIUS find=all blockmaxrec=1000000 out=$2 ofmt=csv"
+}
+adql_targets_cmd() { # adql_targets_cmd CONFIG OUT
+  echo "$ADQL query --no-user-config --config $1 --table t=$WORK/targets.vot --format csv -o $2" \
+       "\"SELECT t.target_id, s.source_id, s.ra, s.dec FROM t JOIN gaia.xmbench.sources AS s" \
+       "ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.ra, t.dec, $RADIUS))\""
+}
+eval "$(stilts_targets_cmd "$TAP" "$WORK/st.csv")" 2>/dev/null
+eval "$(adql_targets_cmd "$WORK/direct.toml" "$WORK/at.csv")"
+n_st=$(rows "$WORK/st.csv"); n_at=$(rows "$WORK/at.csv")
+echo "rows, 100,000 targets: tapskymatch $n_st, adql $n_at"
+[[ "$n_st" == "$n_at" ]] || { echo "run.sh: the tools disagree on the number of pairs" >&2; exit 1; }
+hyperfine --warmup 1 --runs "${ADQL_BENCH_RUNS_LARGE:-3}" --export-json "$OUT/tapskymatch-100k.json" \
+  --export-markdown "$OUT/tapskymatch-100k.md" \
+  -n "stilts tapskymatch, 100,000 targets" "$(stilts_targets_cmd "$TAP" "$WORK/s2.csv") 2>/dev/null" \
+  -n "adql, 100,000 local targets" "$(adql_targets_cmd "$WORK/direct.toml" "$WORK/a2.csv")"
+
+# C. 10,000 local source ids (9,000 the table has, 1,000 it has not) joined by equality.
+python3 - "$WORK/ids.csv" <<'PY'
+import random, sys
+rng = random.Random(7)
+ids = rng.sample(range(1, 1_000_001), 9_000) + list(range(2_000_001, 2_001_001))
+rng.shuffle(ids)
+with open(sys.argv[1], "w") as out:
+    out.write("source_id\n")
+    out.writelines(f"{i}\n" for i in ids)
+PY
+"$ADQL" query --table i="$WORK/ids.csv" --format votable -o "$WORK/ids.vot" "SELECT CAST(source_id AS BIGINT) AS source_id FROM i"
+stilts_ids_cmd() { # stilts_ids_cmd URL OUT
+  echo "stilts tapquery tapurl=$1 upload1=$WORK/ids.vot upname1=ids maxrec=1000000 out=$2 ofmt=csv" \
+       "adql=\"SELECT i.source_id, s.ra, s.dec FROM TAP_UPLOAD.ids AS i JOIN xmbench.sources AS s ON s.source_id = i.source_id\""
+}
+adql_ids_cmd() { # adql_ids_cmd CONFIG OUT
+  echo "$ADQL query --no-user-config --config $1 --table ids=$WORK/ids.vot --format csv -o $2" \
+       "\"SELECT i.source_id, s.ra, s.dec FROM ids AS i JOIN gaia.xmbench.sources AS s ON s.source_id = i.source_id\""
+}
+eval "$(stilts_ids_cmd "$TAP" "$WORK/si.csv")" 2>/dev/null
+eval "$(adql_ids_cmd "$WORK/direct.toml" "$WORK/ai.csv")"
+n_si=$(rows "$WORK/si.csv"); n_ai=$(rows "$WORK/ai.csv")
+echo "rows, 10,000 ids: stilts tapquery $n_si, adql $n_ai"
+[[ "$n_si" == "$n_ai" ]] || { echo "run.sh: the tools disagree on the number of rows" >&2; exit 1; }
+eval "$(adql_ids_cmd "$WORK/direct.toml" /dev/null | sed 's/ query / explain /; s/--format csv -o \/dev\/null//')" \
+  >"$OUT/tapskymatch-ids-explain.txt"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/tapskymatch-ids.json" \
+  --export-markdown "$OUT/tapskymatch-ids.md" \
+  -n "stilts tapquery, ids uploaded by hand" "$(stilts_ids_cmd "$TAP" "$WORK/si2.csv") 2>/dev/null" \
+  -n "adql, 10,000 local ids" "$(adql_ids_cmd "$WORK/direct.toml" "$WORK/ai2.csv")"
+
+{
+  echo
+  echo "| run | HTTP requests | through the proxy |"
+  echo "| --- | --- | --- |"
+  count "stilts tapskymatch, 100,000 targets" "$(stilts_targets_cmd "$PROXY" "$WORK/s.csv")"
+  count "adql, 100,000 local targets" "$(adql_targets_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
+  count "stilts tapquery, 10,000 ids uploaded" "$(stilts_ids_cmd "$PROXY" "$WORK/s.csv")"
+  count "adql, 10,000 local ids" "$(adql_ids_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
 } | tee -a "$OUT/tapskymatch.md"

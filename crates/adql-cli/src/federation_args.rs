@@ -41,6 +41,11 @@ pub(crate) struct FederationArgs {
     #[arg(long = "on-overflow", value_name = "POLICY", default_value = "split",
           value_parser = parse_overflow)]
     pub(crate) on_overflow: OverflowPolicy,
+    /// Refuse a remote part that would fetch more rows than this when nothing in the query bounds it
+    /// (exit status 3; a positional constraint, a filter, a TOP or a smaller side to join with bounds it).
+    /// A service's own `max_remote_rows` setting wins; `0` means no limit.
+    #[arg(long = "max-remote-rows", value_name = "ROWS", default_value_t = adql_federation::DEFAULT_MAX_REMOTE_ROWS)]
+    pub(crate) max_remote_rows: u64,
     /// Longest time one remote request may take, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
@@ -78,6 +83,7 @@ impl FederationArgs {
             maxrec: self.maxrec,
             timeout: self.timeout,
             overflow: self.on_overflow,
+            max_remote_rows: (self.max_remote_rows > 0).then_some(self.max_remote_rows),
             progress: std::io::stderr()
                 .is_terminal()
                 .then(|| Arc::new(Bars::default()) as Arc<dyn ProgressSink>),
@@ -158,6 +164,7 @@ mod tests {
             maxrec: None,
             on_overflow: OverflowPolicy::Split,
             timeout: None,
+            max_remote_rows: 10_000_000,
         };
         let catalogue = args.catalogue().unwrap();
         assert_eq!(catalogue.get("mine").unwrap().url, "http://localhost:9/tap");

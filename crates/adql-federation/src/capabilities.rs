@@ -109,6 +109,12 @@ pub struct ServiceCapabilities {
     pub default_maxrec: Option<u64>,
     /// Hard output limit (rows), if declared.
     pub hard_maxrec: Option<u64>,
+    /// The most rows an uploaded table may have, if the service declares its upload limit in rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_limit_rows: Option<u64>,
+    /// The most bytes an upload may have, if the service declares its upload limit in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_limit_bytes: Option<u64>,
 }
 
 impl ServiceCapabilities {
@@ -126,6 +132,8 @@ impl ServiceCapabilities {
             upload: false,
             default_maxrec: None,
             hard_maxrec: None,
+            upload_limit_rows: None,
+            upload_limit_bytes: None,
         }
     }
 

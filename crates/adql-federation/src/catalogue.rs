@@ -22,6 +22,7 @@
 //! maxrec = 100000           # MAXREC to request (default: the service's hard limit)
 //! schemas = ["archive1"]    # only these schemas' tables (default: every schema the service lists)
 //! overflow = "split"        # a remote part over MAXREC: "split" it or "fail" (default: the session's)
+//! max_remote_rows = 5000000 # refuse remote parts estimated larger (default: the session's, 10,000,000)
 //! ```
 //!
 //! `schemas` lets one server act as several archives (tests register one DaCHS twice, each name
@@ -93,6 +94,10 @@ pub struct ServiceConfig {
     /// What to do when a remote part overflows MAXREC; `None` leaves it to the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overflow: Option<OverflowPolicy>,
+    /// The most rows a remote part of this service may fetch when nothing bounds it; `None` leaves it to
+    /// the session (`EngineOptions::max_remote_rows`, `--max-remote-rows`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_remote_rows: Option<u64>,
 }
 
 impl ServiceConfig {
@@ -106,6 +111,7 @@ impl ServiceConfig {
             maxrec: None,
             schemas: Vec::new(),
             overflow: None,
+            max_remote_rows: None,
         }
     }
 
@@ -187,6 +193,7 @@ pub fn builtin_services() -> Vec<ServiceConfig> {
         maxrec: None,
         schemas: Vec::new(),
         overflow: None,
+        max_remote_rows: None,
     });
     services
 }
@@ -235,6 +242,7 @@ pub fn parse_service_spec(spec: &str) -> Result<ServiceConfig> {
         maxrec: None,
         schemas: Vec::new(),
         overflow: None,
+        max_remote_rows: None,
     })
 }
 
@@ -385,6 +393,11 @@ impl Catalogue {
             .clone()
             .or_else(DescriptionCache::default_dir)
             .map(|dir| DescriptionCache::new(dir, self.cache_ttl))
+    }
+
+    /// How long a service description (and a row count learnt from the service) is trusted.
+    pub fn cache_ttl(&self) -> Duration {
+        self.cache_ttl
     }
 
     /// Uses `dir` for the description cache (tests use a temporary directory).
@@ -709,6 +722,7 @@ url = "http://localhost:8080/tap"
             name: format!("{schema}.t"),
             description: None,
             columns: Vec::new(),
+            rows: None,
         };
         let tables = || vec![table("archive1"), table("archive2"), table("tap_schema")];
         let names = |s: &ServiceConfig| -> Vec<String> {

@@ -33,7 +33,7 @@ use crate::service_io::{ServiceIo, VoServiceIo};
 use crate::session::Federation;
 
 /// Settings of an [`Engine`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct EngineOptions {
     /// DataFusion's configuration (the ADQL settings are forced on top, see [`AdqlSession::with_config`]).
     pub session: SessionConfig,
@@ -48,6 +48,28 @@ pub struct EngineOptions {
     pub overflow: OverflowPolicy,
     /// Hears of every remote request (progress bars, request counts).
     pub progress: Option<Arc<dyn ProgressSink>>,
+    /// The most rows a remote part may fetch when nothing in the query bounds it (default
+    /// [`DEFAULT_MAX_REMOTE_ROWS`]); a larger part is refused before its rows move. A service's own
+    /// `max_remote_rows` wins. `None`: no limit.
+    pub max_remote_rows: Option<u64>,
+}
+
+/// The default of [`EngineOptions::max_remote_rows`]: ten million rows, a few gigabytes of a wide table,
+/// and a hundredth of the largest archive catalogues.
+pub const DEFAULT_MAX_REMOTE_ROWS: u64 = 10_000_000;
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            session: SessionConfig::default(),
+            parse: ParseOptions::default(),
+            maxrec: None,
+            timeout: None,
+            overflow: OverflowPolicy::default(),
+            progress: None,
+            max_remote_rows: Some(DEFAULT_MAX_REMOTE_ROWS),
+        }
+    }
 }
 
 impl fmt::Debug for EngineOptions {
@@ -57,6 +79,7 @@ impl fmt::Debug for EngineOptions {
             .field("maxrec", &self.maxrec)
             .field("timeout", &self.timeout)
             .field("overflow", &self.overflow)
+            .field("max_remote_rows", &self.max_remote_rows)
             .field("progress", &self.progress.is_some())
             .finish_non_exhaustive()
     }
@@ -312,7 +335,12 @@ impl Engine {
             .create_physical_plan(&optimized)
             .await
             .map_err(EngineError::from)?;
-        Ok(Explanation::new(lowered.statement, optimized, physical))
+        let context = session.context().task_ctx();
+        Ok(
+            Explanation::new(lowered.statement, optimized, physical, context)
+                .await
+                .map_err(EngineError::from)?,
+        )
     }
 
     /// Describes `config` (from the cache first when `use_cache`) and adds it to `federation`, replacing an
@@ -360,6 +388,8 @@ impl Engine {
             service.maxrec = Some(maxrec);
         }
         service.overflow = config.overflow;
+        service.max_rows = config.max_remote_rows.or(self.options.max_remote_rows);
+        service.count_ttl = self.catalogue.cache_ttl();
         federation.add_service(service, config.filter_tables(description.tables));
         Ok(from_cache)
     }

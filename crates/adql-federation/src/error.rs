@@ -104,6 +104,28 @@ pub enum FederationError {
         /// Why it could not be split.
         reason: String,
     },
+    /// A remote part could fetch more rows than the service's limit and nothing in the query bounds it.
+    #[error(
+        "service {service} ({url}): this part of the query would fetch {estimate} rows of {}, more than \
+         the limit of {limit} (--max-remote-rows); bound it with a positional constraint \
+         (1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', ...))), a selective filter, a TOP, or a join \
+         with a smaller table, or raise the limit; the part was:\n{adql}",
+        tables.join(", ")
+    )]
+    TooLarge {
+        /// Service name.
+        service: String,
+        /// Service base URL.
+        url: String,
+        /// The tables the part reads.
+        tables: Vec<String>,
+        /// The rows counted (a lower bound when counting stopped past the limit).
+        estimate: crate::service::RowCount,
+        /// The limit.
+        limit: u64,
+        /// The part's ADQL.
+        adql: String,
+    },
     /// A remote result does not have the columns the plan expects.
     #[error("service {service} ({url}) returned {found} columns where {expected} were expected")]
     SchemaMismatch {

@@ -68,3 +68,61 @@ pub trait TapExecutor: Debug + Send + Sync {
         })
     }
 }
+
+/// The role of one request a plan sends (what EXPLAIN lists beside its text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// A remote part of the plan, sent as it is.
+    Part,
+    /// A crossmatch's upload join: a block of the small side's positions joined by the service.
+    UploadJoin,
+    /// A crossmatch's cone: the big side around one small-side position.
+    Cone,
+    /// A crossmatch's region: the big side within the small side's cones.
+    Region,
+    /// A bind join: the big side for a list of the small side's keys.
+    KeyList,
+    /// A bind join: the big side joined with an uploaded table of the small side's keys.
+    KeyUpload,
+    /// A bind join's probe for `NOT IN`: the big side's NULL key, or any row of it.
+    NullProbe,
+    /// A request to a service that is not TAP (MAST Mashup, Simple Cone Search).
+    Source,
+}
+
+/// One request a plan will send, known while planning (what EXPLAIN lists).
+#[derive(Debug, Clone)]
+pub struct PlannedRequest {
+    /// Its role.
+    pub kind: RequestKind,
+    /// The ADQL sent.
+    pub query: adql_syntax::ast::Query,
+    /// The tables it uploads: `TAP_UPLOAD` name and rows.
+    pub uploads: Vec<(String, usize)>,
+}
+
+impl PlannedRequest {
+    /// A request that uploads nothing.
+    pub fn plain(kind: RequestKind, query: adql_syntax::ast::Query) -> Self {
+        Self {
+            kind,
+            query,
+            uploads: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RequestKind::Part => "remote part",
+            RequestKind::UploadJoin => "upload join block",
+            RequestKind::Cone => "cone",
+            RequestKind::Region => "region",
+            RequestKind::KeyList => "keys as an IN list",
+            RequestKind::KeyUpload => "keys uploaded",
+            RequestKind::NullProbe => "NOT IN probe",
+            RequestKind::Source => "request",
+        })
+    }
+}

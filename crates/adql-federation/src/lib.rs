@@ -27,11 +27,13 @@
 //! * Options: [`EngineOptions`], and the session's [`FederationOptions`] with the [`OverflowPolicy`].
 //! * Tables that are not TAP: [`MashupTable`] (MAST Mashup) and [`ConeSearchTable`] (Simple Cone Search).
 
+mod bind;
 mod cache;
 mod capabilities;
 mod catalogue;
 mod engine;
 mod error;
+mod estimate;
 mod executor;
 mod explain;
 mod fetch;
@@ -46,12 +48,14 @@ mod remote_table;
 mod service;
 mod service_io;
 mod session;
+mod side;
 mod sources;
 mod split;
 mod strategy;
 mod tap;
 mod unparser;
 
+pub use bind::{BindJoin, BindJoinPlanner, BindJoinRule, Binding, BoundScanExec, KeyTransport};
 pub use cache::{DEFAULT_TTL, DescriptionCache};
 pub use capabilities::{
     FEATURE_BITWISE, FEATURE_COMMON_TABLE, FEATURE_CONDITIONAL, FEATURE_GEOMETRY, FEATURE_OFFSET,
@@ -62,9 +66,11 @@ pub use catalogue::{
     Catalogue, LoadOptions, QualifiedTable, ServiceConfig, ServiceKind, TableIndex,
     builtin_services, parse_service_spec, service_name,
 };
-pub use engine::{Engine, EngineOptions};
+pub use engine::{DEFAULT_MAX_REMOTE_ROWS, Engine, EngineOptions};
 pub use error::{FederationError, Result};
-pub use executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor, UploadTable};
+pub use executor::{
+    PlannedRequest, RemoteEvent, RemoteRequest, RemoteStream, RequestKind, TapExecutor, UploadTable,
+};
 pub use explain::{Explanation, RemotePart, remote_parts};
 pub use fetch::{Answer, Collected};
 pub use metadata::{ColumnMetadata, ServiceDescription, TableMetadata, split_qualified};
@@ -75,9 +81,10 @@ pub use remote_query::RemoteQuery;
 pub use remote_query_exec::RemoteQueryExec;
 pub use remote_query_planner::{FederatedQueryPlanner, RemoteQueryPlanner};
 pub use remote_table::{RemoteTable, ServiceCatalog, ServiceNaming, ServiceSchema};
-pub use service::{RemoteService, ServiceRegistry};
+pub use service::{RemoteService, RowCount, ServiceRegistry};
 pub use service_io::{ServiceIo, VoServiceIo};
 pub use session::{Discovery, Federation, SourceTable};
+pub use side::InputSource;
 pub use sources::{
     ConeSearchTable, MashupTable, OpenStream, SourceScanExec, add_catalogue_sources,
     add_source_service, conform_by_name, source_table,

@@ -53,6 +53,9 @@ pub struct TableMetadata {
     pub description: Option<String>,
     /// Columns, in order.
     pub columns: Vec<ColumnMetadata>,
+    /// The rows the service says the table has (VOSI `nrows`), if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
 }
 
 /// What discovery learns about a service: capabilities and tables. This is what the capability

@@ -24,6 +24,9 @@ pub struct RemoteQuery {
     pub query: Query,
     /// Output schema: the schema of the replaced sub-plan.
     pub schema: DFSchemaRef,
+    /// At most this many rows, as the service's description of the one table it reads says (a part
+    /// over one table has no more rows than the table).
+    pub rows_at_most: Option<u64>,
 }
 
 impl RemoteQuery {

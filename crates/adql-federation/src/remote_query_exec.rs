@@ -26,6 +26,9 @@ use crate::split::{self, SplitLimits};
 
 /// Runs one ADQL query on one service and streams the result, conformed to the planned schema.
 ///
+/// Before its rows move, a part that nothing bounds is sized ([`RemoteService::check_size`]) and refused
+/// when it is larger than the service's limit.
+///
 /// The result is checked for completeness ([`RemoteService::fetch`]): a remote part is never silently
 /// short. What an overflow does is the [`OverflowPolicy`] of the service, else of the session
 /// ([`FederationOptions`]), else `Split`: with `Fail` the query fails with
@@ -37,6 +40,8 @@ use crate::split::{self, SplitLimits};
 pub struct RemoteQueryExec {
     service: Arc<RemoteService>,
     query: Query,
+    /// At most this many rows, as the service's description says (see [`RemoteQuery::rows_at_most`]).
+    rows_at_most: Option<u64>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     /// The complete answer, when the planner already fetched it (a small side of a cross-service join,
@@ -56,10 +61,18 @@ impl RemoteQueryExec {
         Self {
             service,
             query,
+            rows_at_most: None,
             schema,
             properties,
             prefetched: None,
         }
+    }
+
+    /// The same query, known to have at most `rows` rows (the service's count of its one table).
+    #[must_use]
+    pub fn with_rows_at_most(mut self, rows: Option<u64>) -> Self {
+        self.rows_at_most = rows;
+        self
     }
 
     /// The same query, answered by `batches` (its complete result, already conformed to the schema).
@@ -68,6 +81,7 @@ impl RemoteQueryExec {
         Self {
             service: Arc::clone(&self.service),
             query: self.query.clone(),
+            rows_at_most: self.rows_at_most,
             schema: Arc::clone(&self.schema),
             properties: Arc::clone(&self.properties),
             prefetched: Some(Arc::new(batches)),
@@ -82,6 +96,13 @@ impl RemoteQueryExec {
     /// The query sent.
     pub fn query(&self) -> &Query {
         &self.query
+    }
+
+    /// The rows of its answer when the planner already fetched it (nothing is sent when it runs).
+    pub fn prefetched_rows(&self) -> Option<usize> {
+        self.prefetched
+            .as_ref()
+            .map(|b| b.iter().map(RecordBatch::num_rows).sum())
     }
 }
 
@@ -164,18 +185,24 @@ impl ExecutionPlan for RemoteQueryExec {
             (self.service.maxrec, row_bound(&self.query)),
             (Some(m), Some(b)) if b <= m
         );
-        let (service, query) = (Arc::clone(&self.service), self.query.clone());
+        let (service, query, at_most) = (
+            Arc::clone(&self.service),
+            self.query.clone(),
+            self.rows_at_most,
+        );
         let rows = if policy == OverflowPolicy::Split && !bounded {
             split_if_truncated(
                 service,
                 query,
+                at_most,
                 Arc::clone(&schema),
                 SplitLimits::from(&options),
             )
         } else {
             let conformed = Arc::clone(&schema);
             stream::once(async move {
-                let answer = service.fetch(&query, Vec::new(), Some(conformed)).await?;
+                Box::pin(service.check_size(&query, at_most)).await?;
+                let answer = Box::pin(service.fetch(&query, Vec::new(), Some(conformed))).await?;
                 Ok::<_, FederationError>(answer.into_stream())
             })
             .try_flatten()
@@ -192,10 +219,12 @@ impl ExecutionPlan for RemoteQueryExec {
 fn split_if_truncated(
     service: Arc<RemoteService>,
     query: Query,
+    at_most: Option<u64>,
     schema: SchemaRef,
     limits: SplitLimits,
 ) -> futures::stream::BoxStream<'static, crate::Result<RecordBatch>> {
     stream::once(async move {
+        Box::pin(service.check_size(&query, at_most)).await?;
         let answer = service
             .fetch(&query, Vec::new(), Some(Arc::clone(&schema)))
             .await?;

@@ -43,11 +43,14 @@ impl ExtensionPlanner for RemoteQueryPlanner {
             return Ok(None);
         };
         let service = self.services.get(&query.service)?;
-        Ok(Some(Arc::new(RemoteQueryExec::new(
-            service,
-            query.query.clone(),
-            Arc::clone(query.schema.inner()),
-        ))))
+        Ok(Some(Arc::new(
+            RemoteQueryExec::new(
+                service,
+                query.query.clone(),
+                Arc::clone(query.schema.inner()),
+            )
+            .with_rows_at_most(query.rows_at_most),
+        )))
     }
 }
 

@@ -161,11 +161,10 @@ impl TableProvider for RemoteTable {
                 ))
             })?;
         let schema = Arc::clone(plan.schema().inner());
-        Ok(Arc::new(RemoteQueryExec::new(
-            Arc::clone(&self.service),
-            query,
-            schema,
-        )))
+        Ok(Arc::new(
+            RemoteQueryExec::new(Arc::clone(&self.service), query, schema)
+                .with_rows_at_most(self.metadata.rows),
+        ))
     }
 }
 

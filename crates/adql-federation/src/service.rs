@@ -1,9 +1,11 @@
 //! [`RemoteService`]: a TAP service the planner may send queries to, and the [`ServiceRegistry`] of a
 //! session.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use crate::cache::DEFAULT_TTL;
 use crate::capabilities::ServiceCapabilities;
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteRequest, TapExecutor};
@@ -23,6 +25,14 @@ pub struct RemoteService {
     /// What to do when a remote part overflows MAXREC; `None` follows the session
     /// ([`FederationOptions`](crate::FederationOptions)).
     pub overflow: Option<OverflowPolicy>,
+    /// The most rows a remote part may fetch when nothing bounds it (no `TOP`, no strategy with a
+    /// smaller side): a larger part is refused before its rows move ([`RemoteService::check_size`]).
+    /// `None`: no limit.
+    pub max_rows: Option<u64>,
+    /// How long a row count learnt from the service is trusted (as long as its description).
+    pub count_ttl: Duration,
+    /// Row counts of remote parts, by ADQL text, with when they were learnt.
+    pub(crate) counts: Arc<Mutex<HashMap<String, (RowCount, Instant)>>>,
     /// How queries reach it.
     pub executor: Arc<dyn TapExecutor>,
 }
@@ -42,6 +52,9 @@ impl RemoteService {
             capabilities,
             maxrec,
             overflow: None,
+            max_rows: None,
+            count_ttl: DEFAULT_TTL,
+            counts: Arc::default(),
             executor,
         }
     }
@@ -97,5 +110,37 @@ impl ServiceRegistry {
     /// All services, by name.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<RemoteService>> {
         self.services.values()
+    }
+}
+
+/// A number of rows: exact, or a lower bound when counting stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCount {
+    /// The rows counted.
+    pub rows: u64,
+    /// Counting went to the end: `rows` is the number of rows, not a lower bound.
+    pub exact: bool,
+}
+
+impl RowCount {
+    /// Whether the part certainly has more than `limit` rows.
+    pub fn exceeds(&self, limit: u64) -> bool {
+        self.rows > limit
+    }
+
+    /// Whether this count answers "more than `limit`?": an exact count always does, a lower bound only
+    /// when it is past the limit.
+    pub(crate) fn decides(&self, limit: u64) -> bool {
+        self.exact || self.rows > limit
+    }
+}
+
+impl std::fmt::Display for RowCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.exact {
+            write!(f, "{}", self.rows)
+        } else {
+            write!(f, "at least {}", self.rows)
+        }
     }
 }

@@ -13,6 +13,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::bind::{BindJoinPlanner, BindJoinRule};
 use crate::catalogue::{Catalogue, QualifiedTable, ServiceConfig, ServiceKind, TableIndex};
 use crate::error::{FederationError, Result};
 use crate::executor::TapExecutor;
@@ -249,10 +250,17 @@ impl Federation {
         let registry = Arc::new(self.registry.clone());
         SessionExtensions {
             early_rules: vec![Arc::new(PushDownRemoteQuery::new())],
-            late_rules: vec![Arc::new(CrossServiceJoinRule::new())],
+            late_rules: vec![
+                Arc::new(CrossServiceJoinRule::new()),
+                Arc::new(BindJoinRule::new()),
+            ],
             extension_planners: vec![
                 Arc::new(RemoteQueryPlanner::new(Arc::clone(&registry))),
-                Arc::new(CrossServiceJoinPlanner::new(registry, model)),
+                Arc::new(CrossServiceJoinPlanner::new(
+                    Arc::clone(&registry),
+                    model.clone(),
+                )),
+                Arc::new(BindJoinPlanner::new(registry, model)),
             ],
         }
     }

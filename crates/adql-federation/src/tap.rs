@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use vo_client::HttpClient;
 use vo_client::tap::{TapQuery, TapService, Upload};
-use vo_client::vosi::{Capabilities, TableSet};
+use vo_client::vosi::{Capabilities, LimitUnit, TableSet};
 
 use crate::capabilities::{LanguageFeature, ServiceCapabilities};
 use crate::catalogue::ServiceConfig;
@@ -130,6 +130,8 @@ pub fn capabilities_from_vosi(caps: &Capabilities) -> ServiceCapabilities {
         upload: caps.supports_upload(),
         default_maxrec: caps.default_maxrec(),
         hard_maxrec: caps.hard_maxrec(),
+        upload_limit_rows: caps.upload_limit(LimitUnit::Rows),
+        upload_limit_bytes: caps.upload_limit(LimitUnit::Bytes),
     }
 }
 
@@ -143,6 +145,7 @@ pub fn tables_from_vosi(tables: &TableSet) -> Vec<TableMetadata> {
                 schema: schema.name.clone(),
                 name: table.name.clone(),
                 description: table.description.clone(),
+                rows: table.nrows,
                 columns: table
                     .columns
                     .iter()

@@ -65,6 +65,8 @@ struct SuiteQuery {
     federated: String,
     /// What the cost model should choose for its cross-service join, e.g. `a|b`.
     expect_strategy: Option<String>,
+    /// The service whose side a bind join restricts to the other side's keys.
+    expect_bind: Option<String>,
     /// The whole query must go out as one remote part.
     single_service: bool,
 }
@@ -96,6 +98,7 @@ fn parse_suite(text: &str) -> Vec<SuiteQuery> {
                 name: name.trim().to_string(),
                 federated: String::new(),
                 expect_strategy: None,
+                expect_bind: None,
                 single_service: false,
             });
             continue;
@@ -105,6 +108,8 @@ fn parse_suite(text: &str) -> Vec<SuiteQuery> {
         };
         if let Some(s) = trimmed.strip_prefix("-- expect-strategy:") {
             q.expect_strategy = Some(s.trim().to_string());
+        } else if let Some(s) = trimmed.strip_prefix("-- expect-bind:") {
+            q.expect_bind = Some(s.trim().to_string());
         } else if trimmed == "-- single-service" {
             q.single_service = true;
         } else if trimmed.starts_with("--") {
@@ -471,6 +476,11 @@ async fn federated_queries_return_what_dachs_returns() {
                     "expected strategy ({expected}), EXPLAIN shows {chosen:?}"
                 ));
             }
+        }
+        if let Some(service) = &q.expect_bind
+            && !plan_text.contains(&format!("BoundScanExec: service={service} "))
+        {
+            problems.push(format!("expected a bind join on {service}"));
         }
         let mentions = |s: &str| q.federated.contains(&format!("{s}."));
         if !q.single_service && mentions("mast") && mentions("gaia") {

@@ -15,99 +15,14 @@ use adql_federation::OverflowPolicy;
 use adql_federation::RemoteService;
 use adql_federation::ServiceCapabilities;
 use adql_federation::{CostModel, CrossServiceJoinExec, Strategy};
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::datasource::MemTable;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionConfig;
 
+use common::sky::{mem, model, pointings as obs, sources as src};
 use common::{AdqlTap, rows, table_metadata};
 
 const URL1: &str = "http://127.0.0.1:8080/tap/archive1";
 const URL2: &str = "http://127.0.0.1:8080/tap/archive2";
-
-/// A small pseudo-random generator (the data must be the same on every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// 300 pointings on a 0.5° grid around (10°, −5°).
-fn obs() -> (SchemaRef, RecordBatch) {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("obs_id", DataType::Int64, false),
-        Field::new("s_ra", DataType::Float64, true),
-        Field::new("s_dec", DataType::Float64, true),
-        Field::new("exptime", DataType::Float64, true),
-    ]));
-    let n = 300;
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(0..n)),
-        Arc::new(Float64Array::from_iter(
-            (0..n).map(|i| (i != 7).then_some(10.0 + (i % 20) as f64 * 0.5)),
-        )),
-        Arc::new(Float64Array::from_iter_values(
-            (0..n).map(|i| -5.0 + (i / 20) as f64 * 0.5),
-        )),
-        Arc::new(Float64Array::from_iter_values(
-            (0..n).map(|i| 100.0 + (i % 7) as f64 * 50.0),
-        )),
-    ];
-    (
-        Arc::clone(&schema),
-        RecordBatch::try_new(schema, columns).unwrap(),
-    )
-}
-
-/// 2000 sources, each a few arcseconds from a pointing (many within 2″), magnitudes 10–20.
-fn src() -> (SchemaRef, RecordBatch) {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("source_id", DataType::Int64, false),
-        Field::new("ra", DataType::Float64, true),
-        Field::new("dec", DataType::Float64, true),
-        Field::new("mag", DataType::Float64, true),
-    ]));
-    let mut rng = Lcg(42);
-    let n = 2000i64;
-    let (mut ra, mut dec, mut mag) = (vec![], vec![], vec![]);
-    for j in 0..n {
-        let o = j % 300;
-        let arcsec = 1.0 / 3600.0;
-        ra.push(10.0 + (o % 20) as f64 * 0.5 + (rng.next() - 0.5) * 6.0 * arcsec);
-        dec.push(-5.0 + (o / 20) as f64 * 0.5 + (rng.next() - 0.5) * 6.0 * arcsec);
-        mag.push(10.0 + rng.next() * 10.0);
-    }
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(0..n)),
-        Arc::new(Float64Array::from(ra)),
-        Arc::new(Float64Array::from(dec)),
-        Arc::new(Float64Array::from(mag)),
-    ];
-    (
-        Arc::clone(&schema),
-        RecordBatch::try_new(schema, columns).unwrap(),
-    )
-}
-
-fn mem((schema, batch): (SchemaRef, RecordBatch)) -> Arc<MemTable> {
-    Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap())
-}
-
-/// A slow network (1 ms a value), so that the small test tables behave like large archives.
-fn model() -> CostModel {
-    CostModel {
-        download_per_cell_s: 1e-3,
-        upload_per_cell_s: 1e-4,
-        ..CostModel::default()
-    }
-}
 
 struct Setup {
     federated: AdqlSession,
@@ -322,7 +237,9 @@ async fn upload_in_blocks() {
     chosen(&setup, &adql, Strategy::UploadJoin).await;
     same_rows(&setup, &adql).await;
     let (_, sent2) = requests(&setup, &adql).await;
-    let uploads: Vec<(String, usize)> = sent2.iter().flat_map(|r| r.uploads.clone()).collect();
+    // Blocks go out a few at a time, in any order.
+    let mut uploads: Vec<(String, usize)> = sent2.iter().flat_map(|r| r.uploads.clone()).collect();
+    uploads.sort();
     assert_eq!(
         uploads,
         vec![
@@ -331,6 +248,66 @@ async fn upload_in_blocks() {
             ("xsj_3".to_string(), 49)
         ]
     );
+}
+
+/// The user's own table of targets as the small side: read while planning (its rows are exact), then
+/// cones, a region or an upload as for a remote small side; never the whole remote table.
+#[tokio::test]
+async fn a_local_table_is_a_small_side_of_every_strategy() {
+    let setup = setup();
+    setup
+        .federated
+        .register_table("targets", mem(obs()))
+        .unwrap();
+    setup.local.register_table("targets", mem(obs())).unwrap();
+    for (n, strategy) in [
+        (3, Strategy::BatchedCones),
+        (20, Strategy::RegionPrefetch),
+        (250, Strategy::UploadJoin),
+    ] {
+        let adql = format!(
+            "SELECT t.obs_id, s.source_id FROM targets AS t JOIN archive2.src AS s \
+             ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.s_ra, t.s_dec, 0.0005)) \
+             WHERE t.obs_id < {n}"
+        );
+        let plan = physical(&setup, &adql).await;
+        let text = displayable(plan.as_ref()).indent(true).to_string();
+        let join = find_join(&plan).unwrap_or_else(|| panic!("no cross-service join in\n{text}"));
+        assert_eq!(join.decision().chosen.strategy, strategy, "{text}");
+        assert!(text.contains(&format!("left local rows={n}")), "{text}");
+        same_rows(&setup, &adql).await;
+        let (_, sent2) = requests(&setup, &adql).await;
+        assert!(
+            sent2.iter().all(|r| r.adql.contains("CONTAINS")),
+            "{n}: every request is bounded by the targets: {sent2:?}"
+        );
+    }
+}
+
+/// A service's upload limit caps the blocks of a local side.
+#[tokio::test]
+async fn the_services_upload_limit_caps_the_blocks() {
+    let caps = ServiceCapabilities {
+        upload_limit_rows: Some(100),
+        ..ServiceCapabilities::adql_2_1_full()
+    };
+    let setup = setup_with(caps, None, model());
+    setup
+        .federated
+        .register_table("targets", mem(obs()))
+        .unwrap();
+    setup.local.register_table("targets", mem(obs())).unwrap();
+    let adql = "SELECT t.obs_id, s.source_id FROM targets AS t JOIN archive2.src AS s \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.s_ra, t.s_dec, 0.0005)) \
+                WHERE t.obs_id < 250";
+    same_rows(&setup, adql).await;
+    let (_, sent2) = requests(&setup, adql).await;
+    let mut blocks: Vec<usize> = sent2
+        .iter()
+        .flat_map(|r| r.uploads.iter().map(|u| u.1))
+        .collect();
+    blocks.sort();
+    assert_eq!(blocks, vec![49, 100, 100]);
 }
 
 #[tokio::test]

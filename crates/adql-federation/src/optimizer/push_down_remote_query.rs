@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use adql_syntax::ast::Query;
-use datafusion::common::tree_node::Transformed;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::Result;
 use datafusion::logical_expr::{Extension, LogicalPlan};
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
@@ -49,8 +49,33 @@ fn remote_query(plan: &LogicalPlan, owned: Owned) -> LogicalPlan {
             url: service.url.clone(),
             query,
             schema: Arc::clone(plan.schema()),
+            rows_at_most: rows_at_most(plan),
         }),
     })
+}
+
+/// The rows the service says the one table `plan` reads has, when it reads one table (without a join
+/// or a set operation, nothing in a plan adds rows to its table's).
+fn rows_at_most(plan: &LogicalPlan) -> Option<u64> {
+    let mut tables = Vec::new();
+    let mut multiplies = false;
+    plan.apply(|node| {
+        match node {
+            LogicalPlan::TableScan(scan) => tables.push(RemoteTable::of_scan(scan).and_then(|p| {
+                p.as_ref()
+                    .downcast_ref::<RemoteTable>()
+                    .map(|t| t.metadata().rows)
+            })),
+            LogicalPlan::Join(_) | LogicalPlan::Union(_) => multiplies = true,
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .ok()?;
+    match tables.as_slice() {
+        [Some(rows)] if !multiplies => *rows,
+        _ => None,
+    }
 }
 
 fn try_own(plan: &LogicalPlan, service: &Arc<RemoteService>) -> Option<Owned> {

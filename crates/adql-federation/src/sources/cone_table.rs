@@ -287,6 +287,8 @@ impl TableProvider for ConeSearchTable {
         });
         Ok(Arc::new(SourceScanExec::new(
             "ConeSearchExec",
+            self.service.clone(),
+            self.url.clone(),
             described,
             schema,
             limit,

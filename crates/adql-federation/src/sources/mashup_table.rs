@@ -513,6 +513,8 @@ impl TableProvider for MashupTable {
         });
         Ok(Arc::new(SourceScanExec::new(
             "MashupScanExec",
+            self.service.clone(),
+            self.url.clone(),
             described,
             schema,
             limit,

@@ -30,6 +30,8 @@ pub type OpenStream = Arc<dyn Fn() -> BoxStream<'static, Result<RecordBatch>> + 
 /// cut at the scan's limit. EXPLAIN prints the request.
 pub struct SourceScanExec {
     name: &'static str,
+    service: String,
+    url: String,
     request: String,
     schema: SchemaRef,
     fetch: Option<usize>,
@@ -47,10 +49,13 @@ impl fmt::Debug for SourceScanExec {
 }
 
 impl SourceScanExec {
-    /// An operator called `name` (in EXPLAIN) that sends `request` (its printed form) through
-    /// `open`, producing batches of `schema`, at most `fetch` rows.
+    /// An operator called `name` (in EXPLAIN) that sends `request` (its printed form) to `service` at
+    /// `url` through `open`, producing batches of `schema`, at most `fetch` rows.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: &'static str,
+        service: String,
+        url: String,
         request: String,
         schema: SchemaRef,
         fetch: Option<usize>,
@@ -64,6 +69,8 @@ impl SourceScanExec {
         ));
         Self {
             name,
+            service,
+            url,
             request,
             schema,
             fetch,
@@ -75,6 +82,16 @@ impl SourceScanExec {
     /// The request as printed by EXPLAIN.
     pub fn request(&self) -> &str {
         &self.request
+    }
+
+    /// The service it asks.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The service's URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 

@@ -9,9 +9,12 @@
 //! | strategy | cost |
 //! | --- | --- |
 //! | (a) local crossmatch | `L + D·(ns·cs + nb·cb)` (both sides fetched at once) |
-//! | (b) upload join | `L + D·ns·cs + blocks·(L + O) + U·ns·k + D·pairs·(cb + 1)` |
+//! | (b) upload join | `L + D·ns·cs + ⌈blocks / P⌉·(L + O) + U·ns·k + D·pairs·(cb + 1)` |
 //! | (c) batched cones | `L + D·ns·cs + ⌈ns / C⌉·L + D·pairs·cb` |
 //! | (d) region prefetch | `L + D·ns·cs + L + R·circles + D·candidates·cb` |
+//!
+//! A side the session answers itself (a local table) costs nothing to fetch: its `L + D·n·c` terms are 0.
+//! `P` uploads run at once ([`CostModel::upload_concurrency`]).
 //!
 //! `pairs` assumes the big side spread evenly over [`CostModel::footprint_deg2`]:
 //! `ns · nb · area(r) / footprint`, but at least [`CostModel::min_matches_per_row`] per row of the
@@ -22,6 +25,8 @@
 use std::fmt;
 
 use adql_engine::crossmatch::Side;
+
+use crate::side::InputSource;
 
 /// A way to answer a crossmatch between two services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,8 +85,11 @@ pub struct CostModel {
     pub upload_per_cell_s: f64,
     /// `O`: the server ingesting one uploaded table (creating and indexing it).
     pub upload_overhead_s: f64,
-    /// Rows per uploaded table; a larger small side is uploaded in several requests.
+    /// Rows per uploaded table; a larger small side is uploaded in several requests (fewer when the
+    /// service declares a smaller upload limit).
     pub upload_block_rows: usize,
+    /// `P`: upload joins in flight at once.
+    pub upload_concurrency: usize,
     /// `C`: cone queries in flight at once.
     pub cone_concurrency: usize,
     /// `R`: server cost of one circle of a region query.
@@ -94,6 +102,9 @@ pub struct CostModel {
     pub assumed_radius_deg: f64,
     /// Rows assumed for a side whose COUNT failed.
     pub unknown_rows: u64,
+    /// A local side is read while planning up to this many rows: that many are known exactly (and read
+    /// once), more only as "at least" (the side is then read again when the join runs).
+    pub local_rows_cap: u64,
     /// The COUNT probe stops counting past this many rows (the side is then "at least" that big): a
     /// server counts a million-row table in about half a second, as long as the crossmatch itself, while
     /// the choice of strategy only needs to know that the side is large.
@@ -111,12 +122,14 @@ impl Default for CostModel {
             upload_per_cell_s: 1e-5,
             upload_overhead_s: 0.1,
             upload_block_rows: 5000,
+            upload_concurrency: 4,
             cone_concurrency: 8,
             region_circle_cost_s: 0.001,
             region_max_circles: 64,
             footprint_deg2: 41_253.0,
             assumed_radius_deg: 10.0 / 3600.0,
             unknown_rows: 1_000_000,
+            local_rows_cap: 1_000_000,
             count_cap: 100_000,
             min_matches_per_row: 1.0,
         }
@@ -126,8 +139,8 @@ impl Default for CostModel {
 /// What is known of one side before choosing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SideEstimate {
-    /// The service answering the side.
-    pub service: String,
+    /// Who answers the side.
+    pub input: InputSource,
     /// Rows, when the COUNT probe (or a hint) answered.
     pub rows: Option<u64>,
     /// Columns of the side.
@@ -185,8 +198,8 @@ impl fmt::Display for Candidate {
 impl fmt::Display for SideEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.rows {
-            Some(n) => write!(f, "{} rows={n}", self.service)?,
-            None => write!(f, "{} rows=?", self.service)?,
+            Some(n) => write!(f, "{} rows={n}", self.input)?,
+            None => write!(f, "{} rows=?", self.input)?,
         }
         write!(f, " columns={} ({})", self.columns, self.source)
     }
@@ -211,12 +224,40 @@ impl fmt::Display for Decision {
 
 /// What the planner found possible, per strategy and small side: `Err(reason)` when a strategy would
 /// change the query's meaning or the services cannot do it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Feasibility {
     /// (b), (c), (d) with the left side small.
     pub small_left: [Option<String>; 3],
     /// (b), (c), (d) with the right side small.
     pub small_right: [Option<String>; 3],
+    /// Rows per uploaded table with the left side small (the big side's service may limit uploads).
+    pub block_rows_small_left: usize,
+    /// Rows per uploaded table with the right side small.
+    pub block_rows_small_right: usize,
+}
+
+impl Default for Feasibility {
+    /// Every strategy possible, uploads in blocks of the default model's size.
+    fn default() -> Self {
+        let block = CostModel::default().upload_block_rows;
+        Self {
+            small_left: Default::default(),
+            small_right: Default::default(),
+            block_rows_small_left: block,
+            block_rows_small_right: block,
+        }
+    }
+}
+
+impl Feasibility {
+    /// Rows per uploaded table when `small` is the small side.
+    pub fn block_rows(&self, small: Side) -> usize {
+        match small {
+            Side::Left => self.block_rows_small_left,
+            Side::Right => self.block_rows_small_right,
+        }
+        .max(1)
+    }
 }
 
 impl CostModel {
@@ -237,7 +278,8 @@ impl CostModel {
             .min(nl * nr)
     }
 
-    /// The cost of `strategy` with `small` as the small side (`None` for (a)).
+    /// The cost of `strategy` with `small` as the small side (`None` for (a)); an upload goes in
+    /// tables of `block_rows` rows.
     pub fn cost(
         &self,
         strategy: Strategy,
@@ -245,17 +287,37 @@ impl CostModel {
         big: &SideEstimate,
         pairs: f64,
         uploaded_columns: usize,
+        block_rows: usize,
     ) -> f64 {
         let (l, d) = (self.request_latency_s, self.download_per_cell_s);
         let (ns, nb) = (self.rows(small), self.rows(big));
         let (cs, cb) = (small.columns as f64, big.columns as f64);
-        let fetch_small = l + d * ns * cs;
+        // Fetching a side: nothing when the session answers it.
+        let fetch = |side: &SideEstimate, n: f64, c: f64| {
+            if side.input.is_local() {
+                0.0
+            } else {
+                l + d * n * c
+            }
+        };
+        let fetch_small = fetch(small, ns, cs);
         match strategy {
-            Strategy::LocalCrossmatch => l + d * (ns * cs + nb * cb),
+            Strategy::LocalCrossmatch => {
+                // Both remote sides are fetched at once: one latency.
+                let remote = [(small, ns * cs), (big, nb * cb)]
+                    .into_iter()
+                    .filter(|(side, _)| !side.input.is_local());
+                remote
+                    .fold(None, |cost: Option<f64>, (_, cells)| {
+                        Some(cost.unwrap_or(l) + d * cells)
+                    })
+                    .unwrap_or(0.0)
+            }
             Strategy::UploadJoin => {
-                let blocks = (ns / self.upload_block_rows.max(1) as f64).ceil().max(1.0);
+                let blocks = (ns / block_rows.max(1) as f64).ceil().max(1.0);
+                let rounds = (blocks / self.upload_concurrency.max(1) as f64).ceil();
                 fetch_small
-                    + blocks * (l + self.upload_overhead_s)
+                    + rounds * (l + self.upload_overhead_s)
                     + self.upload_per_cell_s * ns * uploaded_columns as f64
                     + d * pairs * (cb + 1.0)
             }
@@ -289,7 +351,7 @@ impl CostModel {
         let mut candidates = vec![Candidate {
             strategy: Strategy::LocalCrossmatch,
             small: None,
-            cost: Ok(self.cost(Strategy::LocalCrossmatch, &left, &right, pairs, 0)),
+            cost: Ok(self.cost(Strategy::LocalCrossmatch, &left, &right, pairs, 0, 1)),
         }];
         let others = [
             Strategy::UploadJoin,
@@ -304,7 +366,14 @@ impl CostModel {
                 };
                 let cost = match reasons.get(i).cloned().flatten() {
                     Some(why) => Err(why),
-                    None => Ok(self.cost(strategy, s, b, pairs, uploaded_columns)),
+                    None => Ok(self.cost(
+                        strategy,
+                        s,
+                        b,
+                        pairs,
+                        uploaded_columns,
+                        feasibility.block_rows(small),
+                    )),
                 };
                 candidates.push(Candidate {
                     strategy,
@@ -338,7 +407,7 @@ mod tests {
 
     fn side(service: &str, rows: u64, columns: usize) -> SideEstimate {
         SideEstimate {
-            service: service.into(),
+            input: InputSource::Service(service.into()),
             rows: Some(rows),
             columns,
             source: "COUNT(*)".into(),
@@ -389,6 +458,7 @@ mod tests {
         let feasibility = Feasibility {
             small_left: reasons(),
             small_right: reasons(),
+            ..Feasibility::default()
         };
         let d = CostModel::default().decide(
             side("a", 3, 3),
@@ -405,6 +475,33 @@ mod tests {
     }
 
     #[test]
+    fn a_local_side_costs_nothing_to_fetch() {
+        let model = CostModel::default();
+        let local = SideEstimate {
+            input: InputSource::Local,
+            ..side("", 1000, 3)
+        };
+        let big = side("b", 1_000_000, 5);
+        let d = model.decide(
+            local.clone(),
+            big.clone(),
+            Some(0.01),
+            &Feasibility::default(),
+            3,
+        );
+        // A thousand local targets against a million remote rows: upload them, in one block.
+        assert_eq!(d.chosen.strategy, Strategy::UploadJoin);
+        assert_eq!(d.chosen.small, Some(Side::Left));
+        let remote = side("a", 1000, 3);
+        let pairs = model.expected_pairs(&local, &big, 0.01);
+        let diff = model.cost(Strategy::UploadJoin, &remote, &big, pairs, 3, 5000)
+            - model.cost(Strategy::UploadJoin, &local, &big, pairs, 3, 5000);
+        let fetch = model.request_latency_s + model.download_per_cell_s * 3000.0;
+        assert!((diff - fetch).abs() < 1e-9, "{diff}");
+        assert!(d.to_string().contains("left local rows=1000"), "{d}");
+    }
+
+    #[test]
     fn unknown_rows_use_the_assumption() {
         let model = CostModel::default();
         let mut unknown = side("a", 0, 3);
@@ -415,6 +512,7 @@ mod tests {
             &side("b", 0, 3),
             0.0,
             3,
+            5000,
         );
         assert!(cost > model.download_per_cell_s * model.unknown_rows as f64);
     }

@@ -20,7 +20,9 @@ use futures::{StreamExt, TryStreamExt};
 use super::adql::{self, Circle};
 use super::cost::{Decision, Strategy};
 use super::run::{RemoteStrategy, Run};
+
 use crate::error::FederationError;
+use crate::executor::PlannedRequest;
 use crate::options::{FederationOptions, OverflowPolicy};
 
 /// Answers a [`super::CrossServiceJoin`] with the strategy of its [`Decision`].
@@ -74,6 +76,49 @@ impl CrossServiceJoinExec {
     /// The cost model's decision.
     pub fn decision(&self) -> &Decision {
         &self.decision
+    }
+
+    /// Every request the chosen strategy sends to the big side's service, when the small side is known
+    /// without asking any service (read or fetched while planning): `None` for (a), or when it is not
+    /// (then [`Self::big_side_adql`] shows the query with placeholders).
+    pub async fn requests(&self, context: Arc<TaskContext>) -> Result<Option<StrategyRequests>> {
+        let (Some(run), strategy) = (self.run(), self.decision.chosen.strategy) else {
+            return Ok(None);
+        };
+        let small = match run.remote.small {
+            Side::Left => &self.decision.left,
+            Side::Right => &self.decision.right,
+        };
+        if !small.source.contains("while planning") {
+            return Ok(None);
+        }
+        let service = Arc::clone(&run.remote.big.service);
+        let requests = run.requests(strategy, context).await?;
+        Ok(Some(StrategyRequests {
+            small: run.remote.small,
+            service: service.name.clone(),
+            url: service.url.clone(),
+            requests,
+        }))
+    }
+
+    /// What running a strategy other than (a) needs.
+    fn run(&self) -> Option<Run> {
+        let remote = self.remote.as_ref()?;
+        if self.decision.chosen.strategy == Strategy::LocalCrossmatch {
+            return None;
+        }
+        let (small_plan, big_schema) = match remote.small {
+            Side::Right => (Arc::clone(&self.right), self.left.schema()),
+            Side::Left => (Arc::clone(&self.left), self.right.schema()),
+        };
+        Some(Run {
+            spec: Arc::clone(&self.spec),
+            remote: Arc::clone(remote),
+            schema: Arc::clone(&self.schema),
+            small_plan,
+            big_schema,
+        })
     }
 
     /// The ADQL sent to the big side's service, with placeholders for what depends on the small
@@ -194,30 +239,14 @@ impl ExecutionPlan for CrossServiceJoinExec {
             )));
         }
         let strategy = self.decision.chosen.strategy;
-        let remote = match (&self.remote, strategy) {
-            (Some(r), s) if s != Strategy::LocalCrossmatch => Arc::clone(r),
-            _ => {
-                let local = CrossmatchExec::new(
-                    Arc::clone(&self.left),
-                    Arc::clone(&self.right),
-                    (*self.spec).clone(),
-                    Arc::clone(&self.schema),
-                );
-                return local.execute(0, context);
-            }
-        };
-        let run = Run {
-            spec: Arc::clone(&self.spec),
-            remote,
-            schema: Arc::clone(&self.schema),
-            small_plan: match self.remote.as_ref().map(|r| r.small) {
-                Some(Side::Right) => Arc::clone(&self.right),
-                _ => Arc::clone(&self.left),
-            },
-            big_schema: match self.remote.as_ref().map(|r| r.small) {
-                Some(Side::Right) => self.left.schema(),
-                _ => self.right.schema(),
-            },
+        let Some(run) = self.run() else {
+            let local = CrossmatchExec::new(
+                Arc::clone(&self.left),
+                Arc::clone(&self.right),
+                (*self.spec).clone(),
+                Arc::clone(&self.schema),
+            );
+            return local.execute(0, context);
         };
         // Under the `split` overflow policy an overflowing strategy request falls back to (a), whose
         // remote parts split themselves under MAXREC; under `fail` the overflow is the answer.
@@ -245,6 +274,19 @@ impl ExecutionPlan for CrossServiceJoinExec {
         .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }
+}
+
+/// The requests a cross-service strategy sends (see [`CrossServiceJoinExec::requests`]).
+#[derive(Debug, Clone)]
+pub struct StrategyRequests {
+    /// The small side, whose input is still a child of the join (the big side's is not run).
+    pub small: Side,
+    /// The big side's service.
+    pub service: String,
+    /// Its URL.
+    pub url: String,
+    /// Each request: its role, its query, and the rows of the tables it uploads.
+    pub requests: Vec<PlannedRequest>,
 }
 
 /// Every cross-service join decision in a physical plan, in plan order (what `adql explain` prints

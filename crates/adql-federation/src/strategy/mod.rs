@@ -27,7 +27,6 @@ mod node;
 mod planner;
 mod rule;
 mod run;
-mod side;
 
 pub use cost::{Candidate, CostModel, Decision, SideEstimate, Strategy};
 pub use exec::{CrossServiceJoinExec, decisions};

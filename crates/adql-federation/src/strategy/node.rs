@@ -5,11 +5,14 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use adql_engine::crossmatch::CrossmatchNode;
+
+use crate::side::InputSource;
 use datafusion::common::DFSchemaRef;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
-/// A crossmatch (see [`CrossmatchNode`]) between the results of two services.
+/// A crossmatch (see [`CrossmatchNode`]) between the results of two services, or of a service and local
+/// tables.
 ///
 /// The node only marks the join: which strategy answers it (fetch both sides, upload, cones, region)
 /// needs row estimates, and those need I/O, so the choice is made when the node is planned physically
@@ -19,25 +22,26 @@ use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 pub struct CrossServiceJoin {
     /// The positional join, with its two inputs.
     pub xmatch: CrossmatchNode,
-    /// Service answering the left input.
-    pub left_service: String,
-    /// Service answering the right input.
-    pub right_service: String,
+    /// Who answers the left input.
+    pub left: InputSource,
+    /// Who answers the right input.
+    pub right: InputSource,
 }
 
 impl Hash for CrossServiceJoin {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.xmatch.hash(state);
-        self.left_service.hash(state);
-        self.right_service.hash(state);
+        self.left.hash(state);
+        self.right.hash(state);
     }
 }
 
 impl PartialOrd for CrossServiceJoin {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         match self.xmatch.partial_cmp(&other.xmatch) {
-            Some(Ordering::Equal) => (&self.left_service, &self.right_service)
-                .partial_cmp(&(&other.left_service, &other.right_service)),
+            Some(Ordering::Equal) => {
+                (&self.left, &self.right).partial_cmp(&(&other.left, &other.right))
+            }
             other => other,
         }
     }
@@ -64,7 +68,7 @@ impl UserDefinedLogicalNodeCore for CrossServiceJoin {
         write!(
             f,
             "CrossServiceJoin: left={} right={} (strategy chosen at physical planning from row estimates), ",
-            self.left_service, self.right_service
+            self.left, self.right
         )?;
         UserDefinedLogicalNodeCore::fmt_for_explain(&self.xmatch, f)
     }
@@ -72,8 +76,8 @@ impl UserDefinedLogicalNodeCore for CrossServiceJoin {
     fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         Ok(Self {
             xmatch: self.xmatch.with_exprs_and_inputs(exprs, inputs)?,
-            left_service: self.left_service.clone(),
-            right_service: self.right_service.clone(),
+            left: self.left.clone(),
+            right: self.right.clone(),
         })
     }
 

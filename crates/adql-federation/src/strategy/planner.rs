@@ -3,15 +3,12 @@
 use std::sync::Arc;
 
 use adql_engine::crossmatch::{CrossmatchExec, CrossmatchPlanner, ExecRadius, RadiusSource, Side};
-use adql_syntax::ast::{
-    Expr as AdqlExpr, Ident, Query, Select, SelectItem, SelectList, Span, TableRef,
-};
+use adql_syntax::ast::Ident;
 use async_trait::async_trait;
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, UserDefinedLogicalNode};
@@ -23,9 +20,10 @@ use super::cost::{CostModel, Decision, Feasibility, SideEstimate, Strategy};
 use super::exec::CrossServiceJoinExec;
 use super::node::CrossServiceJoin;
 use super::run::{BigSide, RemoteStrategy};
-use super::side::{RowWise, row_wise, substitute};
+use crate::estimate::first_rows;
 use crate::remote_query_exec::RemoteQueryExec;
 use crate::service::ServiceRegistry;
+use crate::side::{InputSource, RowWise, read_local, row_wise, substitute};
 use crate::unparser::checked_text;
 
 /// Plans [`CrossServiceJoin`] nodes: sends a `COUNT(*)` probe for each side to its service, asks the
@@ -49,13 +47,25 @@ impl CrossServiceJoinPlanner {
     /// them again (one round trip less before the join's own requests).
     async fn estimate(
         &self,
-        service: &str,
+        input: &InputSource,
         side: Option<&RowWise>,
         plan: &LogicalPlan,
+        physical: &Arc<dyn ExecutionPlan>,
+        session: &dyn Session,
     ) -> (SideEstimate, Option<Vec<RecordBatch>>) {
         let columns = plan.schema().fields().len();
+        if input.is_local() {
+            let read = read_local(physical, self.model.local_rows_cap, session).await;
+            let estimate = SideEstimate {
+                input: InputSource::Local,
+                rows: read.rows,
+                columns,
+                source: read.source,
+            };
+            return (estimate, read.batches);
+        }
         let unknown = |source: String| SideEstimate {
-            service: service.to_string(),
+            input: input.clone(),
             rows: None,
             columns,
             source,
@@ -67,13 +77,11 @@ impl CrossServiceJoinPlanner {
             return (unknown("no COUNT: unknown service".into()), None);
         };
         let cap = self.model.count_cap;
-        let count = capped_count(&side.query.query, cap.saturating_add(1));
-        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
         let block = self.model.upload_block_rows as u64;
         let sample = first_rows(&side.query.query, block.saturating_add(1));
         let side_schema = Arc::clone(side.query.schema.inner());
         let (count, rows) = futures::join!(
-            remote.fetch_all(&count, Vec::new(), schema),
+            remote.row_count(&side.query.query, cap),
             remote.fetch_all(&sample, Vec::new(), side_schema)
         );
         let prefetched = rows.ok().filter(|batches| {
@@ -84,7 +92,7 @@ impl CrossServiceJoinPlanner {
             let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
             return (
                 SideEstimate {
-                    service: service.to_string(),
+                    input: input.clone(),
                     rows: Some(n as u64),
                     columns,
                     source: "fetched while planning".into(),
@@ -93,27 +101,45 @@ impl CrossServiceJoinPlanner {
             );
         }
         let estimate = match count {
-            Ok(batches) => {
-                let n: i64 = batches
-                    .iter()
-                    .filter_map(|b| b.column(0).as_primitive_opt::<Int64Type>().cloned())
-                    .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
-                    .sum();
-                let n = n.max(0) as u64;
-                SideEstimate {
-                    service: service.to_string(),
-                    rows: Some(n),
-                    columns,
-                    source: if n > cap {
-                        format!("COUNT(*), at least: counting stops past {cap}")
-                    } else {
-                        "COUNT(*)".into()
-                    },
-                }
-            }
+            Ok(count) => SideEstimate {
+                input: input.clone(),
+                rows: Some(count.rows),
+                columns,
+                source: if count.exact {
+                    "COUNT(*)".into()
+                } else {
+                    format!("COUNT(*), at least: counting stops past {cap}")
+                },
+            },
             Err(e) => unknown(format!("COUNT failed: {e}")),
         };
         (estimate, None)
+    }
+
+    /// Rows per uploaded table for an upload join whose big side is `big`: the model's block, within the
+    /// upload limit the service declares (rows, or bytes at a generous 32 bytes per uploaded value).
+    fn upload_block_rows(
+        &self,
+        big: &std::result::Result<BigSide, String>,
+        columns: usize,
+    ) -> usize {
+        let model = self.model.upload_block_rows.max(1);
+        let Ok(big) = big else {
+            return model;
+        };
+        let caps = &big.service.capabilities;
+        let by_rows = caps
+            .upload_limit_rows
+            .map(|r| usize::try_from(r).unwrap_or(usize::MAX));
+        let by_bytes = caps
+            .upload_limit_bytes
+            .map(|b| usize::try_from(b / (32 * columns.max(1) as u64)).unwrap_or(usize::MAX));
+        [Some(model), by_rows, by_bytes]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(model)
+            .max(1)
     }
 
     /// How strategies (b)–(d) query `big` (the side `big_side` of `node`), or why they cannot.
@@ -304,22 +330,30 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
         let (rw_left, rw_right) = (row_wise(left_logical), row_wise(right_logical));
         // Boxed: DataFusion's physical planner recurses deeply, and these futures are large.
         let ((est_left, rows_left), (est_right, rows_right)) = futures::join!(
-            Box::pin(self.estimate(&node.left_service, rw_left.as_ref(), left_logical)),
-            Box::pin(self.estimate(&node.right_service, rw_right.as_ref(), right_logical)),
+            Box::pin(self.estimate(&node.left, rw_left.as_ref(), left_logical, left, session)),
+            Box::pin(self.estimate(
+                &node.right,
+                rw_right.as_ref(),
+                right_logical,
+                right,
+                session
+            )),
         );
         let left = answered(left, rw_left.as_ref(), rows_left)?;
         let right = answered(right, rw_right.as_ref(), rows_right)?;
         let big_right = self.big_side(node, Side::Right, right_logical, session);
         let big_left = self.big_side(node, Side::Left, left_logical, session);
-        let feasibility = Feasibility {
-            small_left: self.feasibility(node, Side::Left, &big_right),
-            small_right: self.feasibility(node, Side::Right, &big_left),
-        };
         let radius = match spec.radius {
             ExecRadius::Constant(r) => Some(r),
             ExecRadius::Column(..) => None,
         };
         let uploaded_columns = if radius.is_some() { 3 } else { 4 };
+        let feasibility = Feasibility {
+            small_left: self.feasibility(node, Side::Left, &big_right),
+            small_right: self.feasibility(node, Side::Right, &big_left),
+            block_rows_small_left: self.upload_block_rows(&big_right, uploaded_columns),
+            block_rows_small_right: self.upload_block_rows(&big_left, uploaded_columns),
+        };
         let decision: Decision =
             self.model
                 .decide(est_left, est_right, radius, &feasibility, uploaded_columns);
@@ -334,7 +368,8 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
                 Some(RemoteStrategy {
                     small,
                     big,
-                    upload_block_rows: self.model.upload_block_rows,
+                    upload_block_rows: feasibility.block_rows(small),
+                    upload_concurrency: self.model.upload_concurrency,
                     cone_concurrency: self.model.cone_concurrency,
                     region_max_circles: self.model.region_max_circles,
                 })
@@ -346,39 +381,20 @@ impl ExtensionPlanner for CrossServiceJoinPlanner {
     }
 }
 
-/// `SELECT COUNT(*) AS n FROM (SELECT TOP cap * FROM (<query>) AS q0) AS q`: how many rows `query` has,
-/// counting no further than `cap` (counting a million rows costs a server as much as the join; the
-/// choice only needs to know that the side is large).
-fn capped_count(query: &Query, cap: u64) -> Query {
-    let capped = first_rows(query, cap);
-    Query::select(Select::new(
-        SelectList::Items(vec![SelectItem::aliased(
-            AdqlExpr::CountStar(Span::EMPTY),
-            "n",
-        )]),
-        vec![TableRef::derived(capped, "q")],
-    ))
-}
-
-/// `SELECT TOP n * FROM (<query>) AS q0`.
-fn first_rows(query: &Query, n: u64) -> Query {
-    Query::select(
-        Select::new(
-            SelectList::Wildcard(Span::EMPTY),
-            vec![TableRef::derived(query.clone(), "q0")],
-        )
-        .with_top(n),
-    )
-}
-
-/// `side` with the remote query of `rw` answered by `rows`, when the planner fetched them.
+/// `side` with its rows when the planner read them: the remote query of `rw` answered by them, or, for a
+/// local side, the side itself as those rows in memory.
 fn answered(
     side: &Arc<dyn ExecutionPlan>,
     rw: Option<&RowWise>,
     rows: Option<Vec<RecordBatch>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let (Some(rw), Some(rows)) = (rw, rows) else {
+    let Some(rows) = rows else {
         return Ok(Arc::clone(side));
+    };
+    let Some(rw) = rw else {
+        let exec: Arc<dyn ExecutionPlan> =
+            MemorySourceConfig::try_new_exec(&[rows], side.schema(), None)?;
+        return Ok(exec);
     };
     let mut rows = Some(rows);
     Arc::clone(side)

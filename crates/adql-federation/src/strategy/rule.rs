@@ -10,10 +10,11 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::node::CrossServiceJoin;
-use super::side::side_service;
+use crate::side::{InputSource, side_source};
 
 /// Replaces a [`CrossmatchNode`] whose inputs are answered by two different services (each input's
-/// remote leaves all belong to one service, and there is no local table) by a [`CrossServiceJoin`].
+/// remote leaves all belong to one service), or by one service and the session's own tables, by a
+/// [`CrossServiceJoin`].
 ///
 /// It runs after the engine's crossmatch rule (a late rule of `adql_engine::SessionExtensions`), and
 /// does no I/O: the strategy is chosen when the node is planned.
@@ -51,19 +52,25 @@ impl OptimizerRule for CrossServiceJoinRule {
         let Some(xmatch) = ext.node.as_any().downcast_ref::<CrossmatchNode>() else {
             return Ok(Transformed::no(plan));
         };
-        let (Some(left), Some(right)) = (side_service(&xmatch.left), side_service(&xmatch.right))
+        let (Some(left), Some(right)) = (side_source(&xmatch.left), side_source(&xmatch.right))
         else {
             return Ok(Transformed::no(plan));
         };
-        if left == right {
+        let across = match (&left, &right) {
+            (InputSource::Service(a), InputSource::Service(b)) => a != b,
+            (InputSource::Local, InputSource::Local) => false,
+            // A local side and a remote side: the local side may be uploaded or make the cones.
+            _ => true,
+        };
+        if !across {
             // One service: the pushdown rule sends such a join out whole when it can; otherwise the
-            // local crossmatch is the only choice anyway.
+            // local crossmatch is the only choice anyway. Two local sides: nothing to choose.
             return Ok(Transformed::no(plan));
         }
         let node = CrossServiceJoin {
             xmatch: xmatch.clone(),
-            left_service: left,
-            right_service: right,
+            left,
+            right,
         };
         Ok(Transformed::yes(LogicalPlan::Extension(Extension {
             node: Arc::new(node),

@@ -24,7 +24,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::adql::{self, BigQuery, Circle, RadiusRef};
 use super::cost::Strategy;
-use crate::executor::UploadTable;
+use crate::executor::{PlannedRequest, RequestKind, UploadTable};
 use crate::service::RemoteService;
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
@@ -71,8 +71,10 @@ pub struct RemoteStrategy {
     pub small: Side,
     /// The other side.
     pub big: BigSide,
-    /// Rows per uploaded table.
+    /// Rows per uploaded table (within the big side's service's upload limit).
     pub upload_block_rows: usize,
+    /// Upload joins in flight at once.
+    pub upload_concurrency: usize,
     /// Cone queries in flight at once.
     pub cone_concurrency: usize,
     /// Most circles of a region query.
@@ -194,8 +196,9 @@ impl Run {
         }
     }
 
-    /// (b): the small side's positions uploaded in blocks, joined by the big side's service.
-    async fn upload(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
+    /// (b)'s requests: the small side's positions in blocks (with the radius when it is per row of the
+    /// small side), each joined by the big side's service.
+    fn upload_blocks(&self, small: &SmallRows) -> Result<Vec<(Query, UploadTable)>> {
         let big = &self.remote.big;
         let upload_radius = self.remote.upload_radius(&self.spec.radius);
         let with_radius = matches!(upload_radius, RadiusRef::Uploaded);
@@ -212,17 +215,7 @@ impl Run {
             fields.push(Field::new("xsj_r", DataType::Float64, false));
         }
         let upload_schema = Arc::new(Schema::new(fields));
-        let mut result_fields = vec![Field::new("xsj_row", DataType::Int64, true)];
-        result_fields.extend(
-            big.remote_schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone()),
-        );
-        let result_schema = Arc::new(Schema::new(result_fields));
-
-        let mut small_idx: Vec<u32> = Vec::new();
-        let mut remote_batches = Vec::new();
+        let mut blocks = Vec::new();
         for (block, rows) in usable
             .chunks(self.remote.upload_block_rows.max(1))
             .enumerate()
@@ -244,32 +237,54 @@ impl Run {
             }
             let batch = RecordBatch::try_new(Arc::clone(&upload_schema), columns)?;
             let query = adql::upload_join(big.as_query(), &name, &upload_radius);
-            let upload = UploadTable { name, batch };
-            let batches = big
-                .service
-                .fetch_all(&query, vec![upload], Arc::clone(&result_schema))
-                .await?;
-            for b in batches {
-                let rows = b.column(0).as_primitive_opt::<Int64Type>().ok_or_else(|| {
-                    DataFusionError::Internal("upload join: row numbers are not integers".into())
-                })?;
-                for row in rows.iter() {
-                    // Only rows that were uploaded can come back.
-                    let row = row
-                        .and_then(|r| u32::try_from(r).ok())
-                        .filter(|r| (*r as usize) < small.batch.num_rows())
-                        .ok_or_else(|| {
-                            DataFusionError::Execution(format!(
-                                "service {} ({}) answered the upload join with a row number that was \
-                                 not uploaded",
-                                big.service.name, big.service.url
-                            ))
-                        })?;
-                    small_idx.push(row);
-                }
-                let rest: Vec<ArrayRef> = b.columns().iter().skip(1).cloned().collect();
-                remote_batches.push(RecordBatch::try_new(Arc::clone(&big.remote_schema), rest)?);
+            blocks.push((query, UploadTable { name, batch }));
+        }
+        Ok(blocks)
+    }
+
+    /// (b): the small side's positions uploaded in blocks, joined by the big side's service.
+    async fn upload(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
+        let big = &self.remote.big;
+        let mut result_fields = vec![Field::new("xsj_row", DataType::Int64, true)];
+        result_fields.extend(
+            big.remote_schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone()),
+        );
+        let result_schema = Arc::new(Schema::new(result_fields));
+        // The blocks, each a table of its own, a bounded number in flight.
+        let blocks = self.upload_blocks(small)?;
+        let answers: Vec<Vec<RecordBatch>> = futures::stream::iter(blocks)
+            .map(|(query, upload)| {
+                let (service, schema) = (Arc::clone(&big.service), Arc::clone(&result_schema));
+                async move { service.fetch_all(&query, vec![upload], schema).await }
+            })
+            .buffer_unordered(self.remote.upload_concurrency.max(1))
+            .try_collect()
+            .await?;
+        let mut small_idx: Vec<u32> = Vec::new();
+        let mut remote_batches = Vec::new();
+        for b in answers.into_iter().flatten() {
+            let rows = b.column(0).as_primitive_opt::<Int64Type>().ok_or_else(|| {
+                DataFusionError::Internal("upload join: row numbers are not integers".into())
+            })?;
+            for row in rows.iter() {
+                // Only rows that were uploaded can come back.
+                let row = row
+                    .and_then(|r| u32::try_from(r).ok())
+                    .filter(|r| (*r as usize) < small.batch.num_rows())
+                    .ok_or_else(|| {
+                        DataFusionError::Execution(format!(
+                            "service {} ({}) answered the upload join with a row number that was \
+                             not uploaded",
+                            big.service.name, big.service.url
+                        ))
+                    })?;
+                small_idx.push(row);
             }
+            let rest: Vec<ArrayRef> = b.columns().iter().skip(1).cloned().collect();
+            remote_batches.push(RecordBatch::try_new(Arc::clone(&big.remote_schema), rest)?);
         }
         let remote = concat_batches(&big.remote_schema, &remote_batches)?;
         self.join_candidates(small, small_idx, remote)
@@ -279,20 +294,7 @@ impl Run {
     /// bounded number in flight; each cone's rows pair only with the rows of that circle.
     async fn cones(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
-        let mut groups: BTreeMap<(u64, u64, u64), (Circle, Vec<usize>)> = BTreeMap::new();
-        for i in 0..small.batch.num_rows() {
-            if let Some(c) = small.circle(i) {
-                groups
-                    .entry((c.lon.to_bits(), c.lat.to_bits(), c.radius.to_bits()))
-                    .or_insert_with(|| (c, Vec::new()))
-                    .1
-                    .push(i);
-            }
-        }
-        let requests: Vec<(Vec<usize>, Query)> = groups
-            .into_values()
-            .map(|(circle, rows)| (rows, adql::cone_union(big.as_query(), &[circle])))
-            .collect();
+        let requests = self.cone_requests(small);
         let results: Vec<(Vec<usize>, Vec<RecordBatch>)> = futures::stream::iter(requests)
             .map(|(rows, query)| {
                 let service = Arc::clone(&big.service);
@@ -321,13 +323,32 @@ impl Run {
         self.join_candidates(small, small_idx, remote)
     }
 
-    /// (d): one query for the union of the small side's cones, then the local crossmatch.
-    async fn region(
-        &self,
-        small: SmallRows,
-        context: Arc<TaskContext>,
-    ) -> Result<Vec<RecordBatch>> {
-        let big = &self.remote.big;
+    /// (c)'s requests: one per distinct small-row circle, with the small rows it answers.
+    fn cone_requests(&self, small: &SmallRows) -> Vec<(Vec<usize>, Query)> {
+        let mut groups: BTreeMap<(u64, u64, u64), (Circle, Vec<usize>)> = BTreeMap::new();
+        for i in 0..small.batch.num_rows() {
+            if let Some(c) = small.circle(i) {
+                groups
+                    .entry((c.lon.to_bits(), c.lat.to_bits(), c.radius.to_bits()))
+                    .or_insert_with(|| (c, Vec::new()))
+                    .1
+                    .push(i);
+            }
+        }
+        groups
+            .into_values()
+            .map(|(circle, rows)| {
+                (
+                    rows,
+                    adql::cone_union(self.remote.big.as_query(), &[circle]),
+                )
+            })
+            .collect()
+    }
+
+    /// (d)'s request: the union of the small side's distinct cones (covered by larger circles beyond
+    /// the model's most); `None` when no small row has a cone.
+    fn region_request(&self, small: &SmallRows) -> Option<Query> {
         let mut circles: Vec<Circle> = (0..small.batch.num_rows())
             .filter_map(|i| small.circle(i))
             .collect();
@@ -338,17 +359,64 @@ impl Run {
                 .then(a.radius.total_cmp(&b.radius))
         });
         circles.dedup();
-        let candidates = if circles.is_empty() {
-            RecordBatch::new_empty(Arc::clone(&self.big_schema))
-        } else {
-            let cover = adql::cover(&circles, self.remote.region_max_circles.max(1));
-            let query = adql::cone_union(big.as_query(), &cover);
+        if circles.is_empty() {
+            return None;
+        }
+        let cover = adql::cover(&circles, self.remote.region_max_circles.max(1));
+        Some(adql::cone_union(self.remote.big.as_query(), &cover))
+    }
+
+    /// Every request `strategy` sends for the small side's rows, in order, with the rows of the tables
+    /// it uploads (what EXPLAIN lists).
+    pub(super) async fn requests(
+        &self,
+        strategy: Strategy,
+        context: Arc<TaskContext>,
+    ) -> Result<Vec<PlannedRequest>> {
+        let small = self.small_rows(context).await?;
+        Ok(match strategy {
+            Strategy::UploadJoin => self
+                .upload_blocks(&small)?
+                .into_iter()
+                .map(|(query, upload)| {
+                    let rows = upload.batch.num_rows();
+                    PlannedRequest {
+                        kind: RequestKind::UploadJoin,
+                        query,
+                        uploads: vec![(upload.name, rows)],
+                    }
+                })
+                .collect(),
+            Strategy::BatchedCones => self
+                .cone_requests(&small)
+                .into_iter()
+                .map(|(_, query)| PlannedRequest::plain(RequestKind::Cone, query))
+                .collect(),
+            Strategy::RegionPrefetch => self
+                .region_request(&small)
+                .into_iter()
+                .map(|query| PlannedRequest::plain(RequestKind::Region, query))
+                .collect(),
+            Strategy::LocalCrossmatch => Vec::new(),
+        })
+    }
+
+    /// (d): one query for the union of the small side's cones, then the local crossmatch.
+    async fn region(
+        &self,
+        small: SmallRows,
+        context: Arc<TaskContext>,
+    ) -> Result<Vec<RecordBatch>> {
+        let big = &self.remote.big;
+        let candidates = if let Some(query) = self.region_request(&small) {
             let batches = big
                 .service
                 .fetch_all(&query, Vec::new(), Arc::clone(&big.remote_schema))
                 .await?;
             let remote = concat_batches(&big.remote_schema, &batches)?;
             self.big_rows(&remote)?
+        } else {
+            RecordBatch::new_empty(Arc::clone(&self.big_schema))
         };
         let small_exec = MemorySourceConfig::try_new_exec(
             &[vec![small.batch.clone()]],

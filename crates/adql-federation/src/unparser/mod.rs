@@ -35,7 +35,7 @@ mod not_pushable;
 mod plan;
 
 pub use check::{InvalidAdql, checked_text, plan_to_checked_adql};
-pub(crate) use expr::condition_to_adql;
+pub(crate) use expr::{condition_to_adql, literal};
 pub(crate) use geometry::point_in_circle;
 pub use not_pushable::NotPushable;
 pub use plan::{LocalTableNaming, RemoteTableName, TableNaming, plan_to_adql};

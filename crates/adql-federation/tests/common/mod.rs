@@ -2,6 +2,8 @@
 //! that answers from a local DataFusion context.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod sky;
+
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -193,6 +195,7 @@ pub fn table_metadata(schema_name: &str, table: &str, schema: &Schema) -> TableM
         name: format!("{schema_name}.{table}"),
         description: None,
         columns,
+        rows: None,
     }
 }
 

@@ -189,6 +189,16 @@ impl Capabilities {
             .map(|l| l.value)
     }
 
+    /// The upload limit in `unit` (the hard limit, else the default), when declared in that unit.
+    pub fn upload_limit(&self, unit: LimitUnit) -> Option<u64> {
+        let limit = self.tap.as_ref()?.upload_limit;
+        [limit.hard, limit.default]
+            .into_iter()
+            .flatten()
+            .find(|l| l.unit == unit)
+            .map(|l| l.value)
+    }
+
     /// The default row limit of results, when declared in rows.
     pub fn default_maxrec(&self) -> Option<u64> {
         self.tap
