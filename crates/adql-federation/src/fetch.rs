@@ -11,6 +11,7 @@
 //!    or when it holds MAXREC rows or more and the query's own bound on its rows ([`row_bound`]: its
 //!    `TOP`, or one row for an aggregate without `GROUP BY`) does not explain them.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use adql_syntax::ast::{Expr, Query, SelectItem, SelectList, TableRef};
@@ -100,6 +101,44 @@ impl RemoteService {
         // Boxed: callers run deep inside DataFusion's planning and execution.
         let answer = Box::pin(self.fetch(query, uploads, Some(schema))).await?;
         Box::pin(answer.collect_complete()).await
+    }
+
+    /// Every row answering the inputs `range` (keys of a bind join, positions of an upload join), where
+    /// `request` builds the request for a sub-range: one request for the whole range, and each half sent
+    /// again while an answer is cut at MAXREC, so that a block too large for the service's limit is
+    /// still answered whole. One input whose own answer overflows is the error, and so is any overflow
+    /// when `split` is false (the `fail` overflow policy).
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch) and `request`; [`FederationError::Overflow`] for an overflow not halved.
+    pub(crate) async fn fetch_halving<F>(
+        self: &Arc<Self>,
+        range: Range<usize>,
+        schema: &SchemaRef,
+        split: bool,
+        request: F,
+    ) -> datafusion::error::Result<Vec<RecordBatch>>
+    where
+        F: Fn(Range<usize>) -> datafusion::error::Result<(Query, Vec<UploadTable>)>,
+    {
+        let mut todo = vec![range];
+        let mut out = Vec::new();
+        while let Some(range) = todo.pop() {
+            let (query, uploads) = request(range.clone())?;
+            let answer = Box::pin(self.fetch(&query, uploads, Some(Arc::clone(schema)))).await?;
+            let overflow = answer.overflow_error();
+            let collected = Box::pin(answer.collect()).await?;
+            if !collected.truncated {
+                out.extend(collected.batches);
+            } else if split && range.len() > 1 {
+                let mid = range.start + range.len() / 2;
+                todo.push(mid..range.end);
+                todo.push(range.start..mid);
+            } else {
+                return Err(overflow.into());
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -311,6 +311,30 @@ async fn the_services_upload_limit_caps_the_blocks() {
 }
 
 #[tokio::test]
+async fn an_upload_block_cut_at_maxrec_is_sent_again_in_halves() {
+    let caps = ServiceCapabilities {
+        upload_limit_rows: Some(100),
+        ..ServiceCapabilities::adql_2_1_full()
+    };
+    let setup = setup_with(caps, Some(400), model());
+    for session in [&setup.federated, &setup.local] {
+        session.register_table("targets", mem(obs())).unwrap();
+    }
+    let adql = "SELECT t.obs_id, s.source_id FROM targets AS t JOIN archive2.src AS s \
+                ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.s_ra, t.s_dec, 0.05)) \
+                WHERE t.obs_id < 250";
+    let rows = same_rows(&setup, adql).await;
+    let (_, sent2) = requests(&setup, adql).await;
+    assert_eq!(rows.len(), 1693);
+    // Every request is an upload join (no fallback to fetching archive2.src whole) ...
+    assert!(sent2.iter().all(|r| r.uploads.len() == 1), "{sent2:?}");
+    // ... and the blocks of 100 (about 680 pairs each) overflowed and came back in halves.
+    let mut sizes: Vec<usize> = sent2.iter().map(|r| r.uploads[0].1).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, vec![49, 50, 50, 50, 50, 100, 100]);
+}
+
+#[tokio::test]
 async fn small_sides_on_both_services_choose_the_local_crossmatch() {
     let setup = setup();
     let adql = xmatch("o.obs_id < 5 AND s.mag < 10.2");

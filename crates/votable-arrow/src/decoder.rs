@@ -189,6 +189,18 @@ impl TableDecoder {
                 // Decode the complete rows already decoded from base64.
                 if let Some(columns) = self.columns.as_mut() {
                     while let Some(n) = layout.row_len(columns, stream.available(), self.row)? {
+                        if n == 0 {
+                            // A row of no bytes (a table without FIELDs): its rows cannot be told
+                            // apart, so bytes in its stream are an error, not endless empty rows.
+                            if stream.available().is_empty() {
+                                break;
+                            }
+                            return Err(Error::field(
+                                self.row,
+                                "",
+                                "the BINARY stream holds data, but the TABLE has no FIELD",
+                            ));
+                        }
                         layout.decode_row(columns, stream.available(), self.row)?;
                         stream.pos += n;
                         self.row += 1;

@@ -49,6 +49,21 @@ fn huge_declared_arraysize() {
 }
 
 #[test]
+fn a_binary_stream_without_fields_is_an_error_not_endless_rows() {
+    // Found by `mutated_documents_never_panic`: a mangled header hid every FIELD, and the stream's bytes
+    // decoded as rows of no bytes, forever.
+    for binary in ["BINARY", "BINARY2"] {
+        let doc = format!(
+            "<VOTABLE version=\"1.4\"><RESOURCE><TABLE><DATA><{binary}><STREAM encoding=\"base64\">AAAA</STREAM></{binary}></DATA></TABLE></RESOURCE></VOTABLE>"
+        );
+        let err = quick(|| read_all(doc.as_bytes())).unwrap_err();
+        assert!(err.to_string().contains("no FIELD"), "{binary}: {err}");
+        let empty = doc.replace("AAAA", "");
+        assert_eq!(quick(|| read_all(empty.as_bytes())).unwrap(), 0, "{binary}");
+    }
+}
+
+#[test]
 fn absurd_variable_length_prefix() {
     // One int array announcing 2^31 elements, with 8 bytes behind it.
     let mut row = vec![0u8];

@@ -22,6 +22,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::query::{KEY_COLUMN, Keyed};
 use crate::executor::{PlannedRequest, RequestKind, UploadTable};
+use crate::options::{FederationOptions, OverflowPolicy};
 use crate::service::RemoteService;
 use crate::unparser::literal;
 
@@ -103,41 +104,8 @@ impl Binding {
         }
     }
 
-    /// Every row of the big side whose key is in `range` of the keys: a request per `range`, halved and
-    /// sent again while an answer is cut at MAXREC (one key whose rows still overflow is the error).
-    async fn fetch_keys(
-        &self,
-        range: Range<usize>,
-        schema: &SchemaRef,
-    ) -> Result<Vec<RecordBatch>> {
-        let mut todo = vec![range];
-        let mut out = Vec::new();
-        let mut sent = 0;
-        while let Some(range) = todo.pop() {
-            sent += 1;
-            let (query, uploads) = self.request(range.clone(), range.start * 2 + sent)?;
-            let answer = Box::pin(
-                self.service
-                    .fetch(&query, uploads, Some(Arc::clone(schema))),
-            )
-            .await?;
-            let overflow = answer.overflow_error();
-            let collected = Box::pin(answer.collect()).await?;
-            if !collected.truncated {
-                out.extend(collected.batches);
-            } else if range.len() > 1 {
-                let mid = range.start + range.len() / 2;
-                todo.push(mid..range.end);
-                todo.push(range.start..mid);
-            } else {
-                return Err(overflow.into());
-            }
-        }
-        Ok(out)
-    }
-
     /// The big side's rows for every key, and for a `NOT IN` the rows that decide its NULL semantics.
-    async fn fetch(self: Arc<Self>, schema: SchemaRef) -> Result<Vec<RecordBatch>> {
+    async fn fetch(self: Arc<Self>, schema: SchemaRef, split: bool) -> Result<Vec<RecordBatch>> {
         let per = self.transport.per_request();
         let ranges: Vec<Range<usize>> = (0..self.keys.len())
             .step_by(per)
@@ -146,7 +114,15 @@ impl Binding {
         let answers: Vec<Vec<RecordBatch>> = stream::iter(ranges)
             .map(|range| {
                 let (this, schema) = (Arc::clone(&self), Arc::clone(&schema));
-                async move { this.fetch_keys(range, &schema).await }
+                async move {
+                    // Halved while an answer is cut at MAXREC (see `RemoteService::fetch_halving`).
+                    let service = Arc::clone(&this.service);
+                    service
+                        .fetch_halving(range, &schema, split, |r| {
+                            this.request(r.clone(), r.start / per + 1)
+                        })
+                        .await
+                }
             })
             .buffer_unordered(self.concurrency.max(1))
             .try_collect()
@@ -309,7 +285,7 @@ impl ExecutionPlan for BoundScanExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
@@ -317,8 +293,12 @@ impl ExecutionPlan for BoundScanExec {
             )));
         }
         let (binding, schema) = (Arc::clone(&self.binding), Arc::clone(&self.schema));
+        let split = binding
+            .service
+            .overflow_policy(FederationOptions::of(&context).overflow)
+            == OverflowPolicy::Split;
         let rows = stream::once(async move {
-            let batches = binding.fetch(schema).await?;
+            let batches = binding.fetch(schema, split).await?;
             Ok::<_, DataFusionError>(stream::iter(batches.into_iter().map(Ok)))
         })
         .try_flatten();

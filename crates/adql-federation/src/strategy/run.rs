@@ -25,6 +25,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::adql::{self, BigQuery, Circle, RadiusRef};
 use super::cost::Strategy;
 use crate::executor::{PlannedRequest, RequestKind, UploadTable};
+use crate::options::{FederationOptions, OverflowPolicy};
 use crate::service::RemoteService;
 
 /// Radius added to every circle sent to a service, degrees: the service's own distance arithmetic
@@ -190,7 +191,14 @@ impl Run {
     ) -> Result<Vec<RecordBatch>> {
         let small = self.small_rows(Arc::clone(&context)).await?;
         match strategy {
-            Strategy::UploadJoin => self.upload(&small).await,
+            Strategy::UploadJoin => {
+                let policy = self
+                    .remote
+                    .big
+                    .service
+                    .overflow_policy(FederationOptions::of(&context).overflow);
+                self.upload(&small, policy == OverflowPolicy::Split).await
+            }
             Strategy::BatchedCones => self.cones(&small).await,
             _ => self.region(small, context).await,
         }
@@ -199,51 +207,63 @@ impl Run {
     /// (b)'s requests: the small side's positions in blocks (with the radius when it is per row of the
     /// small side), each joined by the big side's service.
     fn upload_blocks(&self, small: &SmallRows) -> Result<Vec<(Query, UploadTable)>> {
-        let big = &self.remote.big;
+        self.uploaded_rows(small)
+            .chunks(self.remote.upload_block_rows.max(1))
+            .enumerate()
+            .map(|(block, rows)| self.upload_block(small, rows, block + 1))
+            .collect()
+    }
+
+    /// The small side's rows that are uploaded: those with a position (and a radius, when it is
+    /// uploaded; a row whose radius comes from the big side is uploaded with its position alone).
+    fn uploaded_rows(&self, small: &SmallRows) -> Vec<usize> {
+        let with_radius = matches!(
+            self.remote.upload_radius(&self.spec.radius),
+            RadiusRef::Uploaded
+        );
+        (0..small.batch.num_rows())
+            .filter(|&i| small.usable(i) || (!with_radius && small.has_position(i)))
+            .collect()
+    }
+
+    /// The upload join of the small side's `rows` as table `xsj_<n>`.
+    fn upload_block(
+        &self,
+        small: &SmallRows,
+        rows: &[usize],
+        n: usize,
+    ) -> Result<(Query, UploadTable)> {
         let upload_radius = self.remote.upload_radius(&self.spec.radius);
         let with_radius = matches!(upload_radius, RadiusRef::Uploaded);
-        // A row whose radius comes from the big side is uploaded with its position alone.
-        let usable: Vec<usize> = (0..small.batch.num_rows())
-            .filter(|&i| small.usable(i) || (!with_radius && small.has_position(i)))
-            .collect();
         let mut fields = vec![
             Field::new("xsj_row", DataType::Int64, false),
             Field::new("xsj_lon", DataType::Float64, false),
             Field::new("xsj_lat", DataType::Float64, false),
         ];
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|&i| i as i64))),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|&i| small.lon.value(i)),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|&i| small.lat.value(i)),
+            )),
+        ];
         if with_radius {
             fields.push(Field::new("xsj_r", DataType::Float64, false));
+            columns.push(Arc::new(Float64Array::from_iter_values(rows.iter().map(
+                |&i| (small.radius(i).unwrap_or(f64::NAN) + CIRCLE_PAD_DEG).min(180.0),
+            ))));
         }
-        let upload_schema = Arc::new(Schema::new(fields));
-        let mut blocks = Vec::new();
-        for (block, rows) in usable
-            .chunks(self.remote.upload_block_rows.max(1))
-            .enumerate()
-        {
-            let name = format!("xsj_{}", block + 1);
-            let mut columns: Vec<ArrayRef> = vec![
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|&i| i as i64))),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|&i| small.lon.value(i)),
-                )),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|&i| small.lat.value(i)),
-                )),
-            ];
-            if with_radius {
-                columns.push(Arc::new(Float64Array::from_iter_values(rows.iter().map(
-                    |&i| (small.radius(i).unwrap_or(f64::NAN) + CIRCLE_PAD_DEG).min(180.0),
-                ))));
-            }
-            let batch = RecordBatch::try_new(Arc::clone(&upload_schema), columns)?;
-            let query = adql::upload_join(big.as_query(), &name, &upload_radius);
-            blocks.push((query, UploadTable { name, batch }));
-        }
-        Ok(blocks)
+        let name = format!("xsj_{n}");
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let query = adql::upload_join(self.remote.big.as_query(), &name, &upload_radius);
+        Ok((query, UploadTable { name, batch }))
     }
 
-    /// (b): the small side's positions uploaded in blocks, joined by the big side's service.
-    async fn upload(&self, small: &SmallRows) -> Result<Vec<RecordBatch>> {
+    /// (b): the small side's positions uploaded in blocks, joined by the big side's service; `split`
+    /// halves a block whose answer overflows.
+    async fn upload(&self, small: &SmallRows, split: bool) -> Result<Vec<RecordBatch>> {
         let big = &self.remote.big;
         let mut result_fields = vec![Field::new("xsj_row", DataType::Int64, true)];
         result_fields.extend(
@@ -253,16 +273,29 @@ impl Run {
                 .map(|f| f.as_ref().clone()),
         );
         let result_schema = Arc::new(Schema::new(result_fields));
-        // The blocks, each a table of its own, a bounded number in flight.
-        let blocks = self.upload_blocks(small)?;
-        let answers: Vec<Vec<RecordBatch>> = futures::stream::iter(blocks)
-            .map(|(query, upload)| {
-                let (service, schema) = (Arc::clone(&big.service), Arc::clone(&result_schema));
-                async move { service.fetch_all(&query, vec![upload], schema).await }
-            })
-            .buffer_unordered(self.remote.upload_concurrency.max(1))
-            .try_collect()
-            .await?;
+        // The blocks, each a table of its own, a bounded number in flight; a block whose answer is cut
+        // at MAXREC is sent again in halves.
+        let uploaded = self.uploaded_rows(small);
+        let answers: Vec<Vec<RecordBatch>> = futures::stream::iter(
+            uploaded
+                .chunks(self.remote.upload_block_rows.max(1))
+                .map(<[usize]>::to_vec)
+                .enumerate(),
+        )
+        .map(|(block, rows)| {
+            let schema = Arc::clone(&result_schema);
+            async move {
+                big.service
+                    .fetch_halving(0..rows.len(), &schema, split, |range| {
+                        let (query, upload) = self.upload_block(small, &rows[range], block + 1)?;
+                        Ok((query, vec![upload]))
+                    })
+                    .await
+            }
+        })
+        .buffer_unordered(self.remote.upload_concurrency.max(1))
+        .try_collect()
+        .await?;
         let mut small_idx: Vec<u32> = Vec::new();
         let mut remote_batches = Vec::new();
         for b in answers.into_iter().flatten() {
