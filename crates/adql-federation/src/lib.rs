@@ -37,6 +37,7 @@ mod estimate;
 mod executor;
 mod explain;
 mod fetch;
+mod leaf_exec;
 mod metadata;
 mod optimizer;
 mod options;

@@ -46,10 +46,26 @@ impl fmt::Display for InputSource {
     }
 }
 
+/// Who answers each input of a join, when they differ: two services, or a service and the session (the
+/// joins the federation plans itself). One service's join is the pushdown rule's to send out whole, and
+/// two local inputs leave nothing to choose.
+pub(crate) fn sources_across(
+    left: &LogicalPlan,
+    right: &LogicalPlan,
+) -> Option<(InputSource, InputSource)> {
+    let (left, right) = (side_source(left)?, side_source(right)?);
+    let across = match (&left, &right) {
+        (InputSource::Service(a), InputSource::Service(b)) => a != b,
+        (InputSource::Local, InputSource::Local) => false,
+        _ => true,
+    };
+    across.then_some((left, right))
+}
+
 /// Who answers `plan` as one input of a cross-service join: the service of every leaf when all its leaves
 /// are remote queries of one service; the session itself when none is (local tables, constant relations,
 /// tables of services that are not TAP); `None` for a mixture.
-pub(crate) fn side_source(plan: &LogicalPlan) -> Option<InputSource> {
+fn side_source(plan: &LogicalPlan) -> Option<InputSource> {
     let mut services = BTreeSet::new();
     let mut local_leaf = false;
     // The closure never fails; apply's error type is DataFusion's.

@@ -154,14 +154,7 @@ fn find_bound(plan: &Arc<dyn ExecutionPlan>) -> Option<&BoundScanExec> {
 
 /// The plan binds archive2's side to the other side's keys; returns the EXPLAIN text.
 async fn bound(setup: &Setup, adql: &str) -> String {
-    let plan = setup
-        .federated
-        .query(adql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let plan = common::physical(&setup.federated, adql).await;
     let text = displayable(plan.as_ref()).indent(true).to_string();
     assert!(find_bound(&plan).is_some(), "no bound scan in\n{text}");
     text
@@ -169,14 +162,7 @@ async fn bound(setup: &Setup, adql: &str) -> String {
 
 /// Runs `adql` federated and returns what archive2 received after planning (the planner's probes aside).
 async fn data_requests(setup: &Setup, adql: &str) -> Vec<String> {
-    let plan = setup
-        .federated
-        .query(adql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let plan = common::physical(&setup.federated, adql).await;
     setup.tap2.clear();
     datafusion::physical_plan::collect(plan, setup.federated.context().task_ctx())
         .await

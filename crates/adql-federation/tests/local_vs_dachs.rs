@@ -121,13 +121,7 @@ async fn local_targets_crossmatched_with_an_archive_table() {
         session.register_table("targets", memory(&targets)).unwrap();
         let adql = "SELECT t.obs_id, s.source_id, s.ra FROM targets AS t JOIN gaia.archive2.sources AS s \
                     ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.s_ra, t.s_dec, 0.05))";
-        let plan = session
-            .query(adql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = common::physical(&session, adql).await;
         assert_eq!(
             strategy_of(&plan),
             Some(strategy),
@@ -182,13 +176,7 @@ async fn a_local_id_list_joined_by_key() {
         "SELECT i.source_id, s.ra FROM ids AS i LEFT OUTER JOIN gaia.archive2.sources AS s \
          ON s.source_id = i.source_id",
     ] {
-        let plan = session
-            .query(adql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = common::physical(&session, adql).await;
         assert!(
             binds(&plan),
             "{adql}: the archive side is asked for the ids only\n{}",

@@ -78,14 +78,7 @@ fn setup() -> Setup {
 
 /// The physical plan of `adql` in the federated session (planning runs the COUNT probes).
 async fn physical(setup: &Setup, adql: &str) -> Arc<dyn ExecutionPlan> {
-    setup
-        .federated
-        .query(adql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap()
+    common::physical(&setup.federated, adql).await
 }
 
 fn find_join(plan: &Arc<dyn ExecutionPlan>) -> Option<&CrossServiceJoinExec> {
@@ -643,13 +636,7 @@ mod dachs {
         let cache = tempfile::tempdir().unwrap();
         let session = session(cache.path()).await;
         let federated = query(select, "archive1.", "archive2.", filter);
-        let plan = session
-            .query(&federated)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = crate::common::physical(&session, &federated).await;
         let text = displayable(plan.as_ref()).indent(true).to_string();
         let join = find_join(&plan).unwrap_or_else(|| panic!("{text}"));
         assert_eq!(join.decision().chosen.strategy, strategy, "{text}");

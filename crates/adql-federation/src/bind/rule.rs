@@ -10,7 +10,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::node::BindJoin;
-use crate::side::{InputSource, side_source};
+use crate::side::sources_across;
 
 /// Replaces an equality join (inner, left, right, semi or anti: joins written with `ON a.k = b.k`,
 /// `IN (subquery)` and `EXISTS`) whose inputs two different services answer, or one service and the
@@ -64,17 +64,9 @@ impl OptimizerRule for BindJoinRule {
         if !bindable {
             return Ok(Transformed::no(plan));
         }
-        let (Some(left), Some(right)) = (side_source(&join.left), side_source(&join.right)) else {
+        let Some((left, right)) = sources_across(&join.left, &join.right) else {
             return Ok(Transformed::no(plan));
         };
-        let across = match (&left, &right) {
-            (InputSource::Service(a), InputSource::Service(b)) => a != b,
-            (InputSource::Local, InputSource::Local) => false,
-            _ => true,
-        };
-        if !across {
-            return Ok(Transformed::no(plan));
-        }
         let node = BindJoin {
             join: join.clone(),
             left,

@@ -10,7 +10,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::node::CrossServiceJoin;
-use crate::side::{InputSource, side_source};
+use crate::side::sources_across;
 
 /// Replaces a [`CrossmatchNode`] whose inputs are answered by two different services (each input's
 /// remote leaves all belong to one service), or by one service and the session's own tables, by a
@@ -52,21 +52,10 @@ impl OptimizerRule for CrossServiceJoinRule {
         let Some(xmatch) = ext.node.as_any().downcast_ref::<CrossmatchNode>() else {
             return Ok(Transformed::no(plan));
         };
-        let (Some(left), Some(right)) = (side_source(&xmatch.left), side_source(&xmatch.right))
-        else {
+        // A local side and a remote side too: the local side may be uploaded or make the cones.
+        let Some((left, right)) = sources_across(&xmatch.left, &xmatch.right) else {
             return Ok(Transformed::no(plan));
         };
-        let across = match (&left, &right) {
-            (InputSource::Service(a), InputSource::Service(b)) => a != b,
-            (InputSource::Local, InputSource::Local) => false,
-            // A local side and a remote side: the local side may be uploaded or make the cones.
-            _ => true,
-        };
-        if !across {
-            // One service: the pushdown rule sends such a join out whole when it can; otherwise the
-            // local crossmatch is the only choice anyway. Two local sides: nothing to choose.
-            return Ok(Transformed::no(plan));
-        }
         let node = CrossServiceJoin {
             xmatch: xmatch.clone(),
             left,

@@ -282,6 +282,21 @@ pub fn adql_to_statement(adql: &str) -> Statement {
     statement
 }
 
+/// The physical plan of `adql` in `session` (planning may send the planner's probes).
+pub async fn physical(
+    session: &adql_engine::AdqlSession,
+    adql: &str,
+) -> Arc<dyn datafusion::physical_plan::ExecutionPlan> {
+    let frame = session
+        .query(adql)
+        .await
+        .unwrap_or_else(|e| panic!("{adql}: {e}"));
+    frame
+        .create_physical_plan()
+        .await
+        .unwrap_or_else(|e| panic!("{adql}: {e}"))
+}
+
 /// Runs ADQL text in `ctx`.
 pub async fn run_adql(
     ctx: &SessionContext,
