@@ -120,7 +120,7 @@ pub enum FederationError {
         /// The tables the part reads.
         tables: Vec<String>,
         /// The rows counted (a lower bound when counting stopped past the limit).
-        estimate: crate::service::RowCount,
+        estimate: crate::row_count::RowCount,
         /// The limit.
         limit: u64,
         /// The part's ADQL.

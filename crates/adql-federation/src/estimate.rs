@@ -16,7 +16,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 
 use crate::error::{FederationError, Result};
 use crate::fetch::row_bound;
-use crate::service::{RemoteService, RowCount};
+use crate::row_count::RowCount;
+use crate::service::RemoteService;
 
 /// `SELECT COUNT(*) AS n FROM (SELECT TOP cap * FROM (<query>) AS q0) AS q`: how many rows `query` has,
 /// counting no further than `cap` (a server counts to the cap, never the whole table).
