@@ -59,7 +59,7 @@ adql_remote_cmd() { # adql_remote_cmd CONFIG OUT
 }
 
 # Same answer from all three (header line aside).
-eval "$(stilts_cmd "$TAP" "$WORK/stilts.csv")" 2>/dev/null
+eval "$(stilts_cmd "$TAP" "$WORK/stilts.csv")" 2>"$WORK/stilts.err" || { tail -20 "$WORK/stilts.err" >&2; exit 1; }
 eval "$(adql_local_cmd "$WORK/direct.toml" "$WORK/local.csv")"
 eval "$(adql_remote_cmd "$WORK/direct.toml" "$WORK/remote.csv")"
 rows() { echo $(( $(wc -l <"$1") - 1 )); }
@@ -99,7 +99,8 @@ count() { # count LABEL COMMAND
   count "stilts tapskymatch" "$(stilts_cmd "$PROXY" "$WORK/s.csv")"
   count "adql, local observations, first run (VOSI description)" "$(adql_local_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
   count "adql, local observations, cached description" "$(adql_local_cmd "$WORK/proxy.toml" "$WORK/l.csv")"
-  count "adql, two services, cached description" "$(adql_remote_cmd "$WORK/proxy.toml" "$WORK/r.csv")"
+  count "adql, two services, first run for mast (VOSI description)" "$(adql_remote_cmd "$WORK/proxy.toml" "$WORK/r.csv")"
+  count "adql, two services, cached descriptions" "$(adql_remote_cmd "$WORK/proxy.toml" "$WORK/r.csv")"
   echo
   echo "Pairs found: $n_stilts (radius $RADIUS deg). Machine load at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee -a "$OUT/tapskymatch.md"
@@ -132,7 +133,7 @@ adql_targets_cmd() { # adql_targets_cmd CONFIG OUT
        "\"SELECT t.target_id, s.source_id, s.ra, s.dec FROM t JOIN gaia.xmbench.sources AS s" \
        "ON 1 = CONTAINS(POINT('ICRS', s.ra, s.dec), CIRCLE('ICRS', t.ra, t.dec, $RADIUS))\""
 }
-eval "$(stilts_targets_cmd "$TAP" "$WORK/st.csv")" 2>/dev/null
+eval "$(stilts_targets_cmd "$TAP" "$WORK/st.csv")" 2>"$WORK/stilts.err" || { tail -20 "$WORK/stilts.err" >&2; exit 1; }
 eval "$(adql_targets_cmd "$WORK/direct.toml" "$WORK/at.csv")"
 n_st=$(rows "$WORK/st.csv"); n_at=$(rows "$WORK/at.csv")
 echo "rows, 100,000 targets: tapskymatch $n_st, adql $n_at"
@@ -154,14 +155,14 @@ with open(sys.argv[1], "w") as out:
 PY
 "$ADQL" query --table i="$WORK/ids.csv" --format votable -o "$WORK/ids.vot" "SELECT CAST(source_id AS BIGINT) AS source_id FROM i"
 stilts_ids_cmd() { # stilts_ids_cmd URL OUT
-  echo "stilts tapquery tapurl=$1 upload1=$WORK/ids.vot upname1=ids maxrec=1000000 out=$2 ofmt=csv" \
+  echo "stilts tapquery tapurl=$1 nupload=1 upload1=$WORK/ids.vot upname1=ids maxrec=1000000 out=$2 ofmt=csv" \
        "adql=\"SELECT i.source_id, s.ra, s.dec FROM TAP_UPLOAD.ids AS i JOIN xmbench.sources AS s ON s.source_id = i.source_id\""
 }
 adql_ids_cmd() { # adql_ids_cmd CONFIG OUT
   echo "$ADQL query --no-user-config --config $1 --table ids=$WORK/ids.vot --format csv -o $2" \
        "\"SELECT i.source_id, s.ra, s.dec FROM ids AS i JOIN gaia.xmbench.sources AS s ON s.source_id = i.source_id\""
 }
-eval "$(stilts_ids_cmd "$TAP" "$WORK/si.csv")" 2>/dev/null
+eval "$(stilts_ids_cmd "$TAP" "$WORK/si.csv")" 2>"$WORK/stilts.err" || { tail -20 "$WORK/stilts.err" >&2; exit 1; }
 eval "$(adql_ids_cmd "$WORK/direct.toml" "$WORK/ai.csv")"
 n_si=$(rows "$WORK/si.csv"); n_ai=$(rows "$WORK/ai.csv")
 echo "rows, 10,000 ids: stilts tapquery $n_si, adql $n_ai"

@@ -27,6 +27,9 @@ pub struct RemoteQuery {
     /// At most this many rows, as the service's description of the one table it reads says (a part
     /// over one table has no more rows than the table).
     pub rows_at_most: Option<u64>,
+    /// The rows of the part itself, as the service's description of its one table says, when the part
+    /// is that table whole (no filter, limit, aggregate or join): an estimate that costs no request.
+    pub rows_published: Option<u64>,
 }
 
 impl RemoteQuery {

@@ -277,6 +277,65 @@ async fn a_local_table_is_a_small_side_of_every_strategy() {
     }
 }
 
+/// The services' published row counts save the planning requests: a side that is a table its service
+/// says is large is estimated with no request; a side of a table its service says is small is read by
+/// the one sample query, not counted.
+#[tokio::test]
+async fn published_row_counts_replace_the_planning_probes() {
+    let tap1 = AdqlTap::new(vec![("archive1", "obs", mem(obs()))]);
+    let tap2 = AdqlTap::new(vec![("archive2", "src", mem(src()))]);
+    let mut federation = Federation::new();
+    let full = ServiceCapabilities::adql_2_1_full;
+    let s1 = RemoteService::new("archive1", URL1, full(), Arc::new(tap1.clone()));
+    let s2 = RemoteService::new("archive2", URL2, full(), Arc::new(tap2.clone()));
+    let mut obs_table = table_metadata("archive1", "obs", &obs().0);
+    obs_table.rows = Some(300);
+    let mut src_table = table_metadata("archive2", "src", &src().0);
+    src_table.rows = Some(5_000_000);
+    federation.add_service(s1, vec![obs_table]);
+    federation.add_service(s2, vec![src_table]);
+    let federated = AdqlSession::with_extensions(
+        SessionConfig::new(),
+        federation.extensions_with_cost_model(model()),
+    );
+    federation.register(federated.context()).unwrap();
+    let local = AdqlSession::new();
+    common::register_qualified(local.context(), "datafusion", "archive1", "obs", mem(obs()));
+    common::register_qualified(local.context(), "datafusion", "archive2", "src", mem(src()));
+    let setup = Setup {
+        federated,
+        local,
+        tap1,
+        tap2,
+    };
+
+    let adql = xmatch("o.obs_id < 250");
+    let text = chosen(&setup, &adql, Strategy::UploadJoin).await;
+    assert!(
+        text.contains("rows=5000000 columns=4 (the service's published row count)"),
+        "{text}"
+    );
+    setup.tap1.clear();
+    setup.tap2.clear();
+    physical(&setup, &adql).await;
+    let planning1 = setup.tap1.queries();
+    assert_eq!(
+        planning1.len(),
+        1,
+        "only the sample of the small side: {planning1:?}"
+    );
+    assert!(
+        planning1[0].starts_with("SELECT TOP 5001 "),
+        "{planning1:?}"
+    );
+    assert_eq!(
+        setup.tap2.queries(),
+        Vec::<String>::new(),
+        "no probe of the large side"
+    );
+    same_rows(&setup, &adql).await;
+}
+
 /// A service's upload limit caps the blocks of a local side.
 #[tokio::test]
 async fn the_services_upload_limit_caps_the_blocks() {

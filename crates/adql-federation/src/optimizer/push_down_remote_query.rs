@@ -50,6 +50,7 @@ fn remote_query(plan: &LogicalPlan, owned: Owned) -> LogicalPlan {
             query,
             schema: Arc::clone(plan.schema()),
             rows_at_most: rows_at_most(plan),
+            rows_published: rows_of_whole_table(plan),
         }),
     })
 }
@@ -74,6 +75,23 @@ fn rows_at_most(plan: &LogicalPlan) -> Option<u64> {
     .ok()?;
     match tables.as_slice() {
         [Some(rows)] if !multiplies => *rows,
+        _ => None,
+    }
+}
+
+/// The rows the service says the one table `plan` reads has, when `plan` is that table whole: only
+/// projections and aliases over a scan without filters or a limit.
+fn rows_of_whole_table(plan: &LogicalPlan) -> Option<u64> {
+    match plan {
+        LogicalPlan::Projection(p) => rows_of_whole_table(&p.input),
+        LogicalPlan::SubqueryAlias(a) => rows_of_whole_table(&a.input),
+        LogicalPlan::TableScan(scan) if scan.filters.is_empty() && scan.fetch.is_none() => {
+            RemoteTable::of_scan(scan)?
+                .as_ref()
+                .downcast_ref::<RemoteTable>()?
+                .metadata()
+                .rows
+        }
         _ => None,
     }
 }

@@ -41,10 +41,11 @@ impl CrossServiceJoinPlanner {
         Self { services, model }
     }
 
-    /// Rows of one side: a COUNT of its remote query (an upper bound when a local filter follows), and,
-    /// concurrently, the query itself under `TOP upload_block_rows + 1`: when that returns every row (the
-    /// side is small), the count is exact and the rows are the side's answer, so the join does not ask for
-    /// them again (one round trip less before the join's own requests).
+    /// Rows of one side: the query itself under `TOP upload_block_rows + 1`: when that returns every row
+    /// (the side is small), the count is exact and the rows are the side's answer, so the join does not
+    /// ask for them again; otherwise a capped COUNT of its remote query (an upper bound when a local
+    /// filter follows). A side that is a table its service says is large is estimated by that size
+    /// alone, with no request.
     async fn estimate(
         &self,
         input: &InputSource,
@@ -78,29 +79,35 @@ impl CrossServiceJoinPlanner {
         };
         let cap = self.model.count_cap;
         let block = self.model.upload_block_rows as u64;
+        // The side is its table whole and the service says the table is large: that is the estimate,
+        // and neither probe is sent.
+        if let Some(rows) = side.query.rows_published.filter(|&n| n > block) {
+            let estimate = SideEstimate {
+                input: input.clone(),
+                rows: Some(rows),
+                columns,
+                source: "the service's published row count".into(),
+            };
+            return (estimate, None);
+        }
+        // The sample first: a small side is then known, and answered, by one request. Only a side it
+        // does not read whole is counted (a COUNT sent at the same time competes with the sample on
+        // the server and is wasted on the small sides that usually come here).
         let sample = first_rows(&side.query.query, block.saturating_add(1));
         let side_schema = Arc::clone(side.query.schema.inner());
-        let (count, rows) = futures::join!(
-            remote.row_count(&side.query.query, cap),
-            remote.fetch_all(&sample, Vec::new(), side_schema)
-        );
-        let prefetched = rows.ok().filter(|batches| {
+        if let Ok(batches) = remote.fetch_all(&sample, Vec::new(), side_schema).await {
             let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
-            n as u64 <= block
-        });
-        if let Some(batches) = &prefetched {
-            let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
-            return (
-                SideEstimate {
+            if n as u64 <= block {
+                let estimate = SideEstimate {
                     input: input.clone(),
                     rows: Some(n as u64),
                     columns,
                     source: "fetched while planning".into(),
-                },
-                prefetched,
-            );
+                };
+                return (estimate, Some(batches));
+            }
         }
-        let estimate = match count {
+        let estimate = match remote.row_count(&side.query.query, cap).await {
             Ok(count) => SideEstimate {
                 input: input.clone(),
                 rows: Some(count.rows),

@@ -198,7 +198,12 @@ impl ZoneGrid {
                 f(zone.base, zone.base + zone.cells - 1);
                 continue;
             }
-            for shift in [0.0, -360.0, 360.0] {
+            // The window and its copies shifted by ±360 can meet the same cells when a zone has few
+            // (near a pole, or a narrow grid): merged, no key is reported twice (a pair found twice would
+            // be a duplicate row).
+            let mut runs = [(0u32, 0u32); 3];
+            let mut count = 0usize;
+            for shift in [-360.0, 0.0, 360.0] {
                 let lo = u + shift - zone.alpha;
                 let hi = u + shift + zone.alpha;
                 if hi < 0.0 || lo >= self.ra_span {
@@ -207,9 +212,22 @@ impl ZoneGrid {
                 let c_lo = floor_i64(lo / zone.cell_width).clamp(0, i64::from(u32::MAX)) as u32;
                 let c_hi = (floor_i64(hi / zone.cell_width).clamp(0, i64::from(u32::MAX)) as u32)
                     .min(zone.cells - 1);
-                if c_lo <= c_hi {
-                    f(zone.base + c_lo, zone.base + c_hi);
+                if c_lo > c_hi {
+                    continue;
                 }
+                // Shifts ascend, so runs arrive sorted by their first cell.
+                match count.checked_sub(1).and_then(|i| runs.get_mut(i)) {
+                    Some(last) if c_lo <= last.1.saturating_add(1) => last.1 = last.1.max(c_hi),
+                    _ => {
+                        if let Some(slot) = runs.get_mut(count) {
+                            *slot = (c_lo, c_hi);
+                            count += 1;
+                        }
+                    }
+                }
+            }
+            for &(c_lo, c_hi) in runs.get(..count).unwrap_or(&[]) {
+                f(zone.base + c_lo, zone.base + c_hi);
             }
         }
     }
@@ -274,5 +292,25 @@ mod tests {
         let mut hit = false;
         g.for_each_window(359.8, 0.2, |lo, hi| hit |= (lo..=hi).contains(&key));
         assert!(hit, "a window across RA 0 must reach the first cells");
+    }
+
+    #[test]
+    fn windows_near_a_pole_across_ra_zero_report_each_key_once() {
+        // A zone of a few cells near the pole: the window around RA 0.2 and its copy shifted by 360
+        // both reach the first and last cells.
+        for (n, ra, dec) in [(100, 0.2, 89.1), (100_000, 359.9, 89.2), (10, 1.0, 88.99)] {
+            let g = ZoneGrid::new(n, 88.0, 89.5, 0.0, 360.0, 0.01);
+            let mut seen = vec![0u32; g.cell_count() as usize];
+            g.for_each_window(ra, dec, |lo, hi| {
+                for k in lo..=hi {
+                    seen[k as usize] += 1;
+                }
+            });
+            assert!(
+                seen.iter().all(|&c| c <= 1),
+                "a key reported twice: {seen:?}"
+            );
+            assert_eq!(seen[g.key(ra, dec) as usize], 1);
+        }
     }
 }

@@ -186,6 +186,26 @@ fn near_both_poles() {
 }
 
 #[test]
+fn whole_ra_circle_probed_near_a_pole_across_ra_zero() {
+    // 3000 build points between declinations 60 and 89.99 make a zone [88.50, 89.86] of one RA cell
+    // searched over ±4°: a window around RA 0 and its copy shifted by 360 meet that one cell (each pair
+    // was reported twice; found by the tapskymatch benchmark with 100,000 targets).
+    let mut rng = Rng(20_261_207);
+    let (mut bra, mut bdec): (Vec<f64>, Vec<f64>) = (0..2498)
+        .map(|_| {
+            let z = rng.uniform(60f64.to_radians().sin(), 89.99f64.to_radians().sin());
+            (rng.uniform(0.0, 360.0), z.asin().to_degrees())
+        })
+        .unzip();
+    let (cra, cdec) = rng.patch(500, (-1.0, 1.0), (88.6, 89.8));
+    bra.extend(cra.iter().chain(&[0.0, 180.0]));
+    bdec.extend(cdec.iter().chain(&[60.0, 89.99]));
+    let (pra, pdec) = rng.patch(1000, (-1.0, 1.0), (88.6, 89.8));
+    let n = check(&bra, &bdec, &pra, &pdec, Radius::Constant(0.01));
+    assert!(n > 100, "{n}");
+}
+
+#[test]
 fn per_row_radius_on_either_side() {
     let mut rng = Rng(99);
     let (bra, bdec) = rng.patch(2000, (30.0, 31.0), (40.0, 41.0));
