@@ -9,7 +9,7 @@ Writes, from a fixed seed and with the Python standard library only:
 * ``tests/data/tables.json`` -- column metadata of every table (ADQL type, unit, UCD, xtype,
   description) and where DaCHS serves it (``schema.table``); the local engine reads units from
   here for IN_UNIT, the DaCHS resource descriptors are generated from it
-* ``data/stars.csv``, ``data/observations.csv`` -- the small catalogue bundled for the README
+* ``data/stars.csv``, ``data/observations.csv`` (with their ``.schema.json`` sidecars) -- the small catalogue bundled for the README
 * ``tests/dachs/rd/*.rd`` -- the DaCHS resource descriptors (one per DaCHS schema)
 
 CSV conventions (shared by every table):
@@ -837,6 +837,13 @@ def build() -> dict[Path, str]:
         ],
     }
     out[DATA_DIR / "tables.json"] = json.dumps(meta, indent=1, ensure_ascii=False) + "\n"
+    # the bundled demo files carry their types and units in schema sidecars (data/NAME.schema.json), so
+    # that `--table stars=data/stars.csv` has units for IN_UNIT, as the user guide's first example needs
+    for t in tables:
+        if t.file.startswith("data/"):
+            sidecar = {"columns": [c.meta() for c in t.cols]}
+            path = ROOT / t.file.replace(".csv", ".schema.json")
+            out[path] = json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n"
     # the same catalogue as a flat TSV for dependency-free readers (tests/support/corpus.rs)
     tsv = ["table\tfile\tdachs\tcolumn\ttype\tunit\txtype"]
     for t in tables:

@@ -8,6 +8,8 @@ pub(crate) const EXIT_INVALID: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code for a failure of a remote service or of the network (`adql tap`, `cone`, ...).
 pub(crate) const EXIT_REMOTE: u8 = 4;
+/// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Alias for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,6 +45,9 @@ pub enum Error {
     /// The service catalogue is wrong, or a service could not be described.
     #[error("{0}")]
     Federation(Box<adql_federation::FederationError>),
+    /// The user interrupted the command (Ctrl-C, SIGTERM); its remote jobs were deleted.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 // Boxed because the client's error carries URLs and response excerpts, and every subcommand returns
@@ -91,6 +96,7 @@ impl Error {
             },
             Self::Federation(error) => federation_exit_code(error),
             Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
+            Self::Interrupted => EXIT_INTERRUPTED,
             Self::Remote(error) => match **error {
                 vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_) => EXIT_USAGE,
                 _ => EXIT_REMOTE,

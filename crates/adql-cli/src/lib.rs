@@ -7,6 +7,9 @@
 //! - `syntax_args`: the flags shared by every subcommand that parses ADQL;
 //! - `federation_args`: the flags of `query` and `explain` that choose remote services, and the engine they build;
 //! - `input`: reading the query from a file or standard input;
+//! - `interrupt`: Ctrl-C and SIGTERM, which stop the work, delete its remote jobs and exit with 130;
+//! - `output`: the output flags, formats and destinations of every subcommand that writes rows;
+//! - `progress`: the spinner on stderr;
 //! - `error`: the crate's error type and its exit codes;
 //! - `report`: the one place where errors become text for people, with `diagnostic` drawing those that
 //!   point into the query.
@@ -15,7 +18,7 @@
 //! [`Command`](cli::Command).
 //!
 //! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr), 2 usage or I/O error,
-//! 3 a remote result was truncated (MAXREC), 4 a remote service or the network failed.
+//! 3 a remote result was truncated (MAXREC), 4 a remote service or the network failed, 130 interrupted.
 
 mod cli;
 mod commands;
@@ -23,11 +26,13 @@ mod diagnostic;
 mod error;
 mod federation_args;
 mod input;
+mod interrupt;
 pub mod output;
+mod progress;
 mod report;
 mod syntax_args;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -57,11 +62,14 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line with stdout as the output.
 fn run(cli: cli::Cli) -> Result<ExitCode> {
-    let stdout = io::stdout().lock();
-    let mut out = io::BufWriter::new(stdout);
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = io::BufWriter::new(stdout.lock());
     let mut ctx = commands::Context {
         verbose: cli.global.verbose,
         out: &mut out,
+        terminal,
+        started: std::time::Instant::now(),
     };
     let code = cli.command.exec(&mut ctx)?;
     out.flush().map_err(Error::Output)?;

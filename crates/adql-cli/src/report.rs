@@ -35,6 +35,8 @@ pub(crate) fn render(err: &Error) -> String {
             },
             other => Diagnostic::from_engine(other).render(&failure.text, &failure.origin),
         },
+        // Not a mistake to explain: the user asked to stop.
+        Error::Interrupted => "adql: interrupted".to_owned(),
         other => format!("adql: error: {other}"),
     };
     if !text.ends_with('\n') {

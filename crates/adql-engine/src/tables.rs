@@ -13,6 +13,7 @@
 //! keeping the field metadata stored with their Arrow schema (so units survive a Parquet round trip). For
 //! Parquet and VOTable a sidecar adds or overrides column metadata.
 
+mod csv_error;
 pub mod sidecar;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::DataFusionError;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 
 use crate::error::EngineError;
@@ -98,19 +100,19 @@ pub async fn load(
             } else {
                 b','
             };
+            let header = csv_header(path, delimiter).map_err(fail)?;
             if let Some(declared) = declared {
-                return load_typed_csv(ctx, path, delimiter, &extension, &declared, units).await;
+                return load_typed_csv(ctx, path, delimiter, &extension, &header, &declared, units)
+                    .await;
             }
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .delimiter(delimiter)
                 .file_extension(&extension);
-            let frame = ctx
-                .read_csv(location, options)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
+            let csv_fail = |e: DataFusionError| fail(csv_error::csv_message(&e, &header));
+            let frame = ctx.read_csv(location, options).await.map_err(csv_fail)?;
             let source_schema: Schema = frame.schema().as_arrow().clone();
-            let batches = frame.collect().await.map_err(|e| fail(e.to_string()))?;
+            let batches = frame.collect().await.map_err(csv_fail)?;
             let schema = apply_units(&bracket_units(&source_schema), units).map_err(fail)?;
             let batches = batches
                 .into_iter()
@@ -172,6 +174,7 @@ async fn load_typed_csv(
     path: &Path,
     delimiter: u8,
     extension: &str,
+    header: &[String],
     declared: &[sidecar::DeclaredColumn],
     units: &[(String, String)],
 ) -> Result<Arc<dyn TableProvider>, EngineError> {
@@ -179,7 +182,6 @@ async fn load_typed_csv(
         path: path.to_path_buf(),
         message,
     };
-    let header = csv_header(path, delimiter).map_err(fail)?;
     if header.len() != declared.len() {
         return Err(fail(format!(
             "the file has {} columns ({}), its schema sidecar {} declares {}",
@@ -218,11 +220,9 @@ async fn load_typed_csv(
         .file_extension(extension)
         .schema(&read_schema);
     let location = path.to_str().unwrap_or_default();
-    let frame = ctx
-        .read_csv(location, options)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let batches = frame.collect().await.map_err(|e| fail(e.to_string()))?;
+    let csv_fail = |e: DataFusionError| fail(csv_error::csv_message(&e, header));
+    let frame = ctx.read_csv(location, options).await.map_err(csv_fail)?;
+    let batches = frame.collect().await.map_err(csv_fail)?;
     let fields: Vec<Field> = header
         .iter()
         .zip(declared)
@@ -260,9 +260,16 @@ async fn load_typed_csv(
     Ok(Arc::new(table))
 }
 
-/// The header cells of a CSV or TSV file.
+/// The header cells of a CSV or TSV file; an empty file (no header row) is an error.
 fn csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+    if empty {
+        return Err(
+            "the file is empty: a CSV or TSV table starts with a header row naming its columns"
+                .into(),
+        );
+    }
     let (schema, _) = datafusion::arrow::csv::reader::Format::default()
         .with_header(true)
         .with_delimiter(delimiter)

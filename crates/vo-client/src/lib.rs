@@ -19,6 +19,7 @@
 
 pub mod arrow_util;
 pub mod auth;
+pub mod cleanup;
 pub mod dal;
 pub mod error;
 pub mod http;

@@ -189,10 +189,8 @@ impl Drop for QueryResult {
         } else if self.finished && self.cleanup.is_some() {
             // Ended but the caller stopped polling before the cleanup finished: finish it in
             // the background when a runtime is available.
-            if let (Some(cleanup), Ok(handle)) =
-                (self.cleanup.take(), tokio::runtime::Handle::try_current())
-            {
-                handle.spawn(cleanup);
+            if let Some(cleanup) = self.cleanup.take() {
+                crate::cleanup::spawn(cleanup);
             }
         }
     }

@@ -404,9 +404,10 @@ pub mod keys {
 /// Arrow column names for the FIELDs.
 ///
 /// Rule: the FIELD `name`; when it is empty (or blank), the `ID`; when that is empty too,
-/// `col<N>` with N the 1-based position. A name already taken (compared
-/// case-insensitively, as SQL engines do for unquoted identifiers) gets the first free
-/// suffix `_2`, `_3`, …. Other odd characters (`BP-RP`, `[Fe/H]`) are kept: Arrow allows
+/// `col<N>` with N the 1-based position. A name already taken exactly gets the first free
+/// suffix `_2`, `_3`, …; names that differ only by case are different columns and both
+/// kept (VizieR's apparent `Rmag` beside absolute `RMag`: a query reaches each as a
+/// delimited identifier). Other odd characters (`BP-RP`, `[Fe/H]`) are kept: Arrow allows
 /// any string.
 pub(crate) fn column_names(fields: &[FieldInfo]) -> Vec<String> {
     let mut used: HashSet<String> = HashSet::with_capacity(fields.len());
@@ -421,11 +422,11 @@ pub(crate) fn column_names(fields: &[FieldInfo]) -> Vec<String> {
         };
         let mut name = base.clone();
         let mut k = 2usize;
-        while used.contains(&name.to_lowercase()) {
+        while used.contains(&name) {
             name = format!("{base}_{k}");
             k += 1;
         }
-        used.insert(name.to_lowercase());
+        used.insert(name.clone());
         out.push(name);
     }
     out
@@ -519,6 +520,6 @@ mod tests {
             f("BP-RP", None),
             f("ra", None),
         ]);
-        assert_eq!(names, vec!["ra", "RA_2", "x", "col4", "BP-RP", "ra_3"]);
+        assert_eq!(names, vec!["ra", "RA", "x", "col4", "BP-RP", "ra_2"]);
     }
 }

@@ -34,7 +34,7 @@ fn limit(l: &Limit) -> String {
 
 /// Runs `adql capabilities`.
 pub(crate) fn exec(args: CapabilitiesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let caps = runtime()?.block_on(async {
+    let caps = crate::interrupt::block_on(&runtime()?, async {
         Ok::<_, Error>(
             TapService::new(http_client()?, &args.url)?
                 .capabilities()

@@ -52,13 +52,7 @@ mod tests {
         let argv = [&["check"], flags, &[path.to_str().unwrap()]].concat();
         let args = Harness::try_parse_from(argv).unwrap().args;
         let mut out = Vec::new();
-        let result = exec(
-            args,
-            &mut Context {
-                verbose,
-                out: &mut out,
-            },
-        );
+        let result = exec(args, &mut Context::plain(&mut out, verbose));
         (result, String::from_utf8(out).unwrap())
     }
 

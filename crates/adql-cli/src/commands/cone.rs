@@ -6,7 +6,9 @@ use vo_client::scs::{ConeSearch, Verbosity};
 
 use crate::Result;
 use crate::commands::Context;
-use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
+use crate::commands::tap::{http_client, runtime, write_result};
+use crate::output::OutputArgs;
+use crate::progress::Progress;
 
 /// Arguments of `adql cone`.
 #[derive(Debug, clap::Args)]
@@ -42,7 +44,7 @@ pub(crate) fn exec(args: ConeArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         _ => Verbosity::Full,
     });
     let progress = Progress::new();
-    runtime()?.block_on(async {
+    crate::interrupt::block_on(&runtime()?, async {
         let cone = ConeSearch::new(http_client()?, &args.url)?;
         let result = cone.search(args.ra, args.dec, args.sr, verb).await?;
         write_result(result, &args.out, ctx, &progress).await

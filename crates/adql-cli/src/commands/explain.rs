@@ -44,9 +44,12 @@ pub(crate) fn exec(args: ExplainArgs, ctx: &mut Context<'_>) -> Result<ExitCode>
         &args.units,
         &input.origin,
     )?;
-    let explanation = runtime
-        .block_on(engine.explain(&input.text))
-        .map_err(|e| query_error(e, &input.origin, &input.text))?;
+    let explanation = crate::interrupt::block_on(&runtime, async {
+        engine
+            .explain(&input.text)
+            .await
+            .map_err(|e| query_error(e, &input.origin, &input.text))
+    })?;
     writeln!(ctx.out, "{}", explanation.to_string().trim_end()).map_err(Error::Output)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -54,14 +54,7 @@ mod tests {
             .args;
         let mut out = Vec::new();
         assert_eq!(
-            exec(
-                args,
-                &mut Context {
-                    verbose: 0,
-                    out: &mut out
-                }
-            )
-            .unwrap(),
+            exec(args, &mut Context::plain(&mut out, 0)).unwrap(),
             ExitCode::SUCCESS
         );
         assert_eq!(String::from_utf8(out).unwrap(), "SELECT a, b FROM t\n");

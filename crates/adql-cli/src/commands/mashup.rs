@@ -7,7 +7,9 @@ use vo_client::mashup::{DEFAULT_MASHUP_URL, Filter, MashupRequest, MastClient};
 
 use crate::commands::Context;
 use crate::commands::sia::{circle, key_value};
-use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
+use crate::commands::tap::{http_client, runtime, write_result};
+use crate::output::OutputArgs;
+use crate::progress::Progress;
 use crate::{Error, Result};
 
 /// Arguments of `adql mashup`.
@@ -68,7 +70,7 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
     }
     let progress = Progress::new();
     progress.message(&format!("{} …", args.service));
-    runtime()?.block_on(async {
+    crate::interrupt::block_on(&runtime()?, async {
         let client = MastClient::with_url(http_client()?, &args.url)?;
         let result = client.query_all(req).await?;
         write_result(result, &args.out, ctx, &progress).await

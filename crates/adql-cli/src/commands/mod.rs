@@ -15,6 +15,7 @@ pub(crate) mod tables;
 pub(crate) mod tap;
 
 use std::io::Write;
+use std::time::Instant;
 
 /// What a subcommand gets besides its own arguments.
 pub(crate) struct Context<'a> {
@@ -22,4 +23,21 @@ pub(crate) struct Context<'a> {
     pub(crate) verbose: u8,
     /// Where results go (stdout in the binary, a buffer in unit tests).
     pub(crate) out: &'a mut dyn Write,
+    /// Whether `out` is a terminal (a person reads it: tables are capped and timed).
+    pub(crate) terminal: bool,
+    /// When the command started.
+    pub(crate) started: Instant,
+}
+
+impl<'a> Context<'a> {
+    /// A context writing to `out`, which is not a terminal (tests, scripts).
+    #[cfg(test)]
+    pub(crate) fn plain(out: &'a mut dyn Write, verbose: u8) -> Self {
+        Self {
+            verbose,
+            out,
+            terminal: false,
+            started: Instant::now(),
+        }
+    }
 }

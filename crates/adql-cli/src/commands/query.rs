@@ -1,20 +1,17 @@
 //! `adql query`: run an ADQL query over local files and remote archives.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 
-use adql_federation::{Engine, FederationError};
+use adql_federation::{Engine, FederationError, OverflowPolicy};
 use futures::StreamExt;
 
 use crate::commands::Context;
 use crate::error::EngineFailure;
 use crate::federation_args::FederationArgs;
 use crate::input::Input;
-use crate::output::{OutputFormat, OutputOptions, ResultWriter};
+use crate::output::{OutputArgs, ResultSink, SinkOptions};
 use crate::syntax_args::SyntaxArgs;
 use crate::{Error, Result};
 
@@ -41,12 +38,9 @@ pub(crate) struct QueryArgs {
     pub(crate) units: Vec<UnitSpec>,
     #[command(flatten)]
     pub(crate) federation: FederationArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    /// Where and how the rows are written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
     /// Read the query from this file (`-` for standard input).
     #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "query")]
     pub(crate) file: Option<PathBuf>,
@@ -139,9 +133,12 @@ pub(crate) fn engine(
             .filter(|u| u.table == table.name)
             .map(|u| (u.column.clone(), u.unit.clone()))
             .collect();
-        runtime
-            .block_on(engine.register_file(&table.name, &table.path, &table_units))
-            .map_err(|error| query_error(error, origin, ""))?;
+        crate::interrupt::block_on(runtime, async {
+            engine
+                .register_file(&table.name, &table.path, &table_units)
+                .await
+                .map_err(|error| query_error(error, origin, ""))
+        })?;
     }
     Ok(engine)
 }
@@ -183,91 +180,25 @@ pub(crate) fn exec(args: QueryArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         &input.origin,
     )?;
     let fail = |error| engine_error(error, &input.origin, &input.text);
-    runtime.block_on(async {
+    crate::interrupt::block_on(&runtime, async {
         let frame = engine
             .query(&input.text)
             .await
             .map_err(|e| query_error(e, &input.origin, &input.text))?;
         let mut stream = frame.execute_stream().await.map_err(|e| fail(e.into()))?;
-        let schema = stream.schema();
-        match &args.output {
-            Some(path) => {
-                let file = File::create(path)
-                    .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
-                let mut writer = ResultWriter::new(
-                    args.format,
-                    BufWriter::new(file),
-                    schema,
-                    &OutputOptions::default(),
-                )
-                .map_err(output_error)?;
-                while let Some(batch) = stream.next().await {
-                    writer
-                        .write(&batch.map_err(|e| fail(e.into()))?)
-                        .map_err(output_error)?;
-                }
-                writer.finish().map_err(output_error)
-            }
-            None => {
-                // The writer needs a `Send` destination; the context's is not, so bytes go through a shared
-                // buffer that is drained into it after every batch.
-                let pipe = Pipe::default();
-                let mut writer =
-                    ResultWriter::new(args.format, pipe.clone(), schema, &OutputOptions::default())
-                        .map_err(output_error)?;
-                while let Some(batch) = stream.next().await {
-                    writer
-                        .write(&batch.map_err(|e| fail(e.into()))?)
-                        .map_err(output_error)?;
-                    pipe.drain_into(&mut *ctx.out)?;
-                }
-                writer.finish().map_err(output_error)?;
-                pipe.drain_into(&mut *ctx.out)
-            }
+        // Under `--on-overflow fail` a remote part may fail after rows came: nothing is shown until
+        // the whole result is known.
+        let options = SinkOptions {
+            truncated: false,
+            hold: args.federation.on_overflow == OverflowPolicy::Fail,
+        };
+        let mut sink = ResultSink::create(&args.out, stream.schema(), options, ctx, None)?;
+        while let Some(batch) = stream.next().await {
+            sink.write(&batch.map_err(|e| fail(e.into()))?)?;
         }
+        sink.finish()
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Output failures are I/O failures of the destination (a closed pipe stays recognisable).
-pub(crate) fn output_error(error: crate::output::OutputError) -> Error {
-    match error {
-        crate::output::OutputError::Io(e) => Error::Output(e),
-        other if other.is_broken_pipe() => {
-            Error::Output(io::Error::from(io::ErrorKind::BrokenPipe))
-        }
-        other => Error::Output(io::Error::other(other.to_string())),
-    }
-}
-
-/// A `Send` byte buffer shared between the result writer and the code that forwards its bytes.
-#[derive(Debug, Clone, Default)]
-struct Pipe(Arc<Mutex<Vec<u8>>>);
-
-impl Pipe {
-    fn drain_into(&self, out: &mut dyn Write) -> Result<()> {
-        let mut buffer = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        out.write_all(&buffer).map_err(Error::Output)?;
-        buffer.clear();
-        Ok(())
-    }
-}
-
-impl Write for Pipe {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -289,13 +220,7 @@ mod tests {
             .unwrap()
             .args;
         let mut out = Vec::new();
-        let result = exec(
-            args,
-            &mut Context {
-                verbose: 0,
-                out: &mut out,
-            },
-        );
+        let result = exec(args, &mut Context::plain(&mut out, 0));
         (result, String::from_utf8(out).unwrap())
     }
 

@@ -25,7 +25,7 @@ pub(crate) struct ResolveArgs {
 
 /// Runs `adql resolve`.
 pub(crate) fn exec(args: ResolveArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let found = runtime()?.block_on(async {
+    let found = crate::interrupt::block_on(&runtime()?, async {
         Ok::<_, Error>(
             MastClient::with_url(http_client()?, &args.url)?
                 .resolve(&args.name)

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use vo_client::sia::{SiaPos, SiaQuery, SiaService};
 
 use crate::commands::Context;
-use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
+use crate::commands::tap::{http_client, runtime, write_result};
+use crate::output::OutputArgs;
+use crate::progress::Progress;
 use crate::{Error, Result};
 
 /// Arguments of `adql sia`.
@@ -118,7 +120,7 @@ pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         q.extra.push(key_value(p)?);
     }
     let progress = Progress::new();
-    runtime()?.block_on(async {
+    crate::interrupt::block_on(&runtime()?, async {
         let service = SiaService::new(http_client()?, &args.url)?;
         let result = service.search(&q).await?;
         write_result(result, &args.out, ctx, &progress).await

@@ -6,7 +6,9 @@ use vo_client::ssa::{SsaQuery, SsaService};
 
 use crate::commands::Context;
 use crate::commands::sia::{DalArgs, key_value};
-use crate::commands::tap::{OutputArgs, Progress, http_client, runtime, write_result};
+use crate::commands::tap::{http_client, runtime, write_result};
+use crate::output::OutputArgs;
+use crate::progress::Progress;
 use crate::{Error, Result};
 
 /// Arguments of `adql ssa`.
@@ -81,7 +83,7 @@ pub(crate) fn exec(args: SsaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         q.extra.push(key_value(p)?);
     }
     let progress = Progress::new();
-    runtime()?.block_on(async {
+    crate::interrupt::block_on(&runtime()?, async {
         let service = SsaService::new(http_client()?, &args.url)?;
         let result = service.search(&q).await?;
         write_result(result, &args.out, ctx, &progress).await

@@ -30,7 +30,7 @@ fn one_line(text: Option<&str>) -> String {
 
 /// Runs `adql tables`.
 pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let set = runtime()?.block_on(async {
+    let set = crate::interrupt::block_on(&runtime()?, async {
         Ok::<_, Error>(TapService::new(http_client()?, &args.url)?.tables().await?)
     })?;
     let out = &mut *ctx.out;

@@ -2,12 +2,10 @@
 //! helpers the other service subcommands share (runtime, client, progress, writing results).
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use vo_client::tap::{Mode, Phase, TapOptions, TapQuery, TapService, Upload};
@@ -15,7 +13,8 @@ use vo_client::{Completeness, HttpClient, QueryResult};
 
 use crate::commands::Context;
 use crate::input::Input;
-use crate::output::{OutputFormat, OutputOptions, ResultWriter};
+use crate::output::{OutputArgs, OutputFormat, ResultSink, SinkOptions};
+use crate::progress::Progress;
 use crate::{Error, Result};
 
 /// Exit code when the rows were written but the service truncated the result (MAXREC).
@@ -54,17 +53,6 @@ pub(crate) struct TapArgs {
     /// Where and how the rows are written.
     #[command(flatten)]
     pub(crate) out: OutputArgs,
-}
-
-/// The output flags of every subcommand that writes rows.
-#[derive(Debug, clap::Args)]
-pub(crate) struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the result to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
 }
 
 /// `NAME=PATH` of an upload.
@@ -108,7 +96,7 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     };
     let progress = Progress::new();
     let runtime = runtime()?;
-    runtime.block_on(async {
+    crate::interrupt::block_on(&runtime, async {
         let http = http_client()?;
         let phase_bar = progress.clone();
         let options = TapOptions {
@@ -169,113 +157,6 @@ pub(crate) fn http_client() -> Result<HttpClient> {
     Ok(HttpClient::from_env()?)
 }
 
-/// A spinner on stderr with the job phase and the rows received.
-///
-/// It exists only when stderr is a terminal: piped or redirected stderr (and so every test,
-/// script and log) never receives a frame, an escape code or a carriage return. While rows
-/// are written to a terminal stdout the spinner is hidden ([`Progress::suspend`]) so the two
-/// never interleave on the screen, and it is cleared before anything else is said on stderr:
-/// when the result is complete, and when the owner is dropped (an error on its way to be
-/// reported).
-pub(crate) struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    /// Only the handle made by [`Progress::new`] clears the spinner when dropped; the clones
-    /// handed to callbacks do not.
-    owner: bool,
-}
-
-impl Clone for Progress {
-    fn clone(&self) -> Self {
-        Progress {
-            bar: self.bar.clone(),
-            owner: false,
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if self.owner {
-            self.finish();
-        }
-    }
-}
-
-/// Whether a spinner may be drawn: only on a terminal stderr.
-fn progress_enabled(stderr_is_terminal: bool) -> bool {
-    stderr_is_terminal
-}
-
-impl Progress {
-    pub(crate) fn new() -> Self {
-        if !progress_enabled(std::io::stderr().is_terminal()) {
-            return Progress {
-                bar: None,
-                owner: true,
-            };
-        }
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(indicatif::ProgressStyle::default_spinner());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress {
-            bar: Some(bar),
-            owner: true,
-        }
-    }
-
-    pub(crate) fn message(&self, text: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(text.to_owned());
-        }
-    }
-
-    /// Runs `f` with the spinner hidden (for writing to a terminal stdout).
-    fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(bar) => bar.suspend(f),
-            None => f(),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// A `Send` sink the result writer owns; what it collects is moved to the real destination
-/// (which need not be `Send`) after every batch, so output still streams.
-#[derive(Clone, Default)]
-struct Spool(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Write for Spool {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("output buffer poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Spool {
-    fn drain_into(&self, out: &mut dyn Write) -> Result<()> {
-        let mut buf = self
-            .0
-            .lock()
-            .map_err(|_| Error::Output(std::io::Error::other("output buffer poisoned")))?;
-        out.write_all(&buf).map_err(Error::Output)?;
-        buf.clear();
-        Ok(())
-    }
-}
-
 /// Streams a result into the chosen format and destination; reports truncation on stderr and
 /// in the exit code.
 pub(crate) async fn write_result(
@@ -284,67 +165,45 @@ pub(crate) async fn write_result(
     ctx: &mut Context<'_>,
     progress: &Progress,
 ) -> Result<ExitCode> {
-    let format = args.format;
-    let output = args.output.as_deref();
-    let mut file_out;
-    let out: &mut dyn Write = match output {
-        Some(path) => {
-            let f = File::create(path).map_err(|source| Error::Input {
-                origin: path.display().to_string(),
-                source,
-            })?;
-            file_out = BufWriter::new(f);
-            &mut file_out
-        }
-        None => &mut *ctx.out,
-    };
-    let spool = Spool::default();
-    // VOTable output says OVERFLOW itself, which must be known when the writer starts: the
-    // rows are held back until the end for that format only.
     let schema = result.schema();
+    // VOTable output says OVERFLOW itself, which must be known when the writer starts: the rows are
+    // held back until the end for that format only.
+    let held = args.format()? == OutputFormat::Votable;
     let mut batches = Vec::new();
-    let mut writer = if format == OutputFormat::Votable {
+    let mut sink = if held {
         None
     } else {
-        Some(
-            ResultWriter::new(
-                format,
-                spool.clone(),
-                schema.clone(),
-                &OutputOptions::default(),
-            )
-            .map_err(output_error)?,
-        )
+        Some(ResultSink::create(
+            args,
+            schema.clone(),
+            SinkOptions::default(),
+            ctx,
+            Some(progress),
+        )?)
     };
     while let Some(batch) = result.next().await {
         let batch = batch?;
         progress.message(&format!("{} rows received", result.rows_received()));
-        match writer.as_mut() {
-            Some(w) => {
-                w.write(&batch).map_err(output_error)?;
-                progress.suspend(|| spool.drain_into(out))?;
-            }
+        match sink.as_mut() {
+            Some(sink) => sink.write(&batch)?,
             None => batches.push(batch),
         }
     }
     let completeness = result.completeness().unwrap_or(Completeness::Complete);
-    match writer {
-        Some(w) => w.finish().map_err(output_error)?,
+    match sink {
+        Some(sink) => sink.finish()?,
         None => {
-            let opts = OutputOptions {
+            let options = SinkOptions {
                 truncated: completeness.is_truncated(),
+                hold: false,
             };
-            let mut w =
-                ResultWriter::new(format, spool.clone(), schema, &opts).map_err(output_error)?;
-            for b in &batches {
-                w.write(b).map_err(output_error)?;
+            let mut sink = ResultSink::create(args, schema, options, ctx, Some(progress))?;
+            for batch in &batches {
+                sink.write(batch)?;
             }
-            w.finish().map_err(output_error)?;
+            sink.finish()?;
         }
     }
-    progress.finish();
-    spool.drain_into(out)?;
-    out.flush().map_err(Error::Output)?;
     match completeness {
         Completeness::Complete => Ok(ExitCode::SUCCESS),
         Completeness::Truncated { maxrec } => {
@@ -355,35 +214,6 @@ pub(crate) async fn write_result(
                 result.rows_received()
             );
             Ok(ExitCode::from(EXIT_TRUNCATED))
-        }
-    }
-}
-
-fn output_error(err: crate::output::OutputError) -> Error {
-    match err {
-        crate::output::OutputError::Io(e) => Error::Output(e),
-        other if other.is_broken_pipe() => {
-            Error::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
-        }
-        other => Error::Output(std::io::Error::other(other.to_string())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_spinner_unless_stderr_is_a_terminal() {
-        assert!(!progress_enabled(false));
-        assert!(progress_enabled(true));
-        // In the test harness stderr is captured: the spinner is absent, and using it is a
-        // no-op.
-        if !std::io::stderr().is_terminal() {
-            let p = Progress::new();
-            assert!(p.bar.is_none());
-            p.message("job EXECUTING");
-            assert_eq!(p.suspend(|| 7), 7);
         }
     }
 }

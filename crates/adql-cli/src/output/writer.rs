@@ -1,82 +1,15 @@
-//! Writing query results: Arrow record batches to a table, CSV, JSON, Parquet or VOTable.
-//!
-//! Every subcommand that produces rows (`query`, `tap`, `cone`, `mashup`, ...) writes them through
-//! [`ResultWriter`], so that the formats behave the same everywhere:
-//!
-//! - `table`: an aligned text table for people (the whole result is buffered to size the columns);
-//! - `csv`: RFC 4180 with a header row;
-//! - `json`: one JSON array of objects;
-//! - `parquet`: Parquet with the Arrow schema (field metadata such as units kept);
-//! - `votable`: VOTable 1.4, BINARY2, keeping units, UCDs and xtypes.
-//!
-//! Array-valued columns (the geometry types POINT, CIRCLE and POLYGON, or any VOTable array) have no
-//! CSV or table representation in Arrow's writers; for those formats they are written the DALI way, as
-//! their elements separated by single spaces (`"10.5 -3.25"` for a point).
+//! [`ResultWriter`]: Arrow record batches in one [`OutputFormat`].
 
-use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::Arc;
+use std::time::Duration;
 
-use arrow::array::{Array, ArrayRef, AsArray, GenericListArray, OffsetSizeTrait, StringBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-/// The formats results can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// An aligned text table, for people.
-    #[default]
-    Table,
-    /// Comma-separated values with a header row.
-    Csv,
-    /// A JSON array of objects, one per row.
-    Json,
-    /// Apache Parquet.
-    Parquet,
-    /// VOTable 1.4 (BINARY2 serialisation).
-    Votable,
-}
-
-/// Errors while writing results.
-#[derive(Debug, thiserror::Error)]
-pub enum OutputError {
-    /// The destination could not be written.
-    #[error("cannot write the result: {0}")]
-    Io(#[from] std::io::Error),
-    /// Arrow refused the data for this format.
-    #[error("cannot write the result as {format}: {source}")]
-    Arrow {
-        /// The format being written.
-        format: &'static str,
-        /// Arrow's error.
-        source: arrow::error::ArrowError,
-    },
-    /// The Parquet writer failed.
-    #[error("cannot write the result as parquet: {0}")]
-    Parquet(#[from] parquet::errors::ParquetError),
-    /// The VOTable writer failed.
-    #[error("cannot write the result as votable: {0}")]
-    Votable(#[from] votable_arrow::Error),
-}
-
-impl OutputError {
-    /// Whether the error is a closed pipe on the destination (`adql query ... | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        match self {
-            OutputError::Io(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
-            OutputError::Arrow {
-                source: arrow::error::ArrowError::IoError(_, e),
-                ..
-            } => e.kind() == std::io::ErrorKind::BrokenPipe,
-            _ => false,
-        }
-    }
-}
-
-fn arrow_err(format: &'static str) -> impl FnOnce(arrow::error::ArrowError) -> OutputError {
-    move |source| OutputError::Arrow { format, source }
-}
+use super::error::{OutputError, arrow_err};
+use super::format::OutputFormat;
+use super::table::{TableOptions, TableWriter};
+use super::text::{text_compatible, text_schema};
 
 /// Options of a [`ResultWriter`].
 #[derive(Debug, Clone, Default)]
@@ -84,29 +17,27 @@ pub struct OutputOptions {
     /// Whether the producer knows the result is incomplete (a service stopped at MAXREC). Formats
     /// that can say so (VOTable: `QUERY_STATUS=OVERFLOW`) do.
     pub truncated: bool,
+    /// What the text table shows.
+    pub table: TableOptions,
 }
 
 /// Writes a stream of record batches in one [`OutputFormat`].
 ///
 /// Create it once the schema is known, feed it every batch with [`write`](Self::write), then call
-/// [`finish`](Self::finish), which flushes the format's trailer (a table's bottom border, the end of
-/// the JSON array, the Parquet footer, the VOTable closing tags).
+/// [`finish`](Self::finish), which flushes the format's trailer (a table's bottom border and footer, the
+/// end of the JSON array, the Parquet footer, the VOTable closing tags).
 pub struct ResultWriter<W: Write + Send> {
     inner: Inner<W>,
 }
 
 enum Inner<W: Write + Send> {
-    Table {
-        out: W,
-        schema: SchemaRef,
-        batches: Vec<RecordBatch>,
-    },
+    Table(TableWriter<W>),
     Csv {
         writer: arrow::csv::Writer<W>,
         schema: SchemaRef,
         wrote: bool,
     },
-    Json(arrow::json::ArrayWriter<W>),
+    Json(arrow::json::Writer<W, arrow::json::writer::JsonArray>),
     Parquet(parquet::arrow::ArrowWriter<W>),
     Votable(votable_arrow::VOTableWriter<W>),
 }
@@ -120,11 +51,7 @@ impl<W: Write + Send> ResultWriter<W> {
         options: &OutputOptions,
     ) -> Result<Self, OutputError> {
         let inner = match format {
-            OutputFormat::Table => Inner::Table {
-                out,
-                schema,
-                batches: Vec::new(),
-            },
+            OutputFormat::Table => Inner::Table(TableWriter::new(out, &schema, options.table)),
             OutputFormat::Csv => Inner::Csv {
                 writer: arrow::csv::WriterBuilder::new()
                     .with_header(true)
@@ -132,7 +59,12 @@ impl<W: Write + Send> ResultWriter<W> {
                 schema,
                 wrote: false,
             },
-            OutputFormat::Json => Inner::Json(arrow::json::ArrayWriter::new(out)),
+            // NULL is written as `null`, not left out of the row's object.
+            OutputFormat::Json => Inner::Json(
+                arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build(out),
+            ),
             OutputFormat::Parquet => {
                 Inner::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, None)?)
             }
@@ -154,7 +86,7 @@ impl<W: Write + Send> ResultWriter<W> {
     /// Writes one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
         match &mut self.inner {
-            Inner::Table { batches, .. } => batches.push(text_compatible(batch)?),
+            Inner::Table(w) => w.write(batch)?,
             Inner::Csv { writer, wrote, .. } => {
                 writer
                     .write(&text_compatible(batch)?)
@@ -168,24 +100,12 @@ impl<W: Write + Send> ResultWriter<W> {
         Ok(())
     }
 
-    /// Ends the output, writing the format's trailer.
-    pub fn finish(self) -> Result<(), OutputError> {
+    /// Ends the output, writing the format's trailer; a table's footer gives the row count and
+    /// `elapsed` when that is given (on a terminal).
+    pub fn finish(self, elapsed: Option<Duration>) -> Result<(), OutputError> {
         match self.inner {
-            Inner::Table {
-                mut out,
-                schema,
-                batches,
-            } => {
-                let text = if batches.is_empty() {
-                    // Arrow prints nothing for no batches; people still want the header.
-                    let empty = RecordBatch::new_empty(text_schema(&schema));
-                    arrow::util::pretty::pretty_format_batches(&[empty])
-                } else {
-                    arrow::util::pretty::pretty_format_batches(&batches)
-                }
-                .map_err(arrow_err("table"))?;
-                writeln!(out, "{text}")?;
-                out.flush()?;
+            Inner::Table(w) => {
+                w.finish(elapsed)?.flush()?;
             }
             Inner::Csv {
                 mut writer,
@@ -213,104 +133,14 @@ impl<W: Write + Send> ResultWriter<W> {
     }
 }
 
-/// The schema [`text_compatible`] produces for `schema`.
-fn text_schema(schema: &Schema) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            if is_array_type(f.data_type()) {
-                Field::new(f.name(), DataType::Utf8, true).with_metadata(f.metadata().clone())
-            } else {
-                f.as_ref().clone()
-            }
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
-}
-
-fn is_array_type(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
-    )
-}
-
-/// Turns array-valued columns into DALI text (elements separated by spaces), leaving other columns
-/// untouched, for the formats whose Arrow writers cannot write lists.
-pub fn text_compatible(batch: &RecordBatch) -> Result<RecordBatch, OutputError> {
-    if !batch
-        .schema()
-        .fields()
-        .iter()
-        .any(|f| is_array_type(f.data_type()))
-    {
-        return Ok(batch.clone());
-    }
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|column| match column.data_type() {
-            DataType::List(_) => dali_text(column.as_list::<i32>()),
-            DataType::LargeList(_) => dali_text(column.as_list::<i64>()),
-            DataType::FixedSizeList(_, _) => {
-                let list = column.as_fixed_size_list();
-                let formatter = element_formatter(list.values().as_ref())?;
-                let mut builder = StringBuilder::with_capacity(list.len(), list.len() * 16);
-                let size = usize::try_from(list.value_length()).unwrap_or(0);
-                for row in 0..list.len() {
-                    if list.is_null(row) {
-                        builder.append_null();
-                    } else {
-                        builder.append_value(join_elements(&formatter, row * size, size));
-                    }
-                }
-                Ok(Arc::new(builder.finish()) as ArrayRef)
-            }
-            _ => Ok(Arc::clone(column)),
-        })
-        .collect::<Result<Vec<_>, OutputError>>()?;
-    RecordBatch::try_new(text_schema(&batch.schema()), columns).map_err(arrow_err("text"))
-}
-
-fn element_formatter(values: &dyn Array) -> Result<ArrayFormatter<'_>, OutputError> {
-    ArrayFormatter::try_new(values, &FormatOptions::default().with_null("NaN"))
-        .map_err(arrow_err("text"))
-}
-
-fn join_elements(formatter: &ArrayFormatter<'_>, start: usize, len: usize) -> String {
-    let mut text = String::new();
-    for i in start..start + len {
-        if i > start {
-            text.push(' ');
-        }
-        // Writing into a String cannot fail.
-        let _ = write!(text, "{}", formatter.value(i));
-    }
-    text
-}
-
-fn dali_text<O: OffsetSizeTrait>(list: &GenericListArray<O>) -> Result<ArrayRef, OutputError> {
-    let formatter = element_formatter(list.values().as_ref())?;
-    let offsets = list.value_offsets();
-    let mut builder = StringBuilder::with_capacity(list.len(), list.len() * 16);
-    for row in 0..list.len() {
-        if list.is_null(row) {
-            builder.append_null();
-            continue;
-        }
-        let start = offsets[row].as_usize();
-        let end = offsets[row + 1].as_usize();
-        builder.append_value(join_elements(&formatter, start, end - start));
-    }
-    Ok(Arc::new(builder.finish()))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use arrow::array::{FixedSizeListArray, Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
 
     fn sample() -> RecordBatch {
         let point_field = Arc::new(Field::new("item", DataType::Float64, true));
@@ -344,7 +174,7 @@ mod tests {
         for b in batches {
             w.write(b).unwrap();
         }
-        w.finish().unwrap();
+        w.finish(None).unwrap();
         out
     }
 
@@ -369,6 +199,9 @@ mod tests {
         assert_eq!(value[0]["id"], 1);
         assert_eq!(value[0]["pos"], serde_json::json!([10.5, -3.25]));
         assert_eq!(value.as_array().unwrap().len(), 2);
+        // NULL is written, not dropped.
+        assert_eq!(value[1]["name"], serde_json::Value::Null);
+        assert!(value[1].as_object().unwrap().contains_key("name"), "{text}");
     }
 
     #[test]

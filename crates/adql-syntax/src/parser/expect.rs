@@ -241,6 +241,30 @@ pub(crate) fn build_error(
     error
 }
 
+/// Reserved words that name functions (a name written bare reads as the start of a call).
+fn is_function_word(word: &str) -> bool {
+    const SQL_FUNCTIONS: [&str; 13] = [
+        "AVG",
+        "COUNT",
+        "MAX",
+        "MIN",
+        "SUM",
+        "LOWER",
+        "UPPER",
+        "TRIM",
+        "POSITION",
+        "SUBSTRING",
+        "COALESCE",
+        "NULLIF",
+        "CAST",
+    ];
+    crate::keywords::ADQL_RESERVED_WORDS_2_1
+        .iter()
+        .filter(|w| !matches!(**w, "TOP" | "OFFSET" | "ILIKE" | "BIGINT"))
+        .chain(SQL_FUNCTIONS.iter())
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// Hints derived from the token found and its surroundings.
 fn token_hint(
     src: &str,
@@ -266,6 +290,19 @@ fn token_hint(
             "ADQL has no LIMIT clause: write `SELECT TOP n ...` to limit the number of rows"
                 .to_owned(),
         );
+    }
+    // `SELECT distance FROM t`: a reserved function name, read as the start of a call, with no `(` after it.
+    if expected.contains(Expect::LParen)
+        && !matches!(tok, Tok::Punct(Punct::LParen))
+        && is_reserved(previous_word, opts.version)
+        && is_function_word(previous_word)
+    {
+        return Some(format!(
+            "`{previous_word}` is a reserved word in ADQL {} (a function); to use it as a column, table or alias \
+             name, write it between double quotes: \"{}\"",
+            opts.version,
+            previous_word.to_ascii_lowercase()
+        ));
     }
     match tok {
         Tok::Quoted("") => Some("a delimited identifier needs at least one character between its quotes".to_owned()),

@@ -957,6 +957,12 @@ fn hints_for_common_mistakes() {
     );
     assert!(hint("SELECT a FROM t WHERE INTERSECTS(a, b) AND b = 1").contains("1 = INTERSECTS"));
     assert!(hint("SELECT size FROM t").contains("\"size\""));
+    // A reserved function name read as the start of a call (the user guide's first hint).
+    assert!(
+        hint("SELECT distance FROM t").contains("write it between double quotes: \"distance\"")
+    );
+    assert!(hint("SELECT ra, area FROM t").contains("\"area\""));
+    assert!(hint("SELECT a FROM t WHERE point > 1").contains("\"point\""));
     assert!(hint("SELECT a FROM t WHERE date > 1").contains("\"date\""));
     assert!(hint("SELECT a FROM user").contains("\"user\""));
     assert!(hint("SELECT a FROM t WHERE b = ‘x’").contains("straight quotes"));

@@ -21,18 +21,47 @@ pub(crate) fn transport_error(service: &str, url: &Url, err: &reqwest::Error) ->
             what: what.to_owned(),
         };
     }
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    // reqwest prints "error sending request for url (…)"; keep it but it never holds a token.
     Error::Transport {
         service: service.to_owned(),
         url: url.clone(),
-        message,
+        message: transport_message(url, err),
+    }
+}
+
+/// What failed, for people: a host that does not resolve or refuses the connection said so plainly;
+/// otherwise the causes of the error, without reqwest's "error sending request for url (…)", which only
+/// repeats the URL the caller already shows.
+fn transport_message(url: &Url, err: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut refused = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)
+        {
+            refused = true;
+        }
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    let host = url.host_str().unwrap_or_default();
+    if err.is_connect() {
+        if causes.iter().any(|c| c.contains("dns error")) {
+            return format!("cannot resolve the host name {host}");
+        }
+        if refused {
+            let port = url.port_or_known_default().unwrap_or_default();
+            return format!("{host}:{port} refused the connection (is the service running?)");
+        }
+    }
+    let kept: Vec<String> = causes
+        .into_iter()
+        .filter(|c| !c.starts_with("error sending request for url"))
+        .collect();
+    if kept.is_empty() {
+        err.to_string()
+    } else {
+        kept.join(": ")
     }
 }
 

@@ -84,9 +84,16 @@ impl RetryPolicy {
         err: &reqwest::Error,
         retries: u32,
     ) -> Option<Duration> {
+        // A host that does not resolve or refuses connections is reported at once: waiting
+        // and asking again rarely changes that, and the user waits for nothing (5xx answers and
+        // connections that break are what retries are for).
+        if err.is_connect() {
+            return None;
+        }
         let may_retry = match idempotency {
-            // A refused or failed connection never carried the request.
-            Idempotency::NotIdempotent => err.is_connect(),
+            // Only a request that provably never left may be repeated, and connection failures
+            // are not retried: nothing is.
+            Idempotency::NotIdempotent => false,
             // A timeout is reported, not repeated: the caller may prefer another
             // route (sync → async) over waiting the same time again.
             Idempotency::Idempotent => !err.is_timeout() && !err.is_builder(),

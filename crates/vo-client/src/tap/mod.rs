@@ -395,11 +395,9 @@ impl Drop for JobGuard {
 }
 
 fn spawn_delete(job: AsyncJob) {
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move {
-            let _ = job.delete().await;
-        });
-    }
+    crate::cleanup::spawn(async move {
+        let _ = job.delete().await;
+    });
 }
 
 #[cfg(test)]
