@@ -496,7 +496,8 @@ fn tap_adql_error_is_the_services_message() {
         "SELECT nosuchcol FROM archive2.sources",
         "--sync",
     ]);
-    run.assert_code(4);
+    // The service refused the query: the query is wrong (1), not the network (4).
+    run.assert_code(1);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("nosuchcol"), "{}", run.stderr);
     assert!(
@@ -511,7 +512,7 @@ fn tap_adql_error_is_the_services_message() {
         "SELECT nosuchcol FROM archive2.sources",
         "--async",
     ]);
-    run.assert_code(4);
+    run.assert_code(1);
     assert!(run.stderr.contains("nosuchcol"), "{}", run.stderr);
 }
 
@@ -1120,4 +1121,71 @@ fn resolve_replays_the_resolver() {
     run.assert_code(1);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("no such thing"), "{}", run.stderr);
+}
+
+#[test]
+fn verbose_shows_each_request_and_the_adql_sent() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let query = "SELECT TOP 2 source_id FROM archive2.sources ORDER BY source_id";
+    let quiet = adql(&["tap", &tap, query, "--format", "csv"]);
+    quiet.assert_code(0);
+    assert_eq!(quiet.stderr, "", "nothing on stderr without -v");
+    let run = adql(&["-v", "tap", &tap, query, "--format", "csv"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, quiet.stdout);
+    assert!(
+        run.stderr
+            .contains(&format!("TAP: sync query to {tap}: {query}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("TAP: POST {tap}/sync -> HTTP 200 (")),
+        "{}",
+        run.stderr
+    );
+    let run = adql(&["-v", "tap", "--async", &tap, query, "--format", "csv"]);
+    run.assert_code(0);
+    for said in ["created", " COMPLETED", "DELETE "] {
+        assert!(run.stderr.contains(said), "{said}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn tap_checks_the_query_first_and_sends_it_unless_strict() {
+    // --strict stops before any request: the URL is unreachable, yet the exit status is 1, not 4.
+    let run = adql(&[
+        "tap",
+        "--strict",
+        "http://127.0.0.1:1/tap",
+        "SELECT TOP 1 *, ra FROM t",
+    ]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("adql: error: expected `FROM`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" --> <query>:1:15"), "{}", run.stderr);
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    // Without it the diagnostic is a warning and the query goes out; DaCHS refuses it too, and a
+    // service's refusal is exit status 1.
+    let run = adql(&["tap", &tap, "SELECT TOP 1 *, ra FROM archive2.sources"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("adql: warning: expected `FROM`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("sent as written"), "{}", run.stderr);
+    assert!(run.stderr.contains("adql: error: TAP: "), "{}", run.stderr);
+    let run = adql(&["tap", &tap, "SELECT nope FROM archive2.sources"]);
+    run.assert_code(1);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
 }

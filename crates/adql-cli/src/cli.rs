@@ -22,7 +22,8 @@ pub(crate) struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// Say more about what happens (repeat for more detail).
+    /// Show each request on stderr: service, URL, status, time, the ADQL sent, job URLs and phases
+    /// (-vv: more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
 }

@@ -6,6 +6,9 @@ use std::io;
 pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit code for a usage error: a bad flag, an unreadable input, an unusable declaration.
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code when a remote result was cut at MAXREC: the rows were written but are not all of them
+/// (`adql tap`), or the query stopped (`--on-overflow fail`, a part over `--max-remote-rows`).
+pub(crate) const EXIT_TRUNCATED: u8 = 3;
 /// Exit code for a failure of a remote service or of the network (`adql tap`, `cone`, ...).
 pub(crate) const EXIT_REMOTE: u8 = 4;
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
@@ -42,6 +45,10 @@ pub enum Error {
     /// A remote service or the network failed.
     #[error("{0}")]
     Remote(Box<vo_client::Error>),
+    /// A TAP service refused the query with its own message (an ADQL error of its dialect): the query
+    /// is wrong, not the network.
+    #[error("{0}")]
+    Refused(Box<vo_client::Error>),
     /// The service catalogue is wrong, or a service could not be described.
     #[error("{0}")]
     Federation(Box<adql_federation::FederationError>),
@@ -81,10 +88,26 @@ pub struct SyntaxError {
 }
 
 impl Error {
+    /// `self`, with a TAP service's own error message (an error document, a failed job) as
+    /// [`Error::Refused`].
+    pub(crate) fn refused_by_tap(self) -> Self {
+        match self {
+            Self::Remote(error)
+                if matches!(
+                    *error,
+                    vo_client::Error::Service { .. } | vo_client::Error::JobFailed { .. }
+                ) =>
+            {
+                Self::Refused(error)
+            }
+            other => other,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Syntax(_) => EXIT_INVALID,
+            Self::Syntax(_) | Self::Refused(_) => EXIT_INVALID,
             Self::Engine(failure) => match &failure.error {
                 adql_engine::EngineError::Table { .. } | adql_engine::EngineError::Name(_) => {
                     EXIT_USAGE
@@ -125,7 +148,7 @@ fn federation_exit_code(error: &adql_federation::FederationError) -> u8 {
     use adql_federation::FederationError as F;
     match error {
         F::Overflow { .. } | F::OverflowNotSplit { .. } | F::TooLarge { .. } => {
-            crate::commands::tap::EXIT_TRUNCATED
+            EXIT_TRUNCATED
         }
         F::Remote { .. } | F::SchemaMismatch { .. } => EXIT_REMOTE,
         F::Config { .. }

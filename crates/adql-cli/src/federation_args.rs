@@ -84,8 +84,7 @@ impl FederationArgs {
             timeout: self.timeout,
             overflow: self.on_overflow,
             max_remote_rows: (self.max_remote_rows > 0).then_some(self.max_remote_rows),
-            progress: std::io::stderr()
-                .is_terminal()
+            progress: (std::io::stderr().is_terminal() && !crate::verbose::on())
                 .then(|| Arc::new(Bars::default()) as Arc<dyn ProgressSink>),
             ..EngineOptions::default()
         };

@@ -10,6 +10,7 @@
 //! - `interrupt`: Ctrl-C and SIGTERM, which stop the work, delete its remote jobs and exit with 130;
 //! - `output`: the output flags, formats and destinations of every subcommand that writes rows;
 //! - `progress`: the spinner on stderr;
+//! - `verbose`: `-v`/`-vv`, each request on stderr;
 //! - `error`: the crate's error type and its exit codes;
 //! - `report`: the one place where errors become text for people, with `diagnostic` drawing those that
 //!   point into the query.
@@ -17,7 +18,8 @@
 //! Adding a subcommand takes a module under `commands/` and one variant (plus its dispatch arm) in
 //! [`Command`](cli::Command).
 //!
-//! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr), 2 usage or I/O error,
+//! Exit codes: 0 success, 1 the query is invalid (a diagnostic is printed on stderr) or a service refused it, 2
+//! usage or I/O error,
 //! 3 a remote result was truncated (MAXREC), 4 a remote service or the network failed, 130 interrupted.
 
 mod cli;
@@ -31,6 +33,7 @@ pub mod output;
 mod progress;
 mod report;
 mod syntax_args;
+mod verbose;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line with stdout as the output.
 fn run(cli: cli::Cli) -> Result<ExitCode> {
+    verbose::init(cli.global.verbose);
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -42,7 +42,7 @@ fn progress_enabled(stderr_is_terminal: bool) -> bool {
 
 impl Progress {
     pub(crate) fn new() -> Self {
-        if !progress_enabled(std::io::stderr().is_terminal()) {
+        if !progress_enabled(std::io::stderr().is_terminal()) || crate::verbose::on() {
             return Progress {
                 bar: None,
                 owner: true,

@@ -18,6 +18,16 @@ pub(crate) fn print_error(err: &Error) -> ExitCode {
     ExitCode::from(err.exit_code())
 }
 
+/// A query that is not standard ADQL but is sent anyway (`adql tap` without `--strict`): the diagnostic as
+/// a warning, then what happens next.
+pub(crate) fn print_warning(err: &Error) {
+    let text = render(err).replacen("adql: error: ", "adql: warning: ", 1);
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{text}  = note: sent as written: services accept their own dialects (--strict stops here)"
+    );
+}
+
 /// The text [`print_error`] writes, ending with a newline.
 pub(crate) fn render(err: &Error) -> String {
     let mut text = match err {

@@ -15,10 +15,10 @@ use crate::commands::Context;
 use crate::input::Input;
 use crate::output::{OutputArgs, OutputFormat, ResultSink, SinkOptions};
 use crate::progress::Progress;
+use crate::syntax_args::{SyntaxArgs, parse_query};
+use crate::error::EXIT_TRUNCATED;
 use crate::{Error, Result};
 
-/// Exit code when the rows were written but the service truncated the result (MAXREC).
-pub(crate) const EXIT_TRUNCATED: u8 = 3;
 
 /// Arguments of `adql tap`.
 #[derive(Debug, clap::Args)]
@@ -26,8 +26,12 @@ pub(crate) const EXIT_TRUNCATED: u8 = 3;
 Uploads: --upload NAME=PATH sends a VOTable (.vot, .xml) or CSV (.csv, header row) file as table \
 TAP_UPLOAD.NAME (always as VOTable).
 
-Exit status: 0 on success; 3 when the rows were written but the service truncated the result at \
-MAXREC (stderr says so); 4 when the service or the network failed; 2 for a usage error.")]
+The query is checked locally first: a query that is not standard ADQL gets the diagnostic as a warning \
+and is sent anyway (services accept dialects), or stops the command with --strict.
+
+Exit status: 0 on success; 1 when the service refused the query (its error message is shown) or, with \
+--strict, when it is not standard ADQL; 3 when the rows were written but the service truncated the \
+result at MAXREC (stderr says so); 4 when the service or the network failed; 2 for a usage error.")]
 pub(crate) struct TapArgs {
     /// The TAP service's base URL (the one /sync and /async hang off).
     #[arg(value_name = "URL")]
@@ -53,6 +57,12 @@ pub(crate) struct TapArgs {
     /// Where and how the rows are written.
     #[command(flatten)]
     pub(crate) out: OutputArgs,
+    /// Stop (exit 1) when the query is not standard ADQL, instead of warning and sending it.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// The language the query is checked against locally before it is sent.
+    #[command(flatten)]
+    pub(crate) syntax: SyntaxArgs,
 }
 
 /// `NAME=PATH` of an upload.
@@ -78,10 +88,22 @@ impl FromStr for UploadSpec {
 
 /// Runs `adql tap`.
 pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
-    let text = match (&args.query, &args.file) {
-        (Some(q), None) if q != "-" => q.clone(),
-        (_, file) => Input::read(file.as_deref())?.text,
+    let input = match (&args.query, &args.file) {
+        (Some(q), None) if q != "-" => Input {
+            origin: "<query>".to_owned(),
+            text: q.clone(),
+        },
+        (_, file) => Input::read(file.as_deref())?,
     };
+    // Checked here first: a mistake is shown with its position at once. Services accept dialects (the
+    // Gaia archive's own examples use `SELECT *, DISTANCE(...)`), so it is still sent unless --strict.
+    let text = input.text.clone();
+    if let Err(error) = parse_query(input, &args.syntax.parse_options()) {
+        if args.strict {
+            return Err(error);
+        }
+        crate::report::print_warning(&error);
+    }
     let mut query = TapQuery::new(text);
     query.maxrec = args.maxrec;
     for spec in &args.uploads {
@@ -108,8 +130,13 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         };
         let tap = TapService::new(http, &args.url)?.with_options(options);
         progress.message("querying");
-        let result = tap.query(&query).await?;
-        write_result(result, &args.out, ctx, &progress).await
+        let result = tap
+            .query(&query)
+            .await
+            .map_err(|e| Error::from(e).refused_by_tap())?;
+        write_result(result, &args.out, ctx, &progress)
+            .await
+            .map_err(Error::refused_by_tap)
     })
 }
 

@@ -102,8 +102,10 @@ impl HttpClient {
         let mut redirects = 0usize;
         let mut retries = 0u32;
         let mut cap_retries = 0usize;
+        let mut started = std::time::Instant::now();
         loop {
             let same_origin = url.host_str().map(str::to_owned) == origin_host;
+            tracing::debug!("{}: {method} {url}", req.service);
             let builder = self.build(&method, &url, &body, req.accept, same_origin)?;
             let sent = match req.headers_timeout {
                 Some(limit) => match tokio::time::timeout(limit, builder.send()).await {
@@ -156,6 +158,12 @@ impl HttpClient {
                         url = next;
                         continue;
                     }
+                    tracing::info!(
+                        "{}: {method} {url} -> HTTP {} ({:.2} s)",
+                        req.service,
+                        status.as_u16(),
+                        started.elapsed().as_secs_f64()
+                    );
                     if let Some(delay) = self.config.retry.delay_after_status(
                         req.idempotency,
                         status,
@@ -163,8 +171,10 @@ impl HttpClient {
                         retries,
                     ) {
                         drop(resp);
+                        tracing::info!("{}: retrying {url} in {delay:.1?}", req.service);
                         tokio::time::sleep(delay).await;
                         retries += 1;
+                        started = std::time::Instant::now();
                         continue;
                     }
                     return Ok(resp);
@@ -191,7 +201,12 @@ impl HttpClient {
                             .retry
                             .delay_after_error(req.idempotency, &err, retries)
                     {
+                        tracing::info!(
+                            "{}: {method} {url} failed ({err}); retrying in {delay:.1?}",
+                            req.service
+                        );
                         tokio::time::sleep(delay).await;
+                        started = std::time::Instant::now();
                         retries += 1;
                         continue;
                     }

@@ -224,6 +224,26 @@ impl TapService {
     }
 
     /// The request body of a query: a form, or a multipart body when tables are uploaded.
+    /// Says (at `info`, what `adql -v` shows) which query goes out, how, and with what.
+    fn log_query(&self, mode: &str, query: &TapQuery) {
+        let maxrec = query
+            .maxrec
+            .map(|m| format!(", MAXREC={m}"))
+            .unwrap_or_default();
+        let uploads: Vec<&str> = query.uploads.iter().map(Upload::name).collect();
+        let uploads = if uploads.is_empty() {
+            String::new()
+        } else {
+            format!(", uploads {}", uploads.join(", "))
+        };
+        tracing::info!(
+            "{}: {mode} query to {}{maxrec}{uploads}: {}",
+            self.service,
+            self.base,
+            query.adql
+        );
+    }
+
     pub(crate) fn query_body(&self, query: &TapQuery) -> Body {
         let mut params: Vec<(String, String)> = vec![
             ("REQUEST".to_owned(), "doQuery".to_owned()),
@@ -273,6 +293,7 @@ impl TapService {
         query: &TapQuery,
         headers_timeout: Option<Duration>,
     ) -> Result<QueryResult> {
+        self.log_query("sync", query);
         sync::run(
             &self.http,
             &self.service,
@@ -287,6 +308,7 @@ impl TapService {
 
     /// Creates an async job for the query without running it.
     pub async fn submit(&self, query: &TapQuery) -> Result<AsyncJob> {
+        self.log_query("async", query);
         AsyncJob::create(
             &self.http,
             &self.service,

@@ -299,6 +299,7 @@ impl AsyncJob {
                 jobs_url = url;
                 continue;
             }
+            tracing::info!("{service}: job {url} created");
             return Ok(AsyncJob {
                 http: http.clone(),
                 service: service.to_owned(),
@@ -321,6 +322,7 @@ impl AsyncJob {
             });
         }
         let url = crate::url_child(&jobs_url, &info.job_id);
+        tracing::info!("{service}: job {url} created");
         Ok(AsyncJob {
             http: http.clone(),
             service: service.to_owned(),
@@ -422,6 +424,7 @@ impl AsyncJob {
         let start = Instant::now();
         let mut wait = options.initial.max(Duration::from_millis(10));
         let mut info = self.fetch_info(None).await?;
+        tracing::info!("{}: job {} {}", self.service, self.url, info.phase);
         on_phase(&info.phase);
         while !info.phase.is_terminal() {
             if let Some(deadline) = options.deadline
@@ -441,6 +444,7 @@ impl AsyncJob {
                 tokio::time::sleep(wait.saturating_sub(took)).await;
             }
             if next.phase != info.phase {
+                tracing::info!("{}: job {} {}", self.service, self.url, next.phase);
                 on_phase(&next.phase);
             }
             info = next;
