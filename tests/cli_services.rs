@@ -1189,3 +1189,90 @@ fn tap_checks_the_query_first_and_sends_it_unless_strict() {
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     assert!(run.stderr.contains("nope"), "{}", run.stderr);
 }
+
+#[test]
+fn positions_are_checked_first_and_names_resolved() {
+    // Out of range: refused before anything is sent (the URLs are unreachable: exit 2, not 4).
+    for args in [
+        &["cone", "http://127.0.0.1:1/scs", "10", "95", "1"][..],
+        &["cone", "http://127.0.0.1:1/scs", "10", "20", "0"][..],
+        &["sia", "http://127.0.0.1:1/sia", "--circle", "10,95,1"][..],
+        &[
+            "sia",
+            "http://127.0.0.1:1/sia",
+            "--circle",
+            "25:00:00,+10:00:00,1",
+        ][..],
+    ] {
+        let run = adql(args);
+        run.assert_code(2);
+        assert!(run.stderr.starts_with("adql: error: "), "{}", run.stderr);
+    }
+    // A name goes to the resolver, then the cone is searched at its position.
+    let Some(body) = fixture("astroquery_mast", "resolver.json") else {
+        return;
+    };
+    let resolver = Server::start(move |_| Answer::ok("application/json", body.clone()));
+    let cone = Server::start(|_| Answer::ok("text/xml", EMPTY_VOTABLE.to_vec()));
+    let run = adql(&[
+        "cone",
+        &cone.url("/scs"),
+        "TIC 307210830",
+        "0.01",
+        "--resolver",
+        &resolver.url("/api/v0/invoke"),
+        "--format",
+        "csv",
+    ]);
+    run.assert_code(0);
+    let asked = &cone.requests()[0];
+    let params = asked.query();
+    let value = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        value("RA").as_deref(),
+        Some("124.531756290083"),
+        "{params:?}"
+    );
+    assert_eq!(
+        value("DEC").as_deref(),
+        Some("-68.3129998725044"),
+        "{params:?}"
+    );
+    // Sexagesimal, with a negative declination that is not a flag.
+    let cone = Server::start(|_| Answer::ok("text/xml", EMPTY_VOTABLE.to_vec()));
+    let run = adql(&[
+        "cone",
+        &cone.url("/scs"),
+        "08:18:07.62",
+        "-68:18:46.8",
+        "0.01",
+        "--format",
+        "csv",
+    ]);
+    run.assert_code(0);
+    let params = cone.requests()[0].query();
+    let value = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let ra: f64 = value("RA").unwrap().parse().unwrap();
+    let dec: f64 = value("DEC").unwrap().parse().unwrap();
+    assert!(
+        (ra - 124.53175).abs() < 1e-6 && (dec + 68.313).abs() < 1e-6,
+        "{ra} {dec}"
+    );
+}
+
+/// A cone search answer with no rows.
+const EMPTY_VOTABLE: &[u8] = br#"<?xml version="1.0"?>
+<VOTABLE version="1.3" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE type="results"><TABLE>
+<FIELD name="id" datatype="long" ucd="ID_MAIN"/><FIELD name="ra" datatype="double" ucd="POS_EQ_RA_MAIN"/>
+<FIELD name="dec" datatype="double" ucd="POS_EQ_DEC_MAIN"/><DATA><TABLEDATA></TABLEDATA></DATA></TABLE>
+</RESOURCE></VOTABLE>"#;

@@ -183,3 +183,30 @@ fn explain_shows_the_plans() {
     }
     assert!(text.contains("LIMIT 5"), "{text}");
 }
+
+#[test]
+fn floating_point_noise_at_a_pole_means_the_pole() {
+    // DaCHS returns a circle centred on the pole at latitude 90.0000000000002.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "p.csv", "id,ra,dec\n1,10,89.5\n2,10,80\n");
+    let table = format!("p={}", path.display());
+    let out = adql(&[
+        "query",
+        "--table",
+        &table,
+        "--format",
+        "csv",
+        "SELECT id, ROUND(AREA(CIRCLE('ICRS', 0, 90.0000000000002, 1)), 4) AS a FROM p \
+         WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 0, 90.0000000000002, 1))",
+    ]);
+    assert_eq!(stdout(&out), "id,a\n1,3.1415\n");
+    // A latitude really out of range stays an error.
+    let out = adql(&[
+        "query",
+        "--table",
+        &table,
+        "SELECT AREA(CIRCLE('ICRS', 0, 90.001, 1)) AS a FROM p",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside [-90, 90]"));
+}

@@ -147,9 +147,7 @@ pub(crate) fn remote_cause(
 fn federation_exit_code(error: &adql_federation::FederationError) -> u8 {
     use adql_federation::FederationError as F;
     match error {
-        F::Overflow { .. } | F::OverflowNotSplit { .. } | F::TooLarge { .. } => {
-            EXIT_TRUNCATED
-        }
+        F::Overflow { .. } | F::OverflowNotSplit { .. } | F::TooLarge { .. } => EXIT_TRUNCATED,
         F::Remote { .. } | F::SchemaMismatch { .. } => EXIT_REMOTE,
         F::Config { .. }
         | F::InvalidService { .. }

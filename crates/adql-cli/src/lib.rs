@@ -9,6 +9,7 @@
 //! - `input`: reading the query from a file or standard input;
 //! - `interrupt`: Ctrl-C and SIGTERM, which stop the work, delete its remote jobs and exit with 130;
 //! - `output`: the output flags, formats and destinations of every subcommand that writes rows;
+//! - `position`: positions (decimal, sexagesimal) and object names of `cone`, `sia`, `mashup`;
 //! - `progress`: the spinner on stderr;
 //! - `verbose`: `-v`/`-vv`, each request on stderr;
 //! - `error`: the crate's error type and its exit codes;
@@ -30,6 +31,7 @@ mod federation_args;
 mod input;
 mod interrupt;
 pub mod output;
+mod position;
 mod progress;
 mod report;
 mod syntax_args;

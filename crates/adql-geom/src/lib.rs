@@ -11,6 +11,7 @@
 //!   STC-S.
 //! * Predicates: [`contains`] and [`intersects`] for every pair, boundary included ("within or on the
 //!   boundary", ADQL 2.1 §4.2); [`Region::area`] in square degrees and [`Region::centroid`].
+//! * [`parse_position`]: a position as astronomers write it (decimal degrees or sexagesimal).
 //! * [`crossmatch`]: all pairs (or the best pair) within a radius between two catalogues, equal to brute
 //!   force, in a few tens of nanoseconds per source.
 //!
@@ -28,6 +29,7 @@ mod circle;
 mod error;
 mod point;
 mod polygon;
+mod position;
 mod predicates;
 mod region;
 mod stcs;
@@ -35,8 +37,9 @@ mod vector;
 
 pub use circle::Circle;
 pub use error::{GeomError, Result};
-pub use point::{Point, distance};
+pub use point::{LATITUDE_TOLERANCE_DEG, Point, clamp_latitude, distance};
 pub use polygon::Polygon;
+pub use position::{PositionError, parse_position};
 pub use predicates::{contains, intersects};
 pub use region::{CoordSys, Frame, RefPos, Region, RegionKind, SkyBox};
 

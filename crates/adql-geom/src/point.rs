@@ -3,6 +3,23 @@
 use crate::error::{GeomError, Result};
 use crate::vector::Vec3;
 
+/// How far past a pole a latitude may be and still mean the pole (degrees, about 3.6 micro-arcseconds):
+/// services compute positions in floating point, and a circle centred on the pole comes back as
+/// `90.0000000000002`. Far below any astrometric precision, far above the rounding of such computations;
+/// a latitude beyond it is an error.
+pub const LATITUDE_TOLERANCE_DEG: f64 = 1e-9;
+
+/// `lat` clamped to [-90, 90] when it is there or within [`LATITUDE_TOLERANCE_DEG`] of it; `None` beyond.
+pub fn clamp_latitude(lat: f64) -> Option<f64> {
+    if (-90.0..=90.0).contains(&lat) {
+        Some(lat)
+    } else if lat.abs() <= 90.0 + LATITUDE_TOLERANCE_DEG {
+        Some(lat.clamp(-90.0, 90.0))
+    } else {
+        None
+    }
+}
+
 /// A position on the celestial sphere.
 ///
 /// Longitude (e.g. RA) and latitude (e.g. Dec) are in **degrees**. The longitude is kept as given (any
@@ -21,7 +38,8 @@ impl Point {
     /// * `lat`: latitude in degrees, in [-90, 90].
     ///
     /// # Errors
-    /// [`GeomError::NotFinite`] for NaN or infinite input, [`GeomError::LatitudeOutOfRange`] for |lat| > 90.
+    /// [`GeomError::NotFinite`] for NaN or infinite input, [`GeomError::LatitudeOutOfRange`] for |lat| > 90
+    /// (beyond [`LATITUDE_TOLERANCE_DEG`]; within it the latitude is clamped to ±90).
     pub fn new(lon: f64, lat: f64) -> Result<Self> {
         if !lon.is_finite() {
             return Err(GeomError::NotFinite { what: "longitude" });
@@ -29,9 +47,9 @@ impl Point {
         if !lat.is_finite() {
             return Err(GeomError::NotFinite { what: "latitude" });
         }
-        if !(-90.0..=90.0).contains(&lat) {
+        let Some(lat) = clamp_latitude(lat) else {
             return Err(GeomError::LatitudeOutOfRange { lat });
-        }
+        };
         Ok(Self { lon, lat })
     }
 
@@ -110,6 +128,10 @@ mod tests {
             Err(GeomError::LatitudeOutOfRange { lat: 90.5 })
         );
         assert!(Point::new(-720.0, -90.0).is_ok());
+        // Floating-point noise at a pole means the pole; more is an error.
+        assert_eq!(Point::new(10.0, 90.000_000_000_000_2).unwrap().lat(), 90.0);
+        assert_eq!(Point::new(10.0, -90.000_000_000_1).unwrap().lat(), -90.0);
+        assert!(Point::new(10.0, 90.000_001).is_err());
     }
 
     #[test]

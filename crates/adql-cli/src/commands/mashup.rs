@@ -30,7 +30,7 @@ pub(crate) struct MashupArgs {
     /// A filter (repeatable).
     #[arg(long = "filter", value_name = "COL=VALUES")]
     pub(crate) filters: Vec<String>,
-    /// A cone RA,DEC,RADIUS in degrees.
+    /// A cone RA,DEC,R (degrees, or h:m:s and d:m:s) or NAME,R (an object name, resolved first).
     #[arg(long, value_name = "RA,DEC,R", allow_hyphen_values = true)]
     pub(crate) position: Option<String>,
     /// Rows per page.
@@ -64,13 +64,14 @@ pub(crate) fn exec(args: MashupArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
             .collect::<Result<Vec<_>>>()?;
         req = req.filters(&filters);
     }
-    if let Some(pos) = &args.position {
-        let (ra, dec, r) = circle(pos)?;
-        req = req.position(ra, dec, r);
-    }
+    let position = args.position.as_deref().map(circle).transpose()?;
     let progress = Progress::new();
     progress.message(&format!("{} …", args.service));
     crate::interrupt::block_on(&runtime()?, async {
+        if let Some((target, r)) = &position {
+            let (ra, dec) = crate::position::target(target, &args.url).await?;
+            req = req.position(ra, dec, *r);
+        }
         let client = MastClient::with_url(http_client()?, &args.url)?;
         let result = client.query_all(req).await?;
         write_result(result, &args.out, ctx, &progress).await

@@ -21,9 +21,12 @@ pub(crate) struct SiaArgs {
     /// The SIA 2.0 query endpoint (e.g. `.../sia2/query`).
     #[arg(value_name = "URL")]
     pub(crate) url: String,
-    /// A circle RA,DEC,RADIUS in degrees (repeatable).
+    /// A circle RA,DEC,R (degrees, or h:m:s and d:m:s) or NAME,R (an object name), repeatable.
     #[arg(long, value_name = "RA,DEC,R", allow_hyphen_values = true)]
     pub(crate) circle: Vec<String>,
+    /// The name resolver (MAST Mashup) for object names.
+    #[arg(long, value_name = "URL", default_value = vo_client::mashup::DEFAULT_MASHUP_URL)]
+    pub(crate) resolver: String,
     /// A wavelength interval in metres (repeatable).
     #[arg(long, value_name = "LO..HI")]
     pub(crate) band: Vec<String>,
@@ -75,18 +78,20 @@ pub(crate) struct DalArgs {
     pub(crate) params: Vec<String>,
 }
 
-/// `RA,DEC,R` (degrees) of `--circle` and `--position`.
-pub(crate) fn circle(text: &str) -> Result<(f64, f64, f64)> {
-    let bad = || Error::Usage(format!("expected RA,DEC,R, got '{text}'"));
-    let parts: Vec<f64> = text
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| bad())?;
-    match parts[..] {
-        [ra, dec, r] => Ok((ra, dec, r)),
-        _ => Err(bad()),
+/// `RA,DEC,R` (or `NAME,R`) of `--circle` and `--position`: the position's text and the radius (degrees,
+/// checked). The position may be decimal, sexagesimal (`00:42:44.3,+41:16:09,0.1`) or an object name.
+pub(crate) fn circle(text: &str) -> Result<(String, f64)> {
+    let expected =
+        |why: String| Error::Usage(format!("expected RA,DEC,R or NAME,R, got '{text}'{why}"));
+    let (position, r) = text
+        .rsplit_once(',')
+        .ok_or_else(|| expected(String::new()))?;
+    if let Err(error @ adql_geom::PositionError::Invalid { .. }) =
+        adql_geom::parse_position(position)
+    {
+        return Err(expected(format!(": {error}")));
     }
+    Ok((position.trim().to_owned(), crate::position::radius(r)?))
 }
 
 /// `K=V` of `--param`.
@@ -106,10 +111,11 @@ pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
         maxrec: args.dal.maxrec,
         ..SiaQuery::default()
     };
-    for c in &args.circle {
-        let (ra, dec, radius) = circle(c)?;
-        q.pos.push(SiaPos::Circle { ra, dec, radius });
-    }
+    let circles = args
+        .circle
+        .iter()
+        .map(|c| circle(c))
+        .collect::<Result<Vec<_>>>()?;
     for b in &args.band {
         q.band.push(interval(b)?);
     }
@@ -121,6 +127,14 @@ pub(crate) fn exec(args: SiaArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     }
     let progress = Progress::new();
     crate::interrupt::block_on(&runtime()?, async {
+        for (position, radius) in &circles {
+            let (ra, dec) = crate::position::target(position, &args.resolver).await?;
+            q.pos.push(SiaPos::Circle {
+                ra,
+                dec,
+                radius: *radius,
+            });
+        }
         let service = SiaService::new(http_client()?, &args.url)?;
         let result = service.search(&q).await?;
         write_result(result, &args.out, ctx, &progress).await

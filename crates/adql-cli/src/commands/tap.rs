@@ -12,13 +12,12 @@ use vo_client::tap::{Mode, Phase, TapOptions, TapQuery, TapService, Upload};
 use vo_client::{Completeness, HttpClient, QueryResult};
 
 use crate::commands::Context;
+use crate::error::EXIT_TRUNCATED;
 use crate::input::Input;
 use crate::output::{OutputArgs, OutputFormat, ResultSink, SinkOptions};
 use crate::progress::Progress;
 use crate::syntax_args::{SyntaxArgs, parse_query};
-use crate::error::EXIT_TRUNCATED;
 use crate::{Error, Result};
-
 
 /// Arguments of `adql tap`.
 #[derive(Debug, clap::Args)]

@@ -129,7 +129,7 @@ struct Entry {
 
 #[inline]
 fn valid(ra: f64, dec: f64) -> bool {
-    ra.is_finite() && dec.is_finite() && (-90.0..=90.0).contains(&dec)
+    ra.is_finite() && dec.is_finite() && dec.abs() <= 90.0 + crate::point::LATITUDE_TOLERANCE_DEG
 }
 
 fn check_len(ra: &[f64], dec: &[f64]) -> Result<()> {
