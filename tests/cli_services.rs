@@ -519,12 +519,13 @@ fn tap_adql_error_is_the_services_message() {
 #[test]
 fn tables_lists_tables_and_columns() {
     let Some(url) = dachs::tap_url() else { return };
-    let run = adql(&["tables", &url]);
+    let run = adql(&["tables", &url, "--format", "csv"]);
     run.assert_code(0);
-    let names: Vec<&str> = run
-        .lines()
+    let lines = run.lines();
+    assert_eq!(lines[0], "table,rows,description");
+    let names: Vec<&str> = lines[1..]
         .iter()
-        .map(|l| l.split('\t').next().unwrap())
+        .map(|l| l.split(',').next().unwrap())
         .collect();
     for t in [
         "archive1.obscore",
@@ -536,34 +537,59 @@ fn tables_lists_tables_and_columns() {
     }
     assert!(
         run.stdout.contains(
-            "adqltest.nums\t\tNumbers for arithmetic, MOD, ROUND, TRUNCATE, math functions.\n"
+            "adqltest.nums,,\"Numbers for arithmetic, MOD, ROUND, TRUNCATE, math functions.\"\n"
         ),
         "{}",
         run.stdout
     );
+    // For people: an aligned table, an unknown row count shown as NULL (it was an empty column).
+    let run = adql(&["tables", &url]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("+-"), "{}", run.stdout);
+    let nums = run
+        .lines()
+        .into_iter()
+        .find(|l| l.starts_with("| adqltest.nums "))
+        .unwrap()
+        .to_owned();
+    assert!(nums.contains(" NULL | Numbers for arithmetic"), "{nums}");
 
-    let run = adql(&["tables", &url, "--table", "adqltest.nums"]);
+    let run = adql(&[
+        "tables",
+        &url,
+        "--table",
+        "adqltest.nums",
+        "--format",
+        "csv",
+    ]);
     run.assert_code(0);
     let lines = run.lines();
     assert_eq!(
         lines[0],
-        "column\tdatatype\tarraysize\txtype\tunit\tucd\tdescription"
+        "column,datatype,arraysize,xtype,unit,ucd,description"
     );
-    assert_eq!(lines[1], "id\tint\t\t\t\tmeta.id;meta.main\tRow id");
+    assert_eq!(lines[1], "id,int,,,,meta.id;meta.main,Row id");
     assert_eq!(
         lines[4],
-        "x\tdouble\t\t\t\t\tdoubles of both signs, in [-10, 123.456]"
+        "x,double,,,,,\"doubles of both signs, in [-10, 123.456]\""
     );
 
-    let run = adql(&["tables", &url, "--table", "archive2.sources"]);
+    let run = adql(&[
+        "tables",
+        &url,
+        "--table",
+        "archive2.sources",
+        "--format",
+        "csv",
+    ]);
     run.assert_code(0);
     let ra = run
         .lines()
         .into_iter()
-        .find(|l| l.starts_with("ra\t"))
+        .find(|l| l.starts_with("ra,"))
         .unwrap()
         .to_owned();
-    let cells: Vec<&str> = ra.split('\t').collect();
+    let cells: Vec<&str> = ra.split(',').collect();
     assert_eq!(cells[1], "double");
     assert_eq!(cells[4], "deg");
     assert!(cells[5].starts_with("pos.eq.ra"), "{ra}");
