@@ -2,40 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn adql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adql"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stars() -> String {
-    format!(
-        "stars={}",
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data/stars.csv")
-            .display()
-    )
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use support::cli::{adql, stars, stdout, write};
 
 #[test]
 fn csv_query_with_top_order_and_offset() {

@@ -1,4 +1,5 @@
 //! Helpers shared by the root package's end-to-end tests: `mod support;` then
-//! `support::dachs::tap_url()` or `support::corpus::load_queries(..)`.
+//! `support::dachs::tap_url()`, `support::corpus::load_queries(..)` or `support::cli::adql(..)`.
+pub mod cli;
 pub mod corpus;
 pub mod dachs;

@@ -1,0 +1,48 @@
+//! Running the built `adql` binary from the root package's end-to-end tests, and the files they use.
+
+// Each test file uses some of these.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `adql ARGS` in the repository root and waits for it.
+pub fn adql(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_adql"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// Standard output of a successful run (the test fails with stderr otherwise).
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Standard error, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// `stars=<repo>/data/stars.csv`, the bundled demo table as a `--table` argument.
+pub fn stars() -> String {
+    format!(
+        "stars={}",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data/stars.csv")
+            .display()
+    )
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
