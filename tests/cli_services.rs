@@ -1302,3 +1302,43 @@ const EMPTY_VOTABLE: &[u8] = br#"<?xml version="1.0"?>
 <FIELD name="id" datatype="long" ucd="ID_MAIN"/><FIELD name="ra" datatype="double" ucd="POS_EQ_RA_MAIN"/>
 <FIELD name="dec" datatype="double" ucd="POS_EQ_DEC_MAIN"/><DATA><TABLEDATA></TABLEDATA></DATA></TABLE>
 </RESOURCE></VOTABLE>"#;
+
+#[test]
+fn a_kept_job_is_listed_read_again_and_deleted() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let query = "SELECT TOP 2 source_id FROM archive2.sources ORDER BY source_id";
+    let run = adql(&["tap", "--async", "--keep", &tap, query, "--format", "csv"]);
+    run.assert_code(0);
+    // The job's URL is said (always with --keep, on a terminal otherwise).
+    let url = run
+        .stderr
+        .strip_prefix("adql: job ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job URL in {}", run.stderr))
+        .to_owned();
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    let list = adql(&["jobs", "list", &tap, "--format", "csv"]);
+    list.assert_code(0);
+    assert!(
+        list.stdout.contains(&format!("{id},COMPLETED,")),
+        "{}",
+        list.stdout
+    );
+    let show = adql(&["jobs", "show", &tap, &url, "--format", "csv"]);
+    show.assert_code(0);
+    assert!(show.stdout.contains("phase,COMPLETED\n"), "{}", show.stdout);
+    // Read again, by id: the same rows.
+    let again = adql(&["jobs", "results", &tap, &id, "--format", "csv"]);
+    again.assert_code(0);
+    assert_eq!(again.stdout, run.stdout);
+    let delete = adql(&["jobs", "delete", &tap, &id]);
+    delete.assert_code(0);
+    let list = adql(&["jobs", "list", &tap, "--format", "csv"]);
+    assert!(!list.stdout.contains(&format!("{id},")), "{}", list.stdout);
+    // Without --keep the job is deleted after its result was read.
+    let run = adql(&["tap", "--async", &tap, query, "--format", "csv"]);
+    run.assert_code(0);
+    assert_eq!(run.stderr, "", "nothing said when stderr is not a terminal");
+}

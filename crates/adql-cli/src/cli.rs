@@ -41,6 +41,8 @@ pub(crate) enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Run an ADQL query on a TAP service (sync or async, with uploads).
     Tap(commands::tap::TapArgs),
+    /// List, show, read again or delete the async jobs of a TAP service.
+    Jobs(commands::jobs::JobsArgs),
     /// Run a Simple Cone Search.
     Cone(commands::cone::ConeArgs),
     /// Run a Simple Image Access 2.0 query.
@@ -66,6 +68,7 @@ impl Command {
             Self::Query(args) => commands::query::exec(args, ctx),
             Self::Explain(args) => commands::explain::exec(args, ctx),
             Self::Tap(args) => commands::tap::exec(args, ctx),
+            Self::Jobs(args) => commands::jobs::exec(args, ctx),
             Self::Cone(args) => commands::cone::exec(args, ctx),
             Self::Sia(args) => commands::sia::exec(args, ctx),
             Self::Ssa(args) => commands::ssa::exec(args, ctx),

@@ -7,6 +7,7 @@ pub(crate) mod query;
 // Services (vo-client).
 pub(crate) mod capabilities;
 pub(crate) mod cone;
+pub(crate) mod jobs;
 pub(crate) mod mashup;
 pub(crate) mod resolve;
 pub(crate) mod sia;

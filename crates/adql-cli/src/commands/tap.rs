@@ -2,13 +2,14 @@
 //! helpers the other service subcommands share (runtime, client, progress, writing results).
 
 use std::fs::File;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use vo_client::tap::{Mode, Phase, TapOptions, TapQuery, TapService, Upload};
+use vo_client::tap::{DeletePolicy, Mode, Phase, TapOptions, TapQuery, TapService, Upload};
 use vo_client::{Completeness, HttpClient, QueryResult};
 
 use crate::commands::Context;
@@ -47,6 +48,10 @@ pub(crate) struct TapArgs {
     /// Run as an asynchronous (UWS) job.
     #[arg(long = "async")]
     pub(crate) run_async: bool,
+    /// Keep the async job on the service after reading its result (`adql jobs results URL JOB` reads it
+    /// again); by default it is deleted.
+    #[arg(long)]
+    pub(crate) keep: bool,
     /// Ask the service for at most N rows.
     #[arg(long, value_name = "N")]
     pub(crate) maxrec: Option<u64>,
@@ -120,11 +125,30 @@ pub(crate) fn exec(args: TapArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     crate::interrupt::block_on(&runtime, async {
         let http = http_client()?;
         let phase_bar = progress.clone();
+        // On a terminal the job's URL is said at once: after a lost connection, `adql jobs` finds it.
+        let keep = args.keep;
+        let on_job: Option<vo_client::tap::JobObserver> = (std::io::stderr().is_terminal() || keep)
+            .then(|| {
+                Arc::new(move |url: &url::Url| {
+                    let kept = if keep {
+                        " (kept: adql jobs results, adql jobs delete)"
+                    } else {
+                        ""
+                    };
+                    eprintln!("adql: job {url}{kept}");
+                }) as vo_client::tap::JobObserver
+            });
         let options = TapOptions {
             mode,
             on_phase: Some(Arc::new(move |p: &Phase| {
                 phase_bar.message(&format!("job {p}"))
             })),
+            on_job,
+            delete: if keep {
+                DeletePolicy::Never
+            } else {
+                DeletePolicy::Always
+            },
             ..TapOptions::default()
         };
         let tap = TapService::new(http, &args.url)?.with_options(options);

@@ -63,6 +63,9 @@ pub enum FormatParam {
 /// Called with every phase a job passes through (for progress display).
 pub type PhaseObserver = Arc<dyn Fn(&Phase) + Send + Sync>;
 
+/// A callback told the URL of each async job as it is created.
+pub type JobObserver = Arc<dyn Fn(&Url) + Send + Sync>;
+
 /// What should happen to an async job once we are done with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeletePolicy {
@@ -89,6 +92,8 @@ pub struct TapOptions {
     pub batch_size: usize,
     /// Progress callback for async jobs.
     pub on_phase: Option<PhaseObserver>,
+    /// Called with the URL of each async job once it is created (so that a person can find it again).
+    pub on_job: Option<JobObserver>,
 }
 
 impl fmt::Debug for TapOptions {
@@ -101,6 +106,7 @@ impl fmt::Debug for TapOptions {
             .field("delete", &self.delete)
             .field("batch_size", &self.batch_size)
             .field("on_phase", &self.on_phase.as_ref().map(|_| "<callback>"))
+            .field("on_job", &self.on_job.as_ref().map(|_| "<callback>"))
             .finish()
     }
 }
@@ -117,6 +123,7 @@ impl Default for TapOptions {
             delete: DeletePolicy::Always,
             batch_size: 8192,
             on_phase: None,
+            on_job: None,
         }
     }
 }
@@ -324,6 +331,9 @@ impl TapService {
     pub async fn query_async(&self, query: &TapQuery) -> Result<QueryResult> {
         let job = self.submit(query).await?;
         let guard = JobGuard::new(job.clone(), self.options.delete);
+        if let Some(on_job) = &self.options.on_job {
+            on_job(job.url());
+        }
         job.run().await?;
         let observer = self.options.on_phase.clone();
         let info = job
@@ -333,17 +343,53 @@ impl TapService {
                 }
             })
             .await?;
+        let result = self.completed_result(&job, &info, query.maxrec).await?;
+        Ok(guard.attach(result))
+    }
+
+    /// The job `job` of this service: a job id (under `<base>/async`) or a job URL.
+    ///
+    /// # Errors
+    /// A URL that does not parse.
+    pub fn job(&self, job: &str) -> Result<AsyncJob> {
+        let url = if job.contains("://") {
+            Url::parse(job.trim())
+                .map_err(|e| Error::InvalidInput(format!("job URL {job:?}: {e}")))?
+        } else {
+            crate::url_child(&self.endpoint("async"), job.trim())
+        };
+        Ok(AsyncJob::attach(self.http.clone(), &self.service, url))
+    }
+
+    /// The result of a job that already ran (resuming after a disconnect): its rows when it is
+    /// COMPLETED, its error when it failed; the job is not deleted.
+    ///
+    /// # Errors
+    /// The job is not complete ([`Error::JobNotCompleted`]), failed ([`Error::JobFailed`]), or the
+    /// service failed.
+    pub async fn job_result(&self, job: &AsyncJob) -> Result<QueryResult> {
+        let info = job.info().await?;
+        self.completed_result(job, &info, None).await
+    }
+
+    /// The rows of a job whose document is `info`, or why there are none.
+    async fn completed_result(
+        &self,
+        job: &AsyncJob,
+        info: &uws::JobInfo,
+        maxrec: Option<u64>,
+    ) -> Result<QueryResult> {
         match info.phase {
             Phase::Completed => {}
             Phase::Error => {
-                let message = job.error_message(&info).await;
+                let message = job.error_message(info).await;
                 return Err(Error::JobFailed {
                     service: self.service.clone(),
                     url: job.url().clone(),
                     message,
                 });
             }
-            other => {
+            ref other => {
                 return Err(Error::JobNotCompleted {
                     service: self.service.clone(),
                     url: job.url().clone(),
@@ -351,17 +397,10 @@ impl TapService {
                 });
             }
         }
-        let result_url = job.result_url(&info);
+        let result_url = job.result_url(info);
         let req = crate::http::Request::get(&self.service, result_url);
         let resp = crate::http::check_status(&self.service, self.http.send(&req).await?).await?;
-        let result = crate::votable::stream_response(
-            &self.service,
-            resp,
-            self.reader_options(),
-            query.maxrec,
-        )
-        .await?;
-        Ok(guard.attach(result))
+        crate::votable::stream_response(&self.service, resp, self.reader_options(), maxrec).await
     }
 
     /// Lists the jobs of the service (`GET <base>/async`).
