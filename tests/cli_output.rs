@@ -253,3 +253,25 @@ fn unreachable_hosts_fail_at_once_with_a_plain_message() {
         stderr(&out)
     );
 }
+
+#[test]
+fn errors_while_the_query_runs_have_no_library_prefixes() {
+    for (query, said) in [
+        (
+            "SELECT 1/0 AS x FROM stars",
+            "adql: error: division by zero\n",
+        ),
+        (
+            "SELECT SQRT(-1) AS x FROM stars",
+            "adql: error: cannot take square root of a negative number\n",
+        ),
+        (
+            "SELECT CAST(name AS INTEGER) AS n FROM stars",
+            "adql: error: Cannot cast string 'J034750+242444' to value of Int32 type\n",
+        ),
+    ] {
+        let out = adql(&["query", "--table", &stars(), query]);
+        assert_eq!(out.status.code(), Some(1), "{query}");
+        assert_eq!(stderr(&out), said, "{query}");
+    }
+}

@@ -58,6 +58,10 @@ impl Diagnostic {
                     .collect(),
                 ..Diagnostic::default()
             },
+            adql_engine::EngineError::Execution(error) => Diagnostic {
+                message: execution_message(error),
+                ..Diagnostic::default()
+            },
             other => Diagnostic {
                 message: other.to_string(),
                 ..Diagnostic::default()
@@ -91,6 +95,34 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// What went wrong while the query ran, for people: the root cause's own message, without the layers'
+/// prefixes (`Arrow error: Compute error: Execution error: ...`).
+fn execution_message(error: &datafusion::error::DataFusionError) -> String {
+    use arrow::error::ArrowError;
+    use datafusion::error::DataFusionError as D;
+    let mut message = match error.find_root() {
+        D::ArrowError(error, _) => match error.as_ref() {
+            ArrowError::DivideByZero => "division by zero".to_owned(),
+            ArrowError::CastError(m)
+            | ArrowError::ComputeError(m)
+            | ArrowError::ParseError(m)
+            | ArrowError::InvalidArgumentError(m)
+            | ArrowError::CsvError(m)
+            | ArrowError::JsonError(m) => m.clone(),
+            ArrowError::ArithmeticOverflow(m) => format!("arithmetic overflow: {m}"),
+            other => other.to_string(),
+        },
+        other => other.message().into_owned(),
+    };
+    // Messages that crossed a layer boundary as text keep the inner layer's prefix.
+    for prefix in ["Execution error: ", "External error: ", "Arrow error: "] {
+        while let Some(rest) = message.strip_prefix(prefix) {
+            message = rest.to_owned();
+        }
+    }
+    message
 }
 
 /// The largest char boundary at or before `offset` (clamped to the text).
