@@ -62,6 +62,8 @@ impl OutputArgs {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn args(format: Option<OutputFormat>, output: Option<&str>) -> OutputArgs {
