@@ -32,17 +32,6 @@ impl OutputFormat {
             _ => return None,
         })
     }
-
-    /// The name as `--format` takes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Table => "table",
-            Self::Csv => "csv",
-            Self::Json => "json",
-            Self::Parquet => "parquet",
-            Self::Votable => "votable",
-        }
-    }
 }
 
 #[cfg(test)]
