@@ -11,7 +11,7 @@ use vo_client::tap::TapService;
 
 use crate::commands::Context;
 use crate::commands::tap::{http_client, runtime, write_result};
-use crate::output::{OutputArgs, ResultSink, SinkOptions};
+use crate::output::{OutputArgs, ResultSink};
 use crate::progress::Progress;
 use crate::{Error, Result};
 
@@ -91,12 +91,6 @@ fn text_batch(names: &[&str], columns: Vec<Vec<Option<String>>>) -> Result<Recor
         .map_err(|e| Error::Output(std::io::Error::other(e)))
 }
 
-fn write_batch(batch: &RecordBatch, out: &OutputArgs, ctx: &mut Context<'_>) -> Result<()> {
-    let mut sink = ResultSink::create(out, batch.schema(), SinkOptions::default(), ctx, None)?;
-    sink.write(batch)?;
-    sink.finish()
-}
-
 /// Runs `adql jobs`.
 pub(crate) fn exec(args: JobsArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let runtime = runtime()?;
@@ -115,7 +109,7 @@ pub(crate) fn exec(args: JobsArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
                     jobs.iter().map(|j| j.href.clone()).collect(),
                 ],
             )?;
-            write_batch(&batch, &out, ctx)?;
+            ResultSink::write_whole(&out, &batch, ctx)?;
         }
         JobsAction::Show { url, job, out } => {
             let (job_url, info) = crate::interrupt::block_on(&runtime, async {
@@ -152,7 +146,7 @@ pub(crate) fn exec(args: JobsArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
                     rows.into_iter().map(|(_, v)| v).collect(),
                 ],
             )?;
-            write_batch(&batch, &out, ctx)?;
+            ResultSink::write_whole(&out, &batch, ctx)?;
         }
         JobsAction::Results { url, job, out } => {
             let progress = Progress::new();

@@ -12,7 +12,7 @@ use vo_client::tap::TapService;
 
 use crate::commands::Context;
 use crate::commands::tap::{http_client, runtime};
-use crate::output::{OutputArgs, ResultSink, SinkOptions};
+use crate::output::{OutputArgs, ResultSink};
 use crate::{Error, Result};
 
 /// Arguments of `adql tables`.
@@ -104,10 +104,7 @@ pub(crate) fn exec(args: TablesArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         }
     }
     .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-    let mut sink =
-        ResultSink::create(&args.out, batch.schema(), SinkOptions::default(), ctx, None)?;
-    sink.write(&batch)?;
-    sink.finish()?;
+    ResultSink::write_whole(&args.out, &batch, ctx)?;
     if !set.complete {
         eprintln!(
             "adql: warning: the table list is incomplete (TAP_SCHEMA was truncated by the service)"

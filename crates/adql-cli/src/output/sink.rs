@@ -106,6 +106,20 @@ impl<'a> ResultSink<'a> {
         })
     }
 
+    /// Writes `batch`, a whole result known at once (a listing), as `args` ask.
+    ///
+    /// # Errors
+    /// As [`ResultSink::create`], [`ResultSink::write`] and [`ResultSink::finish`].
+    pub(crate) fn write_whole(
+        args: &OutputArgs,
+        batch: &RecordBatch,
+        ctx: &'a mut Context<'_>,
+    ) -> Result<()> {
+        let mut sink = Self::create(args, batch.schema(), SinkOptions::default(), ctx, None)?;
+        sink.write(batch)?;
+        sink.finish()
+    }
+
     /// Writes one batch (and, streaming to standard output, shows it).
     ///
     /// # Errors
