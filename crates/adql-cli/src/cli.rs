@@ -14,9 +14,9 @@ pub(crate) struct Cli {
     /// Flags accepted by every subcommand.
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
-    /// The subcommand to run.
+    /// The subcommand to run; none starts the shell on a terminal.
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub(crate) command: Option<Command>,
 }
 
 /// Flags accepted before or after any subcommand.
@@ -57,6 +57,9 @@ pub(crate) enum Command {
     Mashup(commands::mashup::MashupArgs),
     /// Resolve an object name to coordinates (MAST name resolver).
     Resolve(commands::resolve::ResolveArgs),
+    /// Type queries one after another, with history and completion (what `adql` alone starts on a
+    /// terminal).
+    Shell(crate::shell::ShellArgs),
 }
 
 impl Command {
@@ -76,6 +79,7 @@ impl Command {
             Self::Capabilities(args) => commands::capabilities::exec(args, ctx),
             Self::Mashup(args) => commands::mashup::exec(args, ctx),
             Self::Resolve(args) => commands::resolve::exec(args, ctx),
+            Self::Shell(args) => crate::shell::exec(args, ctx),
         }
     }
 }

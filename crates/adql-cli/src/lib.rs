@@ -6,7 +6,9 @@
 //! - `commands/`: one module per subcommand, each with an `exec` function;
 //! - `syntax_args`: the flags shared by every subcommand that parses ADQL;
 //! - `federation_args`: the flags of `query` and `explain` that choose remote services, and the engine they build;
+//! - `session_args`: those flags with the syntax flags and the local tables: everything an engine is made of;
 //! - `input`: reading the query from a file or standard input;
+//! - `shell`: the interactive shell (`adql shell`, or `adql` alone on a terminal);
 //! - `interrupt`: Ctrl-C and SIGTERM, which stop the work, delete its remote jobs and exit with 130;
 //! - `output`: the output flags, formats and destinations of every subcommand that writes rows;
 //! - `position`: positions (decimal, sexagesimal) and object names of `cone`, `sia`, `mashup`;
@@ -34,6 +36,8 @@ pub mod output;
 mod position;
 mod progress;
 mod report;
+mod session_args;
+mod shell;
 mod syntax_args;
 mod verbose;
 
@@ -77,7 +81,20 @@ fn run(cli: cli::Cli) -> Result<ExitCode> {
         terminal,
         started: std::time::Instant::now(),
     };
-    let code = cli.command.exec(&mut ctx)?;
+    let command = match cli.command {
+        Some(command) => command,
+        // `adql` alone: the shell for a person at a terminal; a script gets the usage.
+        None if terminal && io::stdin().is_terminal() => {
+            cli::Command::Shell(crate::shell::ShellArgs::default_args()?)
+        }
+        None => {
+            return Err(Error::Usage(
+                "no subcommand given (adql --help lists them; `adql shell` reads queries from standard input)"
+                    .to_owned(),
+            ));
+        }
+    };
+    let code = command.exec(&mut ctx)?;
     out.flush().map_err(Error::Output)?;
     Ok(code)
 }

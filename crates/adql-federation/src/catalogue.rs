@@ -72,7 +72,7 @@ pub enum ServiceKind {
 }
 
 /// One configured service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceConfig {
     /// Name (lower-case identifier), the `catalog` part of `service.schema.table`.
     #[serde(skip)]
@@ -98,6 +98,32 @@ pub struct ServiceConfig {
     /// the session (`EngineOptions::max_remote_rows`, `--max-remote-rows`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_remote_rows: Option<u64>,
+    /// How queries run: `auto` (sync, then async when no answer starts within a minute), `sync` or `async`.
+    #[serde(default, skip_serializing_if = "QueryMode::is_auto")]
+    pub mode: QueryMode,
+    /// Keep this service's results in the result cache for this many hours (`0`: never); `None` leaves it to
+    /// the session (`[cache] results_ttl_hours`, `--cache`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_ttl_hours: Option<f64>,
+}
+
+/// How a TAP service's queries run (TAP's `/sync` and `/async` endpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryMode {
+    /// Sync first; a query whose answer has not started within a minute runs again as an async job.
+    #[default]
+    Auto,
+    /// Always `/sync`.
+    Sync,
+    /// Always an async (UWS) job, deleted when done or interrupted.
+    Async,
+}
+
+impl QueryMode {
+    fn is_auto(&self) -> bool {
+        *self == Self::Auto
+    }
 }
 
 impl ServiceConfig {
@@ -112,6 +138,8 @@ impl ServiceConfig {
             schemas: Vec::new(),
             overflow: None,
             max_remote_rows: None,
+            mode: QueryMode::Auto,
+            results_ttl_hours: None,
         }
     }
 
@@ -186,14 +214,12 @@ pub fn builtin_services() -> Vec<ServiceConfig> {
         ),
     ];
     services.push(ServiceConfig {
-        name: "mast_mashup".into(),
-        url: "https://mast.stsci.edu/api/v0/invoke".into(),
         kind: ServiceKind::Mashup,
-        description: Some("MAST Mashup API".into()),
-        maxrec: None,
-        schemas: Vec::new(),
-        overflow: None,
-        max_remote_rows: None,
+        ..ServiceConfig::tap(
+            "mast_mashup",
+            "https://mast.stsci.edu/api/v0/invoke",
+            "MAST Mashup API",
+        )
     });
     services
 }
@@ -235,14 +261,8 @@ pub fn parse_service_spec(spec: &str) -> Result<ServiceConfig> {
     let url = url.trim();
     check_url(spec, url)?;
     Ok(ServiceConfig {
-        name: service_name(name)?,
-        url: url.to_string(),
-        kind: ServiceKind::Tap,
         description: None,
-        maxrec: None,
-        schemas: Vec::new(),
-        overflow: None,
-        max_remote_rows: None,
+        ..ServiceConfig::tap(&service_name(name)?, url, "")
     })
 }
 

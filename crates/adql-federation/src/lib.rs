@@ -65,7 +65,7 @@ pub use capabilities::{
     LanguageFeature, ServiceCapabilities,
 };
 pub use catalogue::{
-    Catalogue, LoadOptions, QualifiedTable, ServiceConfig, ServiceKind, TableIndex,
+    Catalogue, LoadOptions, QualifiedTable, QueryMode, ServiceConfig, ServiceKind, TableIndex,
     builtin_services, parse_service_spec, service_name,
 };
 pub use engine::{DEFAULT_MAX_REMOTE_ROWS, Engine, EngineOptions};

@@ -64,10 +64,9 @@ impl Discovery for VoServiceIo {
 #[async_trait]
 impl ServiceIo for VoServiceIo {
     fn executor(&self, service: &ServiceConfig) -> Result<Arc<dyn TapExecutor>> {
-        Ok(Arc::new(VoTapExecutor::connect(
+        Ok(Arc::new(VoTapExecutor::for_service(
             self.http.clone(),
-            &service.name,
-            &service.url,
+            service,
         )?))
     }
 

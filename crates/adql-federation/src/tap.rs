@@ -7,11 +7,11 @@ use adql_syntax::AdqlVersion;
 use async_trait::async_trait;
 use futures::StreamExt;
 use vo_client::HttpClient;
-use vo_client::tap::{TapQuery, TapService, Upload};
+use vo_client::tap::{Mode, TapOptions, TapQuery, TapService, Upload};
 use vo_client::vosi::{Capabilities, LimitUnit, TableSet};
 
 use crate::capabilities::{LanguageFeature, ServiceCapabilities};
-use crate::catalogue::ServiceConfig;
+use crate::catalogue::{QueryMode, ServiceConfig};
 use crate::error::{FederationError, Result};
 use crate::executor::{RemoteEvent, RemoteRequest, RemoteStream, TapExecutor, UploadTable};
 use crate::metadata::{ColumnMetadata, ServiceDescription, TableMetadata};
@@ -44,6 +44,22 @@ impl VoTapExecutor {
             .map_err(|e| remote(name, url, e))?
             .with_name(name);
         Ok(Self::new(tap))
+    }
+
+    /// An executor for a configured service: its name, URL and [`QueryMode`].
+    pub fn for_service(http: HttpClient, service: &ServiceConfig) -> Result<Self> {
+        let mut executor = Self::connect(http, &service.name, &service.url)?;
+        let mode = match service.mode {
+            QueryMode::Auto => executor.tap.options().mode,
+            QueryMode::Sync => Mode::Sync,
+            QueryMode::Async => Mode::Async,
+        };
+        let options = TapOptions {
+            mode,
+            ..executor.tap.options().clone()
+        };
+        executor.tap = executor.tap.with_options(options);
+        Ok(executor)
     }
 }
 

@@ -20,6 +20,7 @@ mod keywords;
 mod options;
 pub(crate) mod parser;
 mod print;
+mod statement;
 
 pub use error::{ParseError, line_column};
 pub use keywords::{ADQL_RESERVED_WORDS_2_1, RESERVED_WORDS_2_1, SQL_RESERVED_WORDS, is_reserved};
@@ -27,6 +28,7 @@ pub use options::{
     AdqlVersion, Extensions, Feature, FeatureSet, InvalidSignature, ParseOptions, UdfPolicy,
     UdfSignature, UnknownVersion,
 };
+pub use statement::statement_end;
 
 /// Parses an ADQL 2.1 query with every optional feature, any user-defined function and no extensions.
 pub fn parse(text: &str) -> Result<ast::Query, ParseError> {

@@ -5,24 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::commands::Context;
-use crate::commands::query::{TableSpec, UnitSpec, engine, query_error, read_query, runtime};
-use crate::federation_args::FederationArgs;
-use crate::syntax_args::SyntaxArgs;
+use crate::commands::query::{query_error, read_query, runtime};
+use crate::session_args::SessionArgs;
 use crate::{Error, Result};
 
 /// Arguments of `adql explain`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
+    /// The engine: syntax, services, local tables.
     #[command(flatten)]
-    pub(crate) syntax: SyntaxArgs,
-    /// Register a local file as a table (repeatable).
-    #[arg(long = "table", short = 't', value_name = "NAME=PATH")]
-    pub(crate) tables: Vec<TableSpec>,
-    /// Set the unit of a column of a registered table (repeatable).
-    #[arg(long = "unit", value_name = "TABLE.COLUMN=UNIT")]
-    pub(crate) units: Vec<UnitSpec>,
-    #[command(flatten)]
-    pub(crate) federation: FederationArgs,
+    pub(crate) session: SessionArgs,
     /// Read the query from this file (`-` for standard input).
     #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "query")]
     pub(crate) file: Option<PathBuf>,
@@ -36,14 +28,7 @@ pub(crate) struct ExplainArgs {
 pub(crate) fn exec(args: ExplainArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let input = read_query(args.query, args.file.as_deref())?;
     let runtime = runtime()?;
-    let engine = engine(
-        &runtime,
-        &args.syntax,
-        &args.federation,
-        &args.tables,
-        &args.units,
-        &input.origin,
-    )?;
+    let engine = args.session.engine(&runtime, &input.origin)?;
     let explanation = crate::interrupt::block_on(&runtime, async {
         engine
             .explain(&input.text)

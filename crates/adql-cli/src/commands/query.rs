@@ -2,17 +2,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use adql_federation::{Engine, FederationError, OverflowPolicy};
 use futures::StreamExt;
 
 use crate::commands::Context;
 use crate::error::EngineFailure;
-use crate::federation_args::FederationArgs;
 use crate::input::Input;
 use crate::output::{OutputArgs, ResultSink, SinkOptions};
-use crate::syntax_args::SyntaxArgs;
+use crate::session_args::SessionArgs;
 use crate::{Error, Result};
 
 /// Arguments of `adql query`.
@@ -28,16 +26,9 @@ file, --config FILE and --service NAME=URL. Only the services a query names are 
 Exit status: 0 on success, 1 if the query is invalid or fails (the diagnostic goes to stderr), 2 for a usage \
 error, 3 if a remote part hit MAXREC, 4 if a remote service failed.")]
 pub(crate) struct QueryArgs {
+    /// The engine: syntax, services, local tables.
     #[command(flatten)]
-    pub(crate) syntax: SyntaxArgs,
-    /// Register a local file as a table (repeatable).
-    #[arg(long = "table", short = 't', value_name = "NAME=PATH")]
-    pub(crate) tables: Vec<TableSpec>,
-    /// Set the unit of a column of a registered table (repeatable).
-    #[arg(long = "unit", value_name = "TABLE.COLUMN=UNIT")]
-    pub(crate) units: Vec<UnitSpec>,
-    #[command(flatten)]
-    pub(crate) federation: FederationArgs,
+    pub(crate) session: SessionArgs,
     /// Where and how the rows are written.
     #[command(flatten)]
     pub(crate) out: OutputArgs,
@@ -49,55 +40,6 @@ pub(crate) struct QueryArgs {
     pub(crate) query: Option<String>,
 }
 
-/// `NAME=PATH`.
-#[derive(Debug, Clone)]
-pub(crate) struct TableSpec {
-    pub(crate) name: String,
-    pub(crate) path: PathBuf,
-}
-
-impl FromStr for TableSpec {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.split_once('=') {
-            Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(Self {
-                name: name.to_owned(),
-                path: PathBuf::from(path),
-            }),
-            _ => Err(format!("expected NAME=PATH, got '{text}'")),
-        }
-    }
-}
-
-/// `TABLE.COLUMN=UNIT`.
-#[derive(Debug, Clone)]
-pub(crate) struct UnitSpec {
-    pub(crate) table: String,
-    pub(crate) column: String,
-    pub(crate) unit: String,
-}
-
-impl FromStr for UnitSpec {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let parsed = text.split_once('=').and_then(|(target, unit)| {
-            target
-                .split_once('.')
-                .map(|(table, column)| (table, column, unit))
-        });
-        match parsed {
-            Some((table, column, unit)) if !table.is_empty() && !column.is_empty() => Ok(Self {
-                table: table.to_owned(),
-                column: column.to_owned(),
-                unit: unit.to_owned(),
-            }),
-            _ => Err(format!("expected TABLE.COLUMN=UNIT, got '{text}'")),
-        }
-    }
-}
-
 /// Reads the query named by the arguments: the positional text, `-f FILE`, or standard input.
 pub(crate) fn read_query(query: Option<String>, file: Option<&Path>) -> Result<Input> {
     match (query, file) {
@@ -107,40 +49,6 @@ pub(crate) fn read_query(query: Option<String>, file: Option<&Path>) -> Result<I
         }),
         (_, file) => Input::read(file),
     }
-}
-
-/// Builds the engine: the services of the flags, and the `--table` files with their `--unit`s.
-pub(crate) fn engine(
-    runtime: &tokio::runtime::Runtime,
-    syntax: &SyntaxArgs,
-    federation: &FederationArgs,
-    tables: &[TableSpec],
-    units: &[UnitSpec],
-    origin: &str,
-) -> Result<Engine> {
-    for unit in units {
-        if !tables.iter().any(|t| t.name == unit.table) {
-            return Err(Error::Usage(format!(
-                "--unit {}.{}: no --table named '{}'",
-                unit.table, unit.column, unit.table
-            )));
-        }
-    }
-    let engine = federation.engine(syntax)?;
-    for table in tables {
-        let table_units: Vec<(String, String)> = units
-            .iter()
-            .filter(|u| u.table == table.name)
-            .map(|u| (u.column.clone(), u.unit.clone()))
-            .collect();
-        crate::interrupt::block_on(runtime, async {
-            engine
-                .register_file(&table.name, &table.path, &table_units)
-                .await
-                .map_err(|error| query_error(error, origin, ""))
-        })?;
-    }
-    Ok(engine)
 }
 
 /// A runtime for the engine.
@@ -171,34 +79,36 @@ pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: 
 pub(crate) fn exec(args: QueryArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let input = read_query(args.query, args.file.as_deref())?;
     let runtime = runtime()?;
-    let engine = engine(
-        &runtime,
-        &args.syntax,
-        &args.federation,
-        &args.tables,
-        &args.units,
-        &input.origin,
-    )?;
-    let fail = |error| engine_error(error, &input.origin, &input.text);
-    crate::interrupt::block_on(&runtime, async {
-        let frame = engine
-            .query(&input.text)
-            .await
-            .map_err(|e| query_error(e, &input.origin, &input.text))?;
-        let mut stream = frame.execute_stream().await.map_err(|e| fail(e.into()))?;
-        // Under `--on-overflow fail` a remote part may fail after rows came: nothing is shown until
-        // the whole result is known.
-        let options = SinkOptions {
-            truncated: false,
-            hold: args.federation.on_overflow == OverflowPolicy::Fail,
-        };
-        let mut sink = ResultSink::create(&args.out, stream.schema(), options, ctx, None)?;
-        while let Some(batch) = stream.next().await {
-            sink.write(&batch.map_err(|e| fail(e.into()))?)?;
-        }
-        sink.finish()
-    })?;
+    let engine = args.session.engine(&runtime, &input.origin)?;
+    let hold = args.session.federation.on_overflow == OverflowPolicy::Fail;
+    crate::interrupt::block_on(&runtime, run(&engine, &input, &args.out, hold, ctx))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the query of `input` on `engine` and writes its rows as `out` says. With `hold`, nothing is written
+/// before the whole result is known (under `--on-overflow fail` a remote part may fail after rows came).
+pub(crate) async fn run(
+    engine: &Engine,
+    input: &Input,
+    out: &OutputArgs,
+    hold: bool,
+    ctx: &mut Context<'_>,
+) -> Result<()> {
+    let fail = |error| engine_error(error, &input.origin, &input.text);
+    let frame = engine
+        .query(&input.text)
+        .await
+        .map_err(|e| query_error(e, &input.origin, &input.text))?;
+    let mut stream = frame.execute_stream().await.map_err(|e| fail(e.into()))?;
+    let options = SinkOptions {
+        truncated: false,
+        hold,
+    };
+    let mut sink = ResultSink::create(out, stream.schema(), options, ctx, None)?;
+    while let Some(batch) = stream.next().await {
+        sink.write(&batch.map_err(|e| fail(e.into()))?)?;
+    }
+    sink.finish()
 }
 
 #[cfg(test)]
@@ -255,21 +165,5 @@ mod tests {
             text.starts_with("adql: error: column 'nope' not found\n --> <query>:1:8\n"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn specs_parse() {
-        assert!("t=a.csv".parse::<TableSpec>().is_ok());
-        assert!("=a.csv".parse::<TableSpec>().is_err());
-        let unit = "t.ra=deg".parse::<UnitSpec>().unwrap();
-        assert_eq!(
-            (
-                unit.table.as_str(),
-                unit.column.as_str(),
-                unit.unit.as_str()
-            ),
-            ("t", "ra", "deg")
-        );
-        assert!("ra=deg".parse::<UnitSpec>().is_err());
     }
 }

@@ -1,0 +1,261 @@
+//! The interactive shell in a pseudo-terminal, driven the way a person types: multi-line statements,
+//! completion, backslash commands, history kept across sessions, Ctrl-C at the prompt, and (against the
+//! DaCHS server of `tests/dachs/setup.sh`) Ctrl-C during a query, which deletes the query's async job and
+//! comes back to the prompt. Also the shell reading a script from a pipe.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(unix)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rexpect::session::PtySession;
+use support::cli::{adql, stars, stdout};
+use support::dachs;
+
+/// `adql ARGS` in a pseudo-terminal, with its data, cache and configuration directories in `home`.
+fn spawn(home: &Path, args: &[&str]) -> PtySession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_adql"));
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("TERM", "xterm")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy");
+    let options = rexpect::reader::Options::new()
+        .timeout_ms(Some(30_000))
+        .strip_ansi_escape_codes(true);
+    rexpect::spawn_with_options(command, options).unwrap()
+}
+
+/// The one value of a one-row, one-column CSV result of `adql query`.
+fn value(query: &str) -> String {
+    let out = stdout(&adql(&["query", "-t", &stars(), "--format", "csv", query]));
+    out.lines().nth(1).unwrap().to_owned()
+}
+
+#[test]
+fn the_shell_runs_statements_completes_names_and_remembers_them() {
+    let home = tempfile::tempdir().unwrap();
+    let moving = value("SELECT COUNT(*) AS n FROM stars WHERE pmra > 0");
+    let mut shell = spawn(home.path(), &["shell", "-t", &stars()]);
+    shell.exp_string("adql> ").unwrap();
+
+    // A local table's name completes too.
+    shell
+        .send("SELECT MAX(star_id) AS top_id FROM sta")
+        .unwrap();
+    shell.send("\t").unwrap();
+    shell.flush().unwrap();
+    shell.exp_string("FROM stars").unwrap();
+    shell.send_line(";").unwrap();
+    shell.exp_string("2000").unwrap();
+    shell.exp_string("adql> ").unwrap();
+
+    // Backslash commands.
+    shell.send_line("\\d stars").unwrap();
+    shell.exp_string("pos.parallax.trig").unwrap();
+    shell.exp_string("mas/yr").unwrap();
+    shell.send_line("\\format csv").unwrap();
+    shell.exp_string("format is csv").unwrap();
+    shell.send_line("\\timing on").unwrap();
+    shell.exp_string("timing is on").unwrap();
+    shell
+        .send_line("SELECT star_id FROM stars WHERE star_id = 7;")
+        .unwrap();
+    shell.exp_string("star_id").unwrap();
+    shell.exp_string("time: ").unwrap();
+    shell.send_line("\\nonsense").unwrap();
+    shell
+        .exp_string("unknown shell command \\nonsense")
+        .unwrap();
+
+    // An error is shown and the session goes on.
+    shell.send_line("SELECT nope FROM stars;").unwrap();
+    shell.exp_string("column 'nope' not found").unwrap();
+
+    // Ctrl-C at the prompt drops the statement being typed.
+    shell.send_line("SELECT 1 AS forgotten").unwrap();
+    shell.exp_string("  ... ").unwrap();
+    shell.send_control('c').unwrap();
+    shell.exp_string("adql> ").unwrap();
+
+    // A statement over two lines; the second line's column is completed from the alias of the first.
+    shell
+        .send_line("SELECT COUNT(*) AS moving FROM stars AS s")
+        .unwrap();
+    shell.exp_string("  ... ").unwrap();
+    shell.send("WHERE s.pmr").unwrap();
+    shell.send("\t").unwrap();
+    shell.flush().unwrap();
+    shell.exp_string("s.pmra").unwrap();
+    shell.send_line(" > 0;").unwrap();
+    shell.exp_string(&moving).unwrap();
+    shell.exp_string("adql> ").unwrap();
+
+    shell.send_line("\\q").unwrap();
+    shell.exp_eof().unwrap();
+
+    // The statements were kept, whole, in the platform's data directory...
+    let history = std::fs::read_to_string(home.path().join("data/adql/history")).unwrap();
+    assert!(history.contains("WHERE s.pmra > 0;"), "{history}");
+    assert!(!history.contains("forgotten"), "{history}");
+
+    // ... and the next session recalls them: the second entry up is the two-line statement.
+    let mut shell = spawn(home.path(), &["shell", "-t", &stars()]);
+    shell.exp_string("adql> ").unwrap();
+    shell.send("\x1b[A\x1b[A").unwrap();
+    shell.flush().unwrap();
+    shell.exp_string("WHERE s.pmra > 0;").unwrap();
+    shell.send("\r").unwrap();
+    shell.flush().unwrap();
+    shell.exp_string(&moving).unwrap();
+    shell.exp_string("adql> ").unwrap();
+    shell.send_control('d').unwrap();
+    shell.exp_eof().unwrap();
+}
+
+#[test]
+fn adql_alone_on_a_terminal_starts_the_shell_and_in_a_pipe_asks_for_a_subcommand() {
+    let home = tempfile::tempdir().unwrap();
+    let mut shell = spawn(home.path(), &[]);
+    shell.exp_string("\\? for help").unwrap();
+    shell.exp_string("adql> ").unwrap();
+    shell.send_line("\\q").unwrap();
+    shell.exp_eof().unwrap();
+
+    let out = adql(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no subcommand given"));
+}
+
+#[test]
+fn a_script_runs_statement_by_statement_and_stops_at_the_first_failure() {
+    let run = |script: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_adql"))
+            .args(["shell", "-t", &stars(), "--format", "csv"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env(
+                "XDG_DATA_HOME",
+                std::env::temp_dir().join("adql-shell-test-data"),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        "SELECT COUNT(*) AS n\nFROM stars; SELECT 'a;b' AS s FROM stars WHERE star_id = 1;\n-- last one without ;\nSELECT 2 AS two FROM stars WHERE star_id = 1",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "n\n2000\ns\na;b\ntwo\n2\n"
+    );
+
+    let out = run(
+        "SELECT 1 AS one FROM stars WHERE star_id = 1;\nSELECT nope FROM stars;\nSELECT 3 AS three FROM stars;\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "one\n1\n");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("column 'nope' not found"), "{stderr}");
+    assert!(stderr.contains("--> <shell>:1:8"), "{stderr}");
+}
+
+/// A query DaCHS needs hours for: 20,000 × 20,000 × 1000 triples.
+const SLOW: &str = "SELECT COUNT(*) AS n FROM d.archive2.sources AS a, d.archive2.sources AS b, \
+                    d.archive1.obscore AS c WHERE a.ra + b.ra + c.s_ra > 10000;";
+
+/// The ids of the jobs in the service's job list, with their phases.
+fn jobs(tap: &str) -> Vec<(String, String)> {
+    let out = Command::new("curl")
+        .args(["-s", "-m", "10", &format!("{tap}/async")])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    list.split("<uws:jobref id=\"")
+        .skip(1)
+        .filter_map(|entry| {
+            let (id, rest) = entry.split_once('"')?;
+            let phase = rest.split_once("<uws:phase>")?.1.split_once('<')?.0;
+            Some((id.to_owned(), phase.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn ctrl_c_stops_the_query_deletes_its_job_and_returns_to_the_prompt() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("services.toml");
+    std::fs::write(
+        &config,
+        format!("[services.d]\nurl = \"{tap}\"\nmode = \"async\"\n"),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let mut shell = spawn(
+        home.path(),
+        &["shell", "--no-user-config", "--config", &config],
+    );
+    shell.exp_string("adql> ").unwrap();
+    let before: Vec<String> = jobs(&tap).into_iter().map(|(id, _)| id).collect();
+    shell.send_line(SLOW).unwrap();
+    let started = Instant::now();
+    let ours = loop {
+        let running = jobs(&tap)
+            .into_iter()
+            .find(|(id, phase)| !before.contains(id) && phase == "EXECUTING");
+        if let Some((id, _)) = running {
+            break id;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job never started executing"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    shell.send_control('c').unwrap();
+    shell.exp_string("adql: interrupted").unwrap();
+    shell.exp_string("adql> ").unwrap();
+    let phase = jobs(&tap)
+        .into_iter()
+        .find(|(id, _)| *id == ours)
+        .map(|(_, p)| p);
+    assert!(
+        phase
+            .as_deref()
+            .is_none_or(|p| p != "EXECUTING" && p != "QUEUED"),
+        "job {ours} is still {phase:?}"
+    );
+    // The session goes on.
+    shell
+        .send_line("SELECT COUNT(*) AS obs FROM d.archive1.obscore;")
+        .unwrap();
+    shell.exp_string("1000").unwrap();
+    shell.exp_string("adql> ").unwrap();
+    shell.send_line("\\q").unwrap();
+    shell.exp_eof().unwrap();
+}
