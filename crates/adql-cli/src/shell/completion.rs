@@ -262,3 +262,81 @@ impl Highlighter for Completion {}
 impl Validator for Completion {}
 
 impl Helper for Completion {}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use adql_federation::{ColumnMetadata, ServiceCapabilities, ServiceDescription};
+
+    use super::*;
+    use std::path::Path;
+
+    fn column(name: &str) -> ColumnMetadata {
+        ColumnMetadata {
+            name: name.to_owned(),
+            datatype: "double".to_owned(),
+            arraysize: None,
+            xtype: None,
+            unit: None,
+            ucd: None,
+            utype: None,
+            description: None,
+        }
+    }
+
+    /// Completion over a service `gaia` whose description is cached, and a local table `targets`.
+    fn completion(dir: &Path) -> Completion {
+        let cache = DescriptionCache::new(dir, Duration::from_secs(3600));
+        let gaia = ServiceConfig::tap("gaia", "https://gea.esac.esa.int/tap-server/tap", "Gaia");
+        let table = TableMetadata {
+            schema: "gaiadr3".to_owned(),
+            name: "gaiadr3.gaia_source".to_owned(),
+            description: None,
+            columns: ["source_id", "ra", "dec", "phot_g_mean_mag", "phot_bp_mean_mag"]
+                .map(column)
+                .to_vec(),
+            rows: None,
+        };
+        let description = ServiceDescription {
+            capabilities: ServiceCapabilities::adql_2_1_full(),
+            tables: vec![table],
+        };
+        cache.put("gaia", &gaia.url, &description).unwrap();
+        let simbad = ServiceConfig::tap("simbad", "https://simbad.cds.unistra.fr/simbad/sim-tap", "");
+        Completion {
+            services: [("gaia".to_owned(), gaia), ("simbad".to_owned(), simbad)].into(),
+            cache: Some(cache),
+            described: RefCell::new(HashMap::new()),
+            local: [("targets".to_owned(), vec!["name".to_owned(), "ra".to_owned()])].into(),
+            pending: Rc::new(RefCell::new(String::new())),
+        }
+    }
+
+    #[test]
+    fn paths_complete_from_cached_descriptions_and_aliases() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = completion(dir.path());
+        assert_eq!(c.candidates("ga", ""), (0, vec!["gaia".to_owned()]));
+        assert_eq!(c.candidates("gaia.", "").1, ["gaia_source", "gaiadr3"]);
+        assert_eq!(
+            c.candidates("gaia.gaiadr3.", ""),
+            (13, vec!["gaia_source".to_owned()])
+        );
+        assert_eq!(
+            c.candidates("gaia.gaiadr3.gaia_source.phot_", "").1,
+            ["phot_bp_mean_mag", "phot_g_mean_mag"]
+        );
+        // An alias of the statement, and the columns of the tables it names.
+        let statement = "SELECT g.phot_g FROM gaia.gaiadr3.gaia_source AS g JOIN targets t ON ";
+        assert_eq!(c.candidates("g.phot_g", statement), (2, vec!["phot_g_mean_mag".to_owned()]));
+        assert_eq!(c.candidates("t.", statement).1, ["name", "ra"]);
+        assert!(c.candidates("sour", statement).1.contains(&"source_id".to_owned()));
+        // Keywords follow the case typed; a service without a cached description offers nothing after a dot.
+        assert!(c.candidates("sel", "").1.contains(&"select".to_owned()));
+        assert!(c.candidates("SEL", "").1.contains(&"SELECT".to_owned()));
+        assert!(c.candidates("simbad.", "").1.is_empty());
+    }
+}
