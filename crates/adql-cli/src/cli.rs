@@ -55,6 +55,8 @@ pub(crate) enum Command {
     Capabilities(commands::capabilities::CapabilitiesArgs),
     /// Call a MAST Mashup service.
     Mashup(commands::mashup::MashupArgs),
+    /// List or clear the answers kept by the result cache (`--cache`).
+    Cache(commands::cache::CacheArgs),
     /// Resolve an object name to coordinates (MAST name resolver).
     Resolve(commands::resolve::ResolveArgs),
     /// Type queries one after another, with history and completion (what `adql` alone starts on a
@@ -78,6 +80,7 @@ impl Command {
             Self::Tables(args) => commands::tables::exec(args, ctx),
             Self::Capabilities(args) => commands::capabilities::exec(args, ctx),
             Self::Mashup(args) => commands::mashup::exec(args, ctx),
+            Self::Cache(args) => commands::cache::exec(args, ctx),
             Self::Resolve(args) => commands::resolve::exec(args, ctx),
             Self::Shell(args) => crate::shell::exec(args, ctx),
         }

@@ -46,6 +46,12 @@ pub(crate) struct FederationArgs {
     /// A service's own `max_remote_rows` setting wins; `0` means no limit.
     #[arg(long = "max-remote-rows", value_name = "ROWS", default_value_t = adql_federation::DEFAULT_MAX_REMOTE_ROWS)]
     pub(crate) max_remote_rows: u64,
+    /// Keep remote answers in the result cache and reuse them for this many hours (`--cache=HOURS`;
+    /// 24 with `--cache` alone): the same ADQL, MAXREC and uploads to the same service are not asked again. Failed and
+    /// MAXREC-cut answers are never kept. A service's own `results_ttl_hours` setting wins.
+    #[arg(long, value_name = "HOURS", num_args = 0..=1, require_equals = true, default_missing_value = "24",
+          value_parser = parse_hours)]
+    pub(crate) cache: Option<Duration>,
     /// Longest time one remote request may take, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
@@ -54,6 +60,13 @@ pub(crate) struct FederationArgs {
 fn parse_overflow(text: &str) -> std::result::Result<OverflowPolicy, String> {
     text.parse()
         .map_err(|_| format!("expected `split` or `fail`, got '{text}'"))
+}
+
+fn parse_hours(text: &str) -> std::result::Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(h) if h.is_finite() && h >= 0.0 => Ok(Duration::from_secs_f64(h * 3600.0)),
+        _ => Err(format!("expected a number of hours, got '{text}'")),
+    }
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -68,12 +81,16 @@ fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
 impl FederationArgs {
     /// The catalogue these flags describe.
     pub(crate) fn catalogue(&self) -> Result<Catalogue> {
-        Catalogue::load(&LoadOptions {
+        let catalogue = Catalogue::load(&LoadOptions {
             user_config: !self.no_user_config,
             config_files: self.configs.clone(),
             services: self.services.clone(),
         })
-        .map_err(|e| Error::Federation(Box::new(e)))
+        .map_err(|e| Error::Federation(Box::new(e)))?;
+        Ok(match self.cache {
+            Some(ttl) => catalogue.with_results_ttl(ttl),
+            None => catalogue,
+        })
     }
 
     /// An engine over the catalogue, with progress bars on a terminal.
@@ -152,6 +169,8 @@ mod tests {
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-3").is_err());
         assert!(parse_seconds("soon").is_err());
+        assert_eq!(parse_hours("0.5").unwrap(), Duration::from_secs(1800));
+        assert!(parse_hours("-1").is_err());
     }
 
     #[test]
@@ -164,10 +183,26 @@ mod tests {
             on_overflow: OverflowPolicy::Split,
             timeout: None,
             max_remote_rows: 10_000_000,
+            cache: None,
         };
         let catalogue = args.catalogue().unwrap();
-        assert_eq!(catalogue.get("mine").unwrap().url, "http://localhost:9/tap");
+        let mine = catalogue.get("mine").unwrap();
+        assert_eq!(mine.url, "http://localhost:9/tap");
         assert!(catalogue.get("gaia").is_ok(), "built-ins stay");
+        assert_eq!(
+            catalogue.results_ttl(mine),
+            None,
+            "no result cache unless asked"
+        );
+        let cached = FederationArgs {
+            cache: Some(Duration::from_secs(3600)),
+            ..args.clone()
+        };
+        let catalogue = cached.catalogue().unwrap();
+        assert_eq!(
+            catalogue.results_ttl(catalogue.get("mine").unwrap()),
+            Some(Duration::from_secs(3600))
+        );
         let bad = FederationArgs {
             services: vec!["no url".into()],
             ..args

@@ -56,6 +56,7 @@ use crate::cache::{DEFAULT_TTL, DescriptionCache};
 use crate::error::{FederationError, Result};
 use crate::metadata::{TableMetadata, split_qualified};
 use crate::options::OverflowPolicy;
+use crate::result_cache::ResultCache;
 
 /// The protocol a service speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -271,6 +272,18 @@ pub fn parse_service_spec(spec: &str) -> Result<ServiceConfig> {
 struct CacheSection {
     ttl_hours: Option<f64>,
     dir: Option<PathBuf>,
+    results_ttl_hours: Option<f64>,
+}
+
+/// `hours` as a duration, if it is a non-negative number.
+fn hours(key: &str, hours: f64) -> std::result::Result<Duration, String> {
+    if hours.is_finite() && hours >= 0.0 {
+        Ok(Duration::from_secs_f64(hours * 3600.0))
+    } else {
+        Err(format!(
+            "{key} must be a non-negative number of hours, not {hours}"
+        ))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -288,6 +301,9 @@ pub struct Catalogue {
     services: BTreeMap<String, ServiceConfig>,
     cache_dir: Option<PathBuf>,
     cache_ttl: Duration,
+    /// How long answers are kept in the result cache, for services without their own setting; `None`: no
+    /// result cache.
+    results_ttl: Option<Duration>,
 }
 
 /// Where [`Catalogue::load`] looks.
@@ -311,6 +327,7 @@ impl Catalogue {
                 .collect(),
             cache_dir: None,
             cache_ttl: DEFAULT_TTL,
+            results_ttl: None,
         }
     }
 
@@ -320,6 +337,7 @@ impl Catalogue {
             services: BTreeMap::new(),
             cache_dir: None,
             cache_ttl: DEFAULT_TTL,
+            results_ttl: None,
         }
     }
 
@@ -363,13 +381,11 @@ impl Catalogue {
             message,
         };
         let file: ConfigFile = toml::from_str(text).map_err(|e| config_err(e.to_string()))?;
-        if let Some(hours) = file.cache.ttl_hours {
-            if !(hours.is_finite() && hours >= 0.0) {
-                return Err(config_err(format!(
-                    "cache.ttl_hours must be a non-negative number, not {hours}"
-                )));
-            }
-            self.cache_ttl = Duration::from_secs_f64(hours * 3600.0);
+        if let Some(ttl) = file.cache.ttl_hours {
+            self.cache_ttl = hours("cache.ttl_hours", ttl).map_err(config_err)?;
+        }
+        if let Some(ttl) = file.cache.results_ttl_hours {
+            self.results_ttl = Some(hours("cache.results_ttl_hours", ttl).map_err(config_err)?);
         }
         if let Some(dir) = file.cache.dir {
             let base = path.parent().unwrap_or_else(|| Path::new(""));
@@ -382,6 +398,9 @@ impl Catalogue {
         for (name, mut service) in file.services {
             service.name = service_name(&name).map_err(|e| config_err(e.to_string()))?;
             check_url(&name, &service.url).map_err(|e| config_err(e.to_string()))?;
+            if let Some(ttl) = service.results_ttl_hours {
+                hours(&format!("services.{name}.results_ttl_hours"), ttl).map_err(config_err)?;
+            }
             self.add(service);
         }
         Ok(())
@@ -418,6 +437,32 @@ impl Catalogue {
     /// How long a service description (and a row count learnt from the service) is trusted.
     pub fn cache_ttl(&self) -> Duration {
         self.cache_ttl
+    }
+
+    /// The result cache: `results` in the configured cache directory, or the platform's cache directory.
+    pub fn result_cache(&self) -> Option<ResultCache> {
+        self.cache_dir
+            .as_ref()
+            .map(|dir| dir.join("results"))
+            .or_else(ResultCache::default_dir)
+            .map(ResultCache::new)
+    }
+
+    /// How long `service`'s answers are kept in the result cache: its own `results_ttl_hours`, else the
+    /// session's; `None` (or zero) when they are not cached.
+    pub fn results_ttl(&self, service: &ServiceConfig) -> Option<Duration> {
+        let own = service
+            .results_ttl_hours
+            .filter(|h| h.is_finite() && *h >= 0.0)
+            .map(|h| Duration::from_secs_f64(h * 3600.0));
+        own.or(self.results_ttl).filter(|ttl| !ttl.is_zero())
+    }
+
+    /// Keeps the answers of every service without its own setting in the result cache for `ttl` (`--cache`).
+    #[must_use]
+    pub fn with_results_ttl(mut self, ttl: Duration) -> Self {
+        self.results_ttl = Some(ttl);
+        self
     }
 
     /// Uses `dir` for the description cache (tests use a temporary directory).
@@ -715,6 +760,46 @@ url = "http://localhost:8080/tap"
         let cache = c.cache().unwrap();
         assert_eq!(cache.dir(), dir.path().join("cache"));
         assert_eq!(cache.ttl(), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn query_mode_and_result_cache_are_configured_globally_and_per_service() {
+        let mut c = Catalogue::empty().with_cache_dir("/tmp/adql-cache");
+        c.merge_toml(
+            r#"
+[cache]
+results_ttl_hours = 2
+
+[services.slow]
+url = "http://localhost:8080/tap"
+mode = "async"
+results_ttl_hours = 0
+
+[services.plain]
+url = "http://localhost:8080/tap"
+"#,
+            Path::new("modes.toml"),
+        )
+        .unwrap();
+        let slow = c.get("slow").unwrap();
+        let plain = c.get("plain").unwrap();
+        assert_eq!((slow.mode, plain.mode), (QueryMode::Async, QueryMode::Auto));
+        assert_eq!(c.results_ttl(slow), None, "0 turns it off for one service");
+        assert_eq!(c.results_ttl(plain), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            c.result_cache().unwrap().dir(),
+            Path::new("/tmp/adql-cache/results")
+        );
+        for bad in [
+            "[cache]\nresults_ttl_hours = -1\n",
+            "[services.x]\nurl = \"http://a\"\nresults_ttl_hours = -2\n",
+            "[services.x]\nurl = \"http://a\"\nmode = \"sometimes\"\n",
+        ] {
+            let err = Catalogue::empty()
+                .merge_toml(bad, Path::new("bad.toml"))
+                .unwrap_err();
+            assert!(err.to_string().contains("bad.toml"), "{err}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionConfig;
 use vo_client::{ClientConfig, HttpClient};
 
+use crate::cached_executor::CachedExecutor;
 use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::{FederationError, Result};
 use crate::executor::TapExecutor;
@@ -368,7 +369,7 @@ impl Engine {
                 d
             }
         };
-        let executor: Arc<dyn TapExecutor> =
+        let mut executor: Arc<dyn TapExecutor> =
             if self.options.progress.is_some() || self.options.timeout.is_some() {
                 Arc::new(InstrumentedExecutor::new(
                     self.io.executor(config)?,
@@ -378,6 +379,13 @@ impl Engine {
             } else {
                 self.io.executor(config)?
             };
+        // Outside the instrumentation: an answer from the cache is no request (no spinner, not counted).
+        if let (Some(ttl), Some(results)) = (
+            self.catalogue.results_ttl(config),
+            self.catalogue.result_cache(),
+        ) {
+            executor = Arc::new(CachedExecutor::new(executor, results, ttl));
+        }
         let mut service = RemoteService::new(
             config.name.clone(),
             config.url.clone(),

@@ -29,6 +29,7 @@
 
 mod bind;
 mod cache;
+mod cached_executor;
 mod capabilities;
 mod catalogue;
 mod engine;
@@ -46,6 +47,7 @@ mod remote_query;
 mod remote_query_exec;
 mod remote_query_planner;
 mod remote_table;
+mod result_cache;
 mod row_count;
 mod service;
 mod service_io;
@@ -59,6 +61,7 @@ mod unparser;
 
 pub use bind::{BindJoin, BindJoinPlanner, BindJoinRule, Binding, BoundScanExec, KeyTransport};
 pub use cache::{DEFAULT_TTL, DescriptionCache};
+pub use cached_executor::CachedExecutor;
 pub use capabilities::{
     FEATURE_BITWISE, FEATURE_COMMON_TABLE, FEATURE_CONDITIONAL, FEATURE_GEOMETRY, FEATURE_OFFSET,
     FEATURE_SETS, FEATURE_STRING, FEATURE_TYPE, FEATURE_UDF, FEATURE_UNIT, GEOMETRY_FUNCTIONS,
@@ -83,6 +86,7 @@ pub use remote_query::RemoteQuery;
 pub use remote_query_exec::RemoteQueryExec;
 pub use remote_query_planner::{FederatedQueryPlanner, RemoteQueryPlanner};
 pub use remote_table::{RemoteTable, ServiceCatalog, ServiceNaming, ServiceSchema};
+pub use result_cache::{CachedResult, PendingResult, ResultCache};
 pub use row_count::RowCount;
 pub use service::{RemoteService, ServiceRegistry};
 pub use service_io::{ServiceIo, VoServiceIo};

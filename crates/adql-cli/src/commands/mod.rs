@@ -5,6 +5,7 @@ pub(crate) mod explain;
 pub(crate) mod fmt;
 pub(crate) mod query;
 // Services (vo-client).
+pub(crate) mod cache;
 pub(crate) mod capabilities;
 pub(crate) mod cone;
 pub(crate) mod jobs;

@@ -295,9 +295,15 @@ mod tests {
             schema: "gaiadr3".to_owned(),
             name: "gaiadr3.gaia_source".to_owned(),
             description: None,
-            columns: ["source_id", "ra", "dec", "phot_g_mean_mag", "phot_bp_mean_mag"]
-                .map(column)
-                .to_vec(),
+            columns: [
+                "source_id",
+                "ra",
+                "dec",
+                "phot_g_mean_mag",
+                "phot_bp_mean_mag",
+            ]
+            .map(column)
+            .to_vec(),
             rows: None,
         };
         let description = ServiceDescription {
@@ -305,12 +311,17 @@ mod tests {
             tables: vec![table],
         };
         cache.put("gaia", &gaia.url, &description).unwrap();
-        let simbad = ServiceConfig::tap("simbad", "https://simbad.cds.unistra.fr/simbad/sim-tap", "");
+        let simbad =
+            ServiceConfig::tap("simbad", "https://simbad.cds.unistra.fr/simbad/sim-tap", "");
         Completion {
             services: [("gaia".to_owned(), gaia), ("simbad".to_owned(), simbad)].into(),
             cache: Some(cache),
             described: RefCell::new(HashMap::new()),
-            local: [("targets".to_owned(), vec!["name".to_owned(), "ra".to_owned()])].into(),
+            local: [(
+                "targets".to_owned(),
+                vec!["name".to_owned(), "ra".to_owned()],
+            )]
+            .into(),
             pending: Rc::new(RefCell::new(String::new())),
         }
     }
@@ -331,9 +342,16 @@ mod tests {
         );
         // An alias of the statement, and the columns of the tables it names.
         let statement = "SELECT g.phot_g FROM gaia.gaiadr3.gaia_source AS g JOIN targets t ON ";
-        assert_eq!(c.candidates("g.phot_g", statement), (2, vec!["phot_g_mean_mag".to_owned()]));
+        assert_eq!(
+            c.candidates("g.phot_g", statement),
+            (2, vec!["phot_g_mean_mag".to_owned()])
+        );
         assert_eq!(c.candidates("t.", statement).1, ["name", "ra"]);
-        assert!(c.candidates("sour", statement).1.contains(&"source_id".to_owned()));
+        assert!(
+            c.candidates("sour", statement)
+                .1
+                .contains(&"source_id".to_owned())
+        );
         // Keywords follow the case typed; a service without a cached description offers nothing after a dot.
         assert!(c.candidates("sel", "").1.contains(&"select".to_owned()));
         assert!(c.candidates("SEL", "").1.contains(&"SELECT".to_owned()));
