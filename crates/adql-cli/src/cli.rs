@@ -65,6 +65,11 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// The shell with no flags (what `adql` alone starts on a terminal).
+    pub(crate) fn shell() -> Result<Self> {
+        Ok(Self::Shell(crate::shell::ShellArgs::default_args()?))
+    }
+
     /// Runs the subcommand.
     pub(crate) fn exec(self, ctx: &mut Context<'_>) -> Result<ExitCode> {
         match self {

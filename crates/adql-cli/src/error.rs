@@ -2,6 +2,8 @@
 
 use std::io;
 
+use adql_federation::FederationError;
+
 /// Exit code for a query that does not parse or is otherwise invalid.
 pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit code for a usage error: a bad flag, an unreadable input, an unusable declaration.
@@ -155,6 +157,23 @@ fn federation_exit_code(error: &adql_federation::FederationError) -> u8 {
         | F::Cache { .. } => EXIT_USAGE,
         _ => EXIT_INVALID,
     }
+}
+
+/// A failure of the engine: the query's (positioned in `text`) or a service's.
+pub(crate) fn query_error(error: FederationError, origin: &str, text: &str) -> Error {
+    match error {
+        FederationError::Query(error) => engine_error(*error, origin, text),
+        error => Error::Federation(Box::new(error)),
+    }
+}
+
+/// A failure of the local engine, positioned in `text` when it points into the query.
+pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: &str) -> Error {
+    Error::Engine(Box::new(EngineFailure {
+        origin: origin.to_owned(),
+        text: text.to_owned(),
+        error,
+    }))
 }
 
 #[cfg(test)]

@@ -84,9 +84,7 @@ fn run(cli: cli::Cli) -> Result<ExitCode> {
     let command = match cli.command {
         Some(command) => command,
         // `adql` alone: the shell for a person at a terminal; a script gets the usage.
-        None if terminal && io::stdin().is_terminal() => {
-            cli::Command::Shell(crate::shell::ShellArgs::default_args()?)
-        }
+        None if terminal && io::stdin().is_terminal() => cli::Command::shell()?,
         None => {
             return Err(Error::Usage(
                 "no subcommand given (adql --help lists them; `adql shell` reads queries from standard input)"

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use adql_federation::Engine;
 
-use crate::commands::query::query_error;
+use crate::error::query_error;
 use crate::federation_args::FederationArgs;
 use crate::syntax_args::SyntaxArgs;
 use crate::{Error, Result};

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::commands::Context;
-use crate::commands::query::{query_error, read_query, runtime};
+use crate::commands::query::{read_query, runtime};
+use crate::error::query_error;
 use crate::session_args::SessionArgs;
 use crate::{Error, Result};
 

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use adql_federation::{Engine, FederationError, OverflowPolicy};
+use adql_federation::{Engine, OverflowPolicy};
 use futures::StreamExt;
 
 use crate::commands::Context;
-use crate::error::EngineFailure;
+use crate::error::{engine_error, query_error};
 use crate::input::Input;
 use crate::output::{OutputArgs, ResultSink, SinkOptions};
 use crate::session_args::SessionArgs;
@@ -57,22 +57,6 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the query runtime: {e}")))
-}
-
-/// A failure of the engine: the query's (positioned in `text`) or a service's.
-pub(crate) fn query_error(error: FederationError, origin: &str, text: &str) -> Error {
-    match error {
-        FederationError::Query(error) => engine_error(*error, origin, text),
-        error => Error::Federation(Box::new(error)),
-    }
-}
-
-pub(crate) fn engine_error(error: adql_engine::EngineError, origin: &str, text: &str) -> Error {
-    Error::Engine(Box::new(EngineFailure {
-        origin: origin.to_owned(),
-        text: text.to_owned(),
-        error,
-    }))
 }
 
 /// Runs the query and writes its result.

@@ -4,7 +4,7 @@ use clap::ValueEnum;
 
 use super::Shell;
 use crate::commands::Context;
-use crate::commands::query::query_error;
+use crate::error::query_error;
 use crate::output::{OutputArgs, OutputFormat};
 use crate::{Error, Result};
 

@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use super::{ORIGIN, Shell};
-use crate::commands::query::{engine_error, query_error};
+use crate::error::{engine_error, query_error};
 use crate::{Error, Result};
 
 /// A listing of text columns; an absent value is NULL.
