@@ -288,9 +288,23 @@ fn hours(key: &str, hours: f64) -> std::result::Result<Duration, String> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct MastSection {
+    #[allow(dead_code)]
+    token: Option<String>,
+    #[allow(dead_code)]
+    token_hosts: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     cache: CacheSection,
+    /// The MAST token and the hosts it goes to, read by `vo_client::auth` from the same file; listed here so
+    /// that the file stays one file (and a misspelt key in it is still an error).
+    #[serde(default)]
+    #[allow(dead_code)]
+    mast: Option<MastSection>,
     #[serde(default)]
     services: BTreeMap<String, ServiceConfig>,
 }
@@ -760,6 +774,21 @@ url = "http://localhost:8080/tap"
         let cache = c.cache().unwrap();
         assert_eq!(cache.dir(), dir.path().join("cache"));
         assert_eq!(cache.ttl(), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn the_mast_token_section_of_the_same_file_is_accepted() {
+        let mut c = Catalogue::empty();
+        c.merge_toml(
+            "[mast]\ntoken = \"...\"\ntoken_hosts = [\"*.stsci.edu\"]\n\n[services.x]\nurl = \"http://a/tap\"\n",
+            Path::new("config.toml"),
+        )
+        .unwrap();
+        assert!(c.get("x").is_ok());
+        let err = Catalogue::empty()
+            .merge_toml("[mast]\ntokn = \"...\"\n", Path::new("config.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("tokn"), "{err}");
     }
 
     #[test]
