@@ -59,6 +59,9 @@ fn the_shell_runs_statements_completes_names_and_remembers_them() {
     shell.exp_string("adql> ").unwrap();
 
     // Backslash commands.
+    shell.send_line("\\d").unwrap();
+    shell.exp_string("local table").unwrap();
+    shell.exp_string("adql> ").unwrap();
     shell.send_line("\\d stars").unwrap();
     shell.exp_string("pos.parallax.trig").unwrap();
     shell.exp_string("mas/yr").unwrap();
@@ -250,11 +253,21 @@ fn ctrl_c_stops_the_query_deletes_its_job_and_returns_to_the_prompt() {
             .is_none_or(|p| p != "EXECUTING" && p != "QUEUED"),
         "job {ours} is still {phase:?}"
     );
-    // The session goes on.
+    // The session goes on: the service is described (types, units, UCDs), and its tables complete.
+    shell.send_line("\\d d.archive2.sources").unwrap();
+    shell.exp_string("pos.eq.ra;meta.main").unwrap();
+    shell.exp_string("adql> ").unwrap();
     shell
-        .send_line("SELECT COUNT(*) AS obs FROM d.archive1.obscore;")
+        .send("SELECT COUNT(*) AS obs FROM d.archive1.obsc")
         .unwrap();
+    shell.send("\t").unwrap();
+    shell.flush().unwrap();
+    shell.exp_string("d.archive1.obscore").unwrap();
+    shell.send_line(";").unwrap();
     shell.exp_string("1000").unwrap();
+    shell.exp_string("adql> ").unwrap();
+    shell.send_line("\\d").unwrap();
+    shell.exp_string("http://").unwrap();
     shell.exp_string("adql> ").unwrap();
     shell.send_line("\\q").unwrap();
     shell.exp_eof().unwrap();

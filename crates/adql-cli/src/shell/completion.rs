@@ -24,8 +24,8 @@ use super::Shell;
 pub(super) struct Completion {
     services: BTreeMap<String, ServiceConfig>,
     cache: Option<DescriptionCache>,
-    /// Cached descriptions read so far (`None`: the service has no fresh cached description).
-    described: RefCell<HashMap<String, Option<Rc<Vec<TableMetadata>>>>>,
+    /// Cached descriptions read so far.
+    described: RefCell<HashMap<String, Rc<Vec<TableMetadata>>>>,
     /// Local tables and their columns.
     local: BTreeMap<String, Vec<String>>,
     /// The earlier lines of the statement being typed.
@@ -78,17 +78,19 @@ impl Completion {
         }
     }
 
-    /// The tables of `service` from its cached description.
+    /// The tables of `service` from its cached description (read once; a service without one is looked
+    /// for again next time, since a query or `\d` may have described it meanwhile).
     fn tables(&self, service: &str) -> Option<Rc<Vec<TableMetadata>>> {
         let config = self.services.get(service)?;
+        if let Some(tables) = self.described.borrow().get(service) {
+            return Some(Rc::clone(tables));
+        }
+        let description = self.cache.as_ref()?.get(service, &config.url)?;
+        let tables = Rc::new(config.filter_tables(description.tables));
         self.described
             .borrow_mut()
-            .entry(service.to_owned())
-            .or_insert_with(|| {
-                let description = self.cache.as_ref()?.get(service, &config.url)?;
-                Some(Rc::new(config.filter_tables(description.tables)))
-            })
-            .clone()
+            .insert(service.to_owned(), Rc::clone(&tables));
+        Some(tables)
     }
 
     /// The columns of the table `name` names (local, `service.table` or `service.schema.table`).
