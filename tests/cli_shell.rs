@@ -8,11 +8,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use rexpect::session::PtySession;
-use support::cli::{adql, stars, stdout};
+use support::cli::{adql, stars, stdout, with_input};
 use support::dachs;
 
 /// `adql ARGS` in a pseudo-terminal, with its data, cache and configuration directories in `home`.
@@ -141,26 +140,16 @@ fn adql_alone_on_a_terminal_starts_the_shell_and_in_a_pipe_asks_for_a_subcommand
 #[test]
 fn a_script_runs_statement_by_statement_and_stops_at_the_first_failure() {
     let run = |script: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_adql"))
-            .args(["shell", "-t", &stars(), "--format", "csv"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env(
-                "XDG_DATA_HOME",
-                std::env::temp_dir().join("adql-shell-test-data"),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        with_input(
+            Command::new(env!("CARGO_BIN_EXE_adql"))
+                .args(["shell", "-t", &stars(), "--format", "csv"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env(
+                    "XDG_DATA_HOME",
+                    std::env::temp_dir().join("adql-shell-test-data"),
+                ),
+            script,
+        )
     };
     let out = run(
         "SELECT COUNT(*) AS n\nFROM stars; SELECT 'a;b' AS s FROM stars WHERE star_id = 1;\n-- last one without ;\nSELECT 2 AS two FROM stars WHERE star_id = 1",
@@ -189,23 +178,6 @@ fn a_script_runs_statement_by_statement_and_stops_at_the_first_failure() {
 const SLOW: &str = "SELECT COUNT(*) AS n FROM d.archive2.sources AS a, d.archive2.sources AS b, \
                     d.archive1.obscore AS c WHERE a.ra + b.ra + c.s_ra > 10000;";
 
-/// The ids of the jobs in the service's job list, with their phases.
-fn jobs(tap: &str) -> Vec<(String, String)> {
-    let out = Command::new("curl")
-        .args(["-s", "-m", "10", &format!("{tap}/async")])
-        .output()
-        .unwrap();
-    let list = String::from_utf8_lossy(&out.stdout).into_owned();
-    list.split("<uws:jobref id=\"")
-        .skip(1)
-        .filter_map(|entry| {
-            let (id, rest) = entry.split_once('"')?;
-            let phase = rest.split_once("<uws:phase>")?.1.split_once('<')?.0;
-            Some((id.to_owned(), phase.to_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn ctrl_c_stops_the_query_deletes_its_job_and_returns_to_the_prompt() {
     let Some(tap) = dachs::tap_url() else {
@@ -224,35 +196,13 @@ fn ctrl_c_stops_the_query_deletes_its_job_and_returns_to_the_prompt() {
         &["shell", "--no-user-config", "--config", &config],
     );
     shell.exp_string("adql> ").unwrap();
-    let before: Vec<String> = jobs(&tap).into_iter().map(|(id, _)| id).collect();
+    let before = dachs::job_ids(&tap);
     shell.send_line(SLOW).unwrap();
-    let started = Instant::now();
-    let ours = loop {
-        let running = jobs(&tap)
-            .into_iter()
-            .find(|(id, phase)| !before.contains(id) && phase == "EXECUTING");
-        if let Some((id, _)) = running {
-            break id;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the job never started executing"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let ours = dachs::wait_for_new_executing_job(&tap, &before);
     shell.send_control('c').unwrap();
     shell.exp_string("adql: interrupted").unwrap();
     shell.exp_string("adql> ").unwrap();
-    let phase = jobs(&tap)
-        .into_iter()
-        .find(|(id, _)| *id == ours)
-        .map(|(_, p)| p);
-    assert!(
-        phase
-            .as_deref()
-            .is_none_or(|p| p != "EXECUTING" && p != "QUEUED"),
-        "job {ours} is still {phase:?}"
-    );
+    dachs::assert_job_stopped(&tap, &ours, "the shell");
     // The session goes on: the service is described (types, units, UCDs), and its tables complete.
     shell.send_line("\\d d.archive2.sources").unwrap();
     shell.exp_string("pos.eq.ra;meta.main").unwrap();

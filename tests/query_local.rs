@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use support::cli::{adql, stars, stdout, write};
+use support::cli::{adql, stars, stdout, with_input, write};
 
 #[test]
 fn csv_query_with_top_order_and_offset() {
@@ -49,20 +49,11 @@ fn query_from_a_file_and_from_stdin() {
     ]);
     assert_eq!(stdout(&out), "n\n1\n");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_adql"))
-        .args(["query", "-t", &table, "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"SELECT a FROM t ORDER BY a DESC")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_input(
+        Command::new(env!("CARGO_BIN_EXE_adql"))
+            .args(["query", "-t", &table, "--format", "json", "-"]),
+        "SELECT a FROM t ORDER BY a DESC",
+    );
     assert_eq!(stdout(&out).trim(), r#"[{"a":2},{"a":1}]"#);
 }
 

@@ -24,8 +24,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use support::cli::with_input;
 use support::dachs;
 
 /// One fenced block of the guide.
@@ -125,29 +126,19 @@ impl Scratch {
             self.bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut child = Command::new("bash")
-            .args(["-c", script])
-            .current_dir(self.path())
-            .env("PATH", path)
-            .env("XDG_CONFIG_HOME", self.path().join(".config"))
-            .env("XDG_CACHE_HOME", self.path().join(".cache"))
-            .env("XDG_DATA_HOME", self.path().join(".data"))
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("MAST_API_TOKEN")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        with_input(
+            Command::new("bash")
+                .args(["-c", script])
+                .current_dir(self.path())
+                .env("PATH", path)
+                .env("XDG_CONFIG_HOME", self.path().join(".config"))
+                .env("XDG_CACHE_HOME", self.path().join(".cache"))
+                .env("XDG_DATA_HOME", self.path().join(".data"))
+                .env_remove("HTTP_PROXY")
+                .env_remove("http_proxy")
+                .env_remove("MAST_API_TOKEN"),
+            input,
+        )
     }
 }
 

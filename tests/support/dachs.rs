@@ -193,3 +193,59 @@ fn probe(tap_url: &str) -> Result<bool, String> {
     }
     Err(last_err)
 }
+
+/// The ids of the jobs in the service's job list (`GET <tap>/async`, through curl, as a person would look),
+/// with their phases.
+pub fn jobs(tap: &str) -> Vec<(String, String)> {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "10", &format!("{tap}/async")])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    list.split("<uws:jobref id=\"")
+        .skip(1)
+        .filter_map(|entry| {
+            let (id, rest) = entry.split_once('"')?;
+            let phase = rest.split_once("<uws:phase>")?.1.split_once('<')?.0;
+            Some((id.to_owned(), phase.to_owned()))
+        })
+        .collect()
+}
+
+/// The ids of the jobs now in the service's job list.
+pub fn job_ids(tap: &str) -> Vec<String> {
+    jobs(tap).into_iter().map(|(id, _)| id).collect()
+}
+
+/// Waits (up to 30 s) for a job not in `before` to be EXECUTING, and returns its id.
+pub fn wait_for_new_executing_job(tap: &str, before: &[String]) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let running = jobs(tap)
+            .into_iter()
+            .find(|(id, phase)| !before.contains(id) && phase == "EXECUTING");
+        if let Some((id, _)) = running {
+            return id;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job never started executing"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Fails unless the job `id` was deleted (gone from the list) or at least is no longer queued or executing.
+#[track_caller]
+pub fn assert_job_stopped(tap: &str, id: &str, context: &str) {
+    let phase = jobs(tap)
+        .into_iter()
+        .find(|(job, _)| job == id)
+        .map(|(_, p)| p);
+    assert!(
+        phase
+            .as_deref()
+            .is_none_or(|p| p != "EXECUTING" && p != "QUEUED"),
+        "{context}: job {id} is still {phase:?}"
+    );
+}

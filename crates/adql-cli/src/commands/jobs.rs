@@ -2,16 +2,12 @@
 //! result again (after a disconnect, or a job kept with `adql tap --async --keep`), delete one.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
-use arrow::record_batch::RecordBatch;
 use vo_client::tap::TapService;
 
 use crate::commands::Context;
 use crate::commands::tap::{http_client, runtime, write_result};
-use crate::output::{OutputArgs, ResultSink};
+use crate::output::{OutputArgs, ResultSink, text_batch};
 use crate::progress::Progress;
 use crate::{Error, Result};
 
@@ -73,22 +69,6 @@ pub(crate) enum JobsAction {
         #[arg(value_name = "JOB")]
         job: String,
     },
-}
-
-/// Two text columns, `key` and `value`, or any names.
-fn text_batch(names: &[&str], columns: Vec<Vec<Option<String>>>) -> Result<RecordBatch> {
-    let schema = Schema::new(
-        names
-            .iter()
-            .map(|n| Field::new(*n, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    );
-    let arrays = columns
-        .into_iter()
-        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
-        .collect();
-    RecordBatch::try_new(Arc::new(schema), arrays)
-        .map_err(|e| Error::Output(std::io::Error::other(e)))
 }
 
 /// Runs `adql jobs`.

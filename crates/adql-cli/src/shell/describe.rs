@@ -1,31 +1,13 @@
 //! `\d` and `\d NAME`: the services and local tables of the session, and the columns of one table.
 
-use std::sync::Arc;
-
 use adql_federation::ServiceKind;
-use arrow::array::{ArrayRef, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::Field;
 use arrow::record_batch::RecordBatch;
 
 use super::{ORIGIN, Shell};
+use crate::Result;
 use crate::error::{engine_error, query_error};
-use crate::{Error, Result};
-
-/// A listing of text columns; an absent value is NULL.
-fn listing(names: &[&str], columns: Vec<Vec<Option<String>>>) -> Result<RecordBatch> {
-    let schema = Schema::new(
-        names
-            .iter()
-            .map(|name| Field::new(*name, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    );
-    let arrays = columns
-        .into_iter()
-        .map(|values| Arc::new(StringArray::from(values)) as ArrayRef)
-        .collect();
-    RecordBatch::try_new(Arc::new(schema), arrays)
-        .map_err(|e| Error::Output(std::io::Error::other(e)))
-}
+use crate::output::text_batch;
 
 /// Pushes one row of values onto `columns`.
 fn push<const N: usize>(columns: &mut [Vec<Option<String>>], row: [Option<String>; N]) {
@@ -66,7 +48,7 @@ impl Shell {
                 ],
             );
         }
-        listing(&names, columns)
+        text_batch(&names, columns)
     }
 
     /// `\d NAME`: the columns of a local or remote table with their types, units, UCDs and descriptions
@@ -96,7 +78,7 @@ impl Shell {
                 ],
             );
         }
-        listing(&names, columns)
+        text_batch(&names, columns)
     }
 
     /// The fields (with their metadata) of the table `name`, as `SELECT *` plans them.
