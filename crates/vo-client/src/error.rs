@@ -113,6 +113,39 @@ pub enum Error {
         /// How long we waited.
         waited: Duration,
     },
+    /// The server refused a file (HTTP 401 or 403): it is not public, or the token does not open it.
+    #[error(
+        "{service}: {url} answered HTTP {status}: access denied; the product may be under exclusive access \
+         (give a MAST token with MAST_API_TOKEN or `token` under [mast] in ~/.config/adql/config.toml; it is sent \
+         to MAST's hosts only)"
+    )]
+    AccessDenied {
+        /// Which service.
+        service: String,
+        /// The URL that answered.
+        url: Url,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// A downloaded file is not what was announced (its size or checksum differs); it was discarded.
+    #[error("{service}: {url}: {message}; the file was discarded")]
+    Verification {
+        /// Which service.
+        service: String,
+        /// The URL of the file.
+        url: Url,
+        /// What differs.
+        message: String,
+    },
+    /// A local file could not be written, read or renamed.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The caller's input cannot form a valid request (a malformed URL or parameter, an
     /// upload that cannot be encoded).
     #[error("invalid request: {0}")]

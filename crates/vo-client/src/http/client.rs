@@ -106,7 +106,7 @@ impl HttpClient {
         loop {
             let same_origin = url.host_str().map(str::to_owned) == origin_host;
             tracing::debug!("{}: {method} {url}", req.service);
-            let builder = self.build(&method, &url, &body, req.accept, same_origin)?;
+            let builder = self.build(&method, &url, &body, req, same_origin)?;
             let sent = match req.headers_timeout {
                 Some(limit) => match tokio::time::timeout(limit, builder.send()).await {
                     Ok(r) => r,
@@ -221,12 +221,17 @@ impl HttpClient {
         method: &Method,
         url: &Url,
         body: &Body,
-        accept: Option<&'static str>,
+        req: &Request,
         same_origin: bool,
     ) -> Result<reqwest::RequestBuilder> {
         let mut headers = HeaderMap::new();
-        if let Some(accept) = accept {
+        if let Some(accept) = req.accept {
             headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+        }
+        if let Some(from) = req.range_from
+            && let Ok(value) = HeaderValue::from_str(&format!("bytes={from}-"))
+        {
+            headers.insert(header::RANGE, value);
         }
         // The token goes to listed hosts only, and never to a host a redirect led to.
         if same_origin

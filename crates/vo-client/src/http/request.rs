@@ -44,6 +44,8 @@ pub(crate) struct Request {
     pub(crate) follow_redirects: bool,
     /// Upper bound for the arrival of the response headers (per attempt).
     pub(crate) headers_timeout: Option<Duration>,
+    /// Ask for the bytes from this offset on (`Range: bytes=N-`), to resume a download.
+    pub(crate) range_from: Option<u64>,
 }
 
 impl Request {
@@ -57,6 +59,7 @@ impl Request {
             idempotency: Idempotency::Idempotent,
             follow_redirects: true,
             headers_timeout: None,
+            range_from: None,
         }
     }
 
