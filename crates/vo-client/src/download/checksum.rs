@@ -92,14 +92,14 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").unwrap();
         let md5: Checksum = "MD5:900150983CD24FB0D6963F7D28E17F72".parse().unwrap();
-        assert_eq!(md5.check(&path).unwrap().1, true);
+        assert!(md5.check(&path).unwrap().1);
         let sha: Checksum =
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
                 .parse()
                 .unwrap();
-        assert_eq!(sha.check(&path).unwrap().1, true);
+        assert!(sha.check(&path).unwrap().1);
         let wrong: Checksum = "md5:00000000000000000000000000000000".parse().unwrap();
-        assert_eq!(wrong.check(&path).unwrap().1, false);
+        assert!(!wrong.check(&path).unwrap().1);
         assert!("crc32:1234".parse::<Checksum>().is_err());
         assert!("md5:12".parse::<Checksum>().is_err());
         assert_eq!(md5.to_string(), "md5:900150983cd24fb0d6963f7d28e17f72");
