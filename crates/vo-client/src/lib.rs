@@ -21,6 +21,7 @@ pub mod arrow_util;
 pub mod auth;
 pub mod cleanup;
 pub mod dal;
+pub mod datalink;
 pub mod download;
 pub mod error;
 pub mod http;
