@@ -26,6 +26,7 @@ pub mod download;
 pub mod error;
 pub mod http;
 pub mod mashup;
+pub mod products;
 pub mod result;
 pub mod scs;
 pub mod sia;

@@ -105,3 +105,70 @@ async fn an_identifier_left_out_or_in_error_is_named() {
         assert!(error.contains("DataLink"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn rows_become_products_through_datalink_or_directly() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use vo_client::products::{ProductOptions, products_of_rows};
+
+    let server = TestServer::start(|request, _| Action::Send(links(request))).await;
+    let dl = |id: &str| {
+        format!(
+            "{}?ID={}",
+            server.url("/dl/dlmeta"),
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        )
+    };
+    let strings = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let datalink = "application/x-votable+xml;content=datalink";
+    let batch = RecordBatch::try_from_iter([
+        (
+            "access_url",
+            strings(vec![
+                Some(&dl("ivo://test/obs1")),
+                Some("http://files/direct.fits"),
+                Some(&dl("ivo://test/obs2")),
+            ]),
+        ),
+        (
+            "access_format",
+            strings(vec![
+                Some(datalink),
+                Some("application/fits"),
+                Some(datalink),
+            ]),
+        ),
+        (
+            "obs_collection",
+            strings(vec![Some("TEST"), Some("TEST"), None]),
+        ),
+        ("obs_id", strings(vec![Some("o1"), Some("o2"), Some("o3")])),
+    ])
+    .unwrap();
+    let products = products_of_rows(&http(), &[batch.clone()], &ProductOptions::default())
+        .await
+        .unwrap();
+    let urls: Vec<&str> = products.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://files/obs1.fits",
+            "http://files/direct.fits",
+            "http://files/obs2.fits"
+        ]
+    );
+    assert_eq!(products[0].size, Some(2880));
+    assert_eq!(products[0].observation.as_deref(), Some("o1"));
+    // One request for both DataLink rows.
+    assert_eq!(server.requests().len(), 1);
+    let previews = ProductOptions {
+        semantics: vec!["#preview".to_owned()],
+        ..ProductOptions::default()
+    };
+    let products = products_of_rows(&http(), &[batch], &previews)
+        .await
+        .unwrap();
+    assert_eq!(products[0].url.as_str(), "http://files/obs1.png");
+}
