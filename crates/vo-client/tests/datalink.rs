@@ -147,9 +147,13 @@ async fn rows_become_products_through_datalink_or_directly() {
         ("obs_id", strings(vec![Some("o1"), Some("o2"), Some("o3")])),
     ])
     .unwrap();
-    let products = products_of_rows(&http(), &[batch.clone()], &ProductOptions::default())
-        .await
-        .unwrap();
+    let products = products_of_rows(
+        &http(),
+        std::slice::from_ref(&batch),
+        &ProductOptions::default(),
+    )
+    .await
+    .unwrap();
     let urls: Vec<&str> = products.iter().map(|p| p.url.as_str()).collect();
     assert_eq!(
         urls,
