@@ -197,6 +197,8 @@ maxUserUWSRunningDefault: 4
 
 [ivoa]
 dalDefaultLimit: 10000
+# standard publisher DIDs (ivo://adql.test/~?products/...) of the product files that DataLink serves
+authority: adql.test
 EOF
 )"
 if [[ ! -f /etc/gavo.rc ]] || [[ "$(cat /etc/gavo.rc)" != "$gavo_rc" ]]; then
@@ -246,6 +248,29 @@ for schema in "${SCHEMAS[@]}"; do
   echo "$want" >"$STAMPS/$schema.sha256"
   data_changed=1
 done
+
+# the product files and their DataLink service (schema products; tests/dachs/rd/products.rd is
+# written by hand, the files by tests/dachs/products.py)
+rd="$HERE/rd/products.rd"
+want="$(cat "$rd" "$HERE/products.py" | sha256sum | cut -d' ' -f1)"
+have="$(cat "$STAMPS/products.sha256" 2>/dev/null || true)"
+tables_present="$(su postgres -c "psql -XqAt -d gavo -c \"select count(*) from pg_tables where schemaname='products'\"" 2>/dev/null || echo 0)"
+if [[ "$want" == "$have" && "$tables_present" == 1 && "${ADQL_DACHS_FORCE:-0}" != 1 ]]; then
+  log "schema products up to date"
+else
+  log "importing schema products (product files and DataLink)"
+  dest="$INPUTS/products"
+  rm -rf "$dest"
+  install -d -m 0755 "$dest" "$dest/data"
+  install -m 0644 "$rd" "$dest/q.rd"
+  python3 "$HERE/products.py" "$dest/data"
+  (cd "$dest" && dachs imp q.rd && dachs pub q.rd) >"/tmp/adql-dachs-imp-products.log" 2>&1 || {
+    tail -30 "/tmp/adql-dachs-imp-products.log" >&2
+    die "dachs imp failed for products (log: /tmp/adql-dachs-imp-products.log)"
+  }
+  echo "$want" >"$STAMPS/products.sha256"
+  data_changed=1
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 5. server

@@ -55,6 +55,10 @@ pub(crate) enum Command {
     Capabilities(commands::capabilities::CapabilitiesArgs),
     /// Call a MAST Mashup service.
     Mashup(commands::mashup::MashupArgs),
+    /// List the files (data products) the rows of a query or table point to, through DataLink where needed.
+    Products(commands::products::ProductsArgs),
+    /// Fetch the data products of the rows of a query or table: resumed, verified, in parallel.
+    Download(commands::download::DownloadArgs),
     /// List or clear the answers kept by the result cache (`--cache`).
     Cache(commands::cache::CacheArgs),
     /// Resolve an object name to coordinates (MAST name resolver).
@@ -85,6 +89,8 @@ impl Command {
             Self::Tables(args) => commands::tables::exec(args, ctx),
             Self::Capabilities(args) => commands::capabilities::exec(args, ctx),
             Self::Mashup(args) => commands::mashup::exec(args, ctx),
+            Self::Products(args) => commands::products::exec(args, ctx),
+            Self::Download(args) => commands::download::exec(args, ctx),
             Self::Cache(args) => commands::cache::exec(args, ctx),
             Self::Resolve(args) => commands::resolve::exec(args, ctx),
             Self::Shell(args) => crate::shell::exec(args, ctx),

@@ -57,6 +57,16 @@ pub enum Error {
     /// The user interrupted the command (Ctrl-C, SIGTERM); its remote jobs were deleted.
     #[error("interrupted")]
     Interrupted,
+    /// Some files of `adql download` did not arrive: the summary names each one and why.
+    #[error("{failed} of {total} files did not arrive:{report}")]
+    Downloads {
+        /// How many failed.
+        failed: usize,
+        /// How many were asked for.
+        total: usize,
+        /// One line per failure (URL: why), each starting with a newline.
+        report: String,
+    },
 }
 
 // Boxed because the client's error carries URLs and response excerpts, and every subcommand returns
@@ -122,6 +132,7 @@ impl Error {
             Self::Federation(error) => federation_exit_code(error),
             Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
             Self::Interrupted => EXIT_INTERRUPTED,
+            Self::Downloads { .. } => EXIT_REMOTE,
             Self::Remote(error) => match **error {
                 vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_) => EXIT_USAGE,
                 _ => EXIT_REMOTE,

@@ -1,0 +1,145 @@
+//! `adql products`: the files the rows of a query (or of a table file) point to — `access_url`, through
+//! DataLink when `access_format` says so — written like any result. Also the row source and product choice
+//! shared with `adql download`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use vo_client::HttpClient;
+use vo_client::products::{Layout, Product, ProductOptions, file_requests, products_of_rows};
+
+use crate::commands::Context;
+use crate::commands::query::runtime;
+use crate::error::{engine_error, query_error};
+use crate::output::{OutputArgs, ResultSink};
+use crate::session_args::SessionArgs;
+use crate::{Error, Result};
+
+/// Where the rows come from, and which of their products are wanted.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProductArgs {
+    /// The engine of the query: syntax, services, local tables.
+    #[command(flatten)]
+    pub(crate) session: SessionArgs,
+    /// Take the rows from this table file (CSV, VOTable, Parquet) instead of a query: it needs an
+    /// `access_url` column (and `access_format` for DataLink).
+    #[arg(long = "from", value_name = "FILE", conflicts_with = "query")]
+    pub(crate) from: Option<PathBuf>,
+    /// The DataLink semantics to keep (repeatable; default `#this`): `#preview`, `#auxiliary`, ….
+    #[arg(long = "semantics", value_name = "S")]
+    pub(crate) semantics: Vec<String>,
+    /// Identifiers per DataLink request.
+    #[arg(long = "datalink-batch", value_name = "N", default_value_t = 50)]
+    pub(crate) datalink_batch: usize,
+    /// The query whose rows point to the products (with `access_url`, `access_format`, `obs_collection`,
+    /// `obs_id`).
+    #[arg(value_name = "QUERY", required_unless_present = "from")]
+    pub(crate) query: Option<String>,
+}
+
+/// Arguments of `adql products`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProductsArgs {
+    #[command(flatten)]
+    pub(crate) products: ProductArgs,
+    /// Where and how the list is written.
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
+}
+
+impl ProductArgs {
+    /// The products of the rows, found on `runtime`.
+    pub(crate) fn products(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        http: &HttpClient,
+    ) -> Result<Vec<Product>> {
+        let origin = "<query>";
+        let engine = self.session.engine(runtime, origin)?;
+        let options = ProductOptions {
+            semantics: self.semantics.clone(),
+            datalink_batch: self.datalink_batch.max(1),
+        };
+        crate::interrupt::block_on(runtime, async {
+            let (text, frame) = match (&self.from, &self.query) {
+                (Some(path), _) => {
+                    engine
+                        .register_file("product_rows", path, &[])
+                        .await
+                        .map_err(|e| query_error(e, origin, ""))?;
+                    let text = "SELECT * FROM product_rows".to_owned();
+                    let frame = engine
+                        .query(&text)
+                        .await
+                        .map_err(|e| query_error(e, origin, &text))?;
+                    (text, frame)
+                }
+                (None, Some(text)) => {
+                    let frame = engine
+                        .query(text)
+                        .await
+                        .map_err(|e| query_error(e, origin, text))?;
+                    (text.clone(), frame)
+                }
+                (None, None) => return Err(Error::Usage("give a query or --from FILE".to_owned())),
+            };
+            let batches = frame
+                .collect()
+                .await
+                .map_err(|e| engine_error(e.into(), origin, &text))?;
+            Ok(products_of_rows(http, &batches, &options).await?)
+        })
+    }
+}
+
+/// The product list as a batch: where each file is and where `adql download` would put it.
+fn listing(products: &[Product]) -> Result<RecordBatch> {
+    let files = file_requests(products, Layout::ByObservation);
+    let text = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
+    let schema = Schema::new(vec![
+        Field::new("obs_collection", DataType::Utf8, true),
+        Field::new("obs_id", DataType::Utf8, true),
+        Field::new("semantics", DataType::Utf8, false),
+        Field::new("access_url", DataType::Utf8, false),
+        Field::new("content_type", DataType::Utf8, true),
+        Field::new("content_length", DataType::UInt64, true).with_metadata(
+            [("unit".to_owned(), "byte".to_owned())]
+                .into_iter()
+                .collect(),
+        ),
+        Field::new("file", DataType::Utf8, false),
+    ]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            text(products.iter().map(|p| p.collection.clone()).collect()),
+            text(products.iter().map(|p| p.observation.clone()).collect()),
+            text(products.iter().map(|p| Some(p.semantics.clone())).collect()),
+            text(products.iter().map(|p| Some(p.url.to_string())).collect()),
+            text(products.iter().map(|p| p.content_type.clone()).collect()),
+            Arc::new(UInt64Array::from(
+                products.iter().map(|p| p.size).collect::<Vec<_>>(),
+            )),
+            text(
+                files
+                    .iter()
+                    .map(|f| Some(f.path.display().to_string()))
+                    .collect(),
+            ),
+        ],
+    )
+    .map_err(|e| Error::Output(std::io::Error::other(e)))
+}
+
+/// Runs `adql products`.
+pub(crate) fn exec(args: ProductsArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
+    let runtime = runtime()?;
+    let http = crate::commands::tap::http_client()?;
+    let products = args.products.products(&runtime, &http)?;
+    ResultSink::write_whole(&args.out, &listing(&products)?, ctx)?;
+    Ok(ExitCode::SUCCESS)
+}

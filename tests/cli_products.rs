@@ -1,0 +1,247 @@
+//! `adql products` and `adql download` end to end against the DaCHS server of `tests/dachs/setup.sh` (skipped
+//! with a message when it is not running, a failure under `CI`), which serves real product files
+//! (`products.files`, written by `tests/dachs/products.py`) through DataLink: product lists through batched
+//! DataLink requests, files that arrive whole and byte for byte, a second run that fetches nothing, a partial
+//! file resumed, rows from a table file, the dry run and its curl script, and a missing file named in the
+//! summary with exit status 4.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::dachs;
+
+const ROWS: &str = "SELECT obs_id, obs_collection, access_url, access_format FROM d.products.files ORDER BY obs_id";
+
+fn adql(dir: &Path, tap: &str, args: &[&str]) -> Output {
+    let service = format!("d={tap}");
+    let mut all = vec![args[0], "--no-user-config", "--service", &service];
+    all.extend_from_slice(&args[1..]);
+    Command::new(env!("CARGO_BIN_EXE_adql"))
+        .args(&all)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The files the server publishes, written again by the same generator.
+fn expected_files(dir: &Path) -> std::path::PathBuf {
+    let expected = dir.join("expected");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dachs/products.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .arg(&expected)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    expected
+}
+
+#[test]
+fn products_are_listed_through_datalink_and_downloaded_whole() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    let list = ok(&adql(dir, &tap, &["products", "--format", "csv", ROWS]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(
+        lines[0],
+        "obs_collection,obs_id,semantics,access_url,content_type,content_length,file"
+    );
+    assert_eq!(lines.len(), 13, "{list}");
+    assert!(lines[1].starts_with("TEST,obs1,#this,http://"), "{list}");
+    assert!(
+        lines[1].ends_with(",image/fits,8640,TEST/obs1/obs1.fits"),
+        "{list}"
+    );
+    let previews = ok(&adql(
+        dir,
+        &tap,
+        &[
+            "products",
+            "--format",
+            "csv",
+            "--semantics",
+            "#preview",
+            ROWS,
+        ],
+    ));
+    assert!(
+        previews
+            .lines()
+            .skip(1)
+            .all(|l| l.contains("?preview=True")),
+        "{previews}"
+    );
+
+    // Everything arrives, byte for byte, with a manifest.
+    let out = adql(
+        dir,
+        &tap,
+        &[
+            "download",
+            "-o",
+            "out",
+            "--manifest",
+            "manifest.csv",
+            "--parallel",
+            "4",
+            ROWS,
+        ],
+    );
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("12 files fetched, 0 already there, 0 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    let expected = expected_files(dir);
+    for i in 1..=12 {
+        let name = format!("obs{i}.fits");
+        let got = std::fs::read(dir.join(format!("out/TEST/obs{i}/{name}"))).unwrap();
+        assert_eq!(got, std::fs::read(expected.join(&name)).unwrap(), "{name}");
+    }
+    let manifest = std::fs::read_to_string(dir.join("manifest.csv")).unwrap();
+    assert_eq!(manifest.lines().count(), 13);
+    assert!(
+        manifest.lines().skip(1).all(|l| l.contains(",downloaded,")),
+        "{manifest}"
+    );
+
+    // A second run fetches nothing; a lost file comes again, a partial one is resumed.
+    std::fs::remove_file(dir.join("out/TEST/obs3/obs3.fits")).unwrap();
+    let whole = std::fs::read(expected.join("obs7.fits")).unwrap();
+    std::fs::remove_file(dir.join("out/TEST/obs7/obs7.fits")).unwrap();
+    std::fs::write(
+        dir.join("out/TEST/obs7/obs7.fits.part"),
+        &whole[..whole.len() / 3],
+    )
+    .unwrap();
+    let out = adql(
+        dir,
+        &tap,
+        &["download", "-o", "out", "--manifest", "manifest.csv", ROWS],
+    );
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("2 files fetched, 10 already there, 0 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("out/TEST/obs7/obs7.fits")).unwrap(),
+        whole
+    );
+    assert!(!dir.join("out/TEST/obs7/obs7.fits.part").exists());
+    let manifest = std::fs::read_to_string(dir.join("manifest.csv")).unwrap();
+    assert!(
+        manifest.contains("obs7.fits,") && manifest.contains(",resumed,"),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn rows_come_from_a_table_file_and_failures_are_named() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    ok(&adql(dir, &tap, &["query", "-o", "rows.vot", ROWS]));
+    let dry = ok(&adql(
+        dir,
+        &tap,
+        &[
+            "download",
+            "--from",
+            "rows.vot",
+            "--flat",
+            "-o",
+            "files",
+            "--dry-run",
+        ],
+    ));
+    let lines: Vec<&str> = dry.lines().collect();
+    assert_eq!(lines.len(), 12, "{dry}");
+    assert!(lines[0].ends_with("\tfiles/obs1.fits"), "{dry}");
+    let script = ok(&adql(
+        dir,
+        &tap,
+        &["download", "--from", "rows.vot", "--dry-run", "--curl"],
+    ));
+    assert!(script.starts_with("#!/bin/sh\n"));
+    assert_eq!(
+        script
+            .lines()
+            .filter(|l| l.starts_with("curl --fail"))
+            .count(),
+        12
+    );
+    assert!(
+        !script.contains("MAST_API_TOKEN\"}"),
+        "no token for a non-MAST host: {script}"
+    );
+
+    // One file the server does not have: the others arrive, the summary names it, exit status 4.
+    let base = tap.trim_end_matches("/tap");
+    std::fs::write(
+        dir.join("rows.csv"),
+        format!(
+            "obs_id,obs_collection,access_url,access_format\n\
+             obs1,TEST,{base}/getproduct/products/data/obs1.fits,image/fits\n\
+             gone,TEST,{base}/getproduct/products/data/gone.fits,image/fits\n"
+        ),
+    )
+    .unwrap();
+    let out = adql(
+        dir,
+        &tap,
+        &["download", "--from", "rows.csv", "-o", "partial"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("adql: error: 1 of 2 files did not arrive:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("gone.fits: download: "), "{stderr}");
+    assert!(dir.join("partial/TEST/obs1/obs1.fits").exists());
+    assert!(
+        !dir.join("partial/TEST/gone")
+            .read_dir()
+            .is_ok_and(|mut d| d.next().is_some())
+    );
+
+    // Rows without access_url say what is missing.
+    std::fs::write(dir.join("bad.csv"), "obs_id\nobs1\n").unwrap();
+    let out = adql(dir, &tap, &["products", "--from", "bad.csv"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no access_url column"),
+        "{}",
+        text(&out.stderr)
+    );
+}
