@@ -5,6 +5,8 @@
 //!   availability;
 //! - [`scs`], [`sia`], [`ssa`]: Simple Cone Search, SIA 2.0, SSA;
 //! - [`mashup`]: the MAST Mashup API (long polling, paging, filters, name resolution);
+//! - [`datalink`], [`products`], [`download`]: from rows to data products (DataLink links in ID batches) and
+//!   to files (parallel, resumed, verified);
 //! - [`auth`]: MAST tokens, sent to MAST hosts only and never printed;
 //! - [`http`]: the shared HTTP client (timeouts, retries with jittered backoff and
 //!   `Retry-After`, redirects, proxies, gzip, `User-Agent`).

@@ -196,7 +196,12 @@ pub(crate) fn exec(args: DownloadArgs, ctx: &mut Context<'_>) -> Result<ExitCode
     );
     let progress = bar(&files);
     let total = files.len();
-    let outcomes = crate::interrupt::block_on(&runtime, async {
+    // Transfers are I/O: one thread drives them all (as curl does), leaving the cores to the kernel's copies.
+    let transfers = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the download runtime: {e}")))?;
+    let outcomes = crate::interrupt::block_on(&transfers, async {
         Ok(downloader.run(files, progress.clone()).await)
     })?;
     if let Some(progress) = progress {

@@ -3,13 +3,68 @@
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::StatusCode;
-use tokio::io::AsyncWriteExt;
 
 use super::{DownloadOptions, DownloadProgress, FileRequest, Status};
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, Request, check_status, io_error};
+
+/// Bytes gathered before a write to the file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// A partial file being written. The body's chunks are kept as they come (no copy) until a megabyte is
+/// there, then written in one go: a write per chunk through a tokio file would be a hop to the blocking
+/// pool and a copy each.
+struct PartFile {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+}
+
+impl PartFile {
+    async fn open(path: &Path, append: bool) -> Result<Self> {
+        let file = if append {
+            tokio::fs::OpenOptions::new().append(true).open(path).await
+        } else {
+            tokio::fs::File::create(path).await
+        }
+        .map_err(|e| file_error(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Some(file.into_std().await),
+            pending: Vec::new(),
+            pending_len: 0,
+        })
+    }
+
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= WRITE_BUFFER {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        use std::io::Write;
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        // A megabyte into the page cache takes a fraction of a millisecond: written here, as curl writes
+        // in its event loop, rather than handed to another thread.
+        let written = self
+            .pending
+            .iter()
+            .try_for_each(|chunk| file.write_all(chunk));
+        self.pending.clear();
+        self.pending_len = 0;
+        written.map_err(|e| file_error(&self.path, e))
+    }
+}
 
 /// The partial file of `path`: `NAME.part` beside it.
 pub(crate) fn part_path(path: &Path) -> PathBuf {
@@ -113,12 +168,7 @@ async fn fetch_into(
     };
     let resp = check_status(&options.service, resp).await?;
     let expected = resp.content_length();
-    let mut file = if append {
-        tokio::fs::OpenOptions::new().append(true).open(part).await
-    } else {
-        tokio::fs::File::create(part).await
-    }
-    .map_err(|e| file_error(part, e))?;
+    let mut file = PartFile::open(part, append).await?;
     let mut body = resp.bytes_stream();
     let mut received = 0u64;
     loop {
@@ -126,7 +176,7 @@ async fn fetch_into(
         let chunk = match next {
             Err(_) => {
                 // Keep what came: the next attempt resumes from it.
-                file.flush().await.map_err(|e| file_error(part, e))?;
+                file.flush().await?;
                 return Err(Error::Timeout {
                     service: options.service.clone(),
                     url: request.url.clone(),
@@ -135,7 +185,7 @@ async fn fetch_into(
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                file.flush().await.map_err(|e| file_error(part, e))?;
+                file.flush().await?;
                 return Err(io_error(
                     &options.service,
                     &request.url,
@@ -144,16 +194,13 @@ async fn fetch_into(
             }
             Ok(Some(Ok(chunk))) => chunk,
         };
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| file_error(part, e))?;
         received += chunk.len() as u64;
         if let Some(progress) = progress {
             progress.advanced(chunk.len() as u64);
         }
+        file.write(chunk).await?;
     }
-    file.flush().await.map_err(|e| file_error(part, e))?;
-    file.sync_all().await.map_err(|e| file_error(part, e))?;
+    file.flush().await?;
     if let Some(expected) = expected
         && received < expected
     {
