@@ -1342,3 +1342,61 @@ fn a_kept_job_is_listed_read_again_and_deleted() {
     run.assert_code(0);
     assert_eq!(run.stderr, "", "nothing said when stderr is not a terminal");
 }
+
+#[test]
+fn mast_rows_list_their_products_through_the_mashup_api() {
+    let Some(body) = fixture("astroquery_mast", "products.json") else {
+        return;
+    };
+    let server = Server::start(move |_| Answer::ok("application/json", body.clone()));
+    let url = server.url("/api/v0/invoke");
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("obs.csv");
+    std::fs::write(&rows, "obsid,obs_collection\n2003738726,HST\n").unwrap();
+    let rows = rows.display().to_string();
+    let run = adql(&[
+        "products",
+        "--from",
+        &rows,
+        "--mast-url",
+        &url,
+        "--product-type",
+        "SCIENCE",
+        "--format",
+        "csv",
+    ]);
+    run.assert_code(0);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 1 + 7, "{}", run.stdout);
+    assert!(
+        lines[1].starts_with("HST,U9O40504M,#this,http://127.0.0.1:"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("/api/v0.1/Download/file?uri=mast%3AHST%2Fproduct%2F"));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1, "one batch of observations");
+    let req = mashup_request(&reqs[0]);
+    assert!(req.contains(r#""service":"Mast.Caom.Products""#), "{req}");
+    assert!(req.contains(r#""obsid":"2003738726""#), "{req}");
+
+    // The dry run lays the files out by collection and observation.
+    let run = adql(&[
+        "download",
+        "--from",
+        &rows,
+        "--mast-url",
+        &url,
+        "--dry-run",
+        "-o",
+        "d",
+    ]);
+    run.assert_code(0);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 22, "{}", run.stdout);
+    assert!(
+        lines[0].ends_with("\td/HST/U9O40504M/u9o40504m_c3m.fits"),
+        "{}",
+        lines[0]
+    );
+}

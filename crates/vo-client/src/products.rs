@@ -5,6 +5,11 @@
 //! ([`DataLinkService`]), every identifier accounted for, and the links of the chosen semantics (`#this` by
 //! default) are the products. Otherwise the URL is the product itself. The collection and observation of the
 //! row (`obs_collection`, `obs_id`) travel with each product, to lay files out by them.
+//!
+//! Rows of MAST's CAOM tables carry `obsid` instead: their products come from the Mashup service
+//! `Mast.Caom.Products`, asked for in batches of observations ([`mast_products`]), chosen as astroquery's
+//! `filter_products` chooses them ([`MastFilter`]), and fetched from MAST's download endpoint
+//! (`/api/v0.1/Download/file?uri=…`, which needs a MAST token for exclusive-access data).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +21,7 @@ use crate::datalink::{DataLinkService, THIS, is_datalink, split_id};
 use crate::download::{FileRequest, file_name_from_url, safe_file_name};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
+use crate::mashup::{MashupRequest, MastClient};
 
 /// One file a row points to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +192,130 @@ pub async fn products_of_rows(
     }
     products.sort_by_key(|(index, _)| *index);
     Ok(products.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Which MAST products are kept: astroquery's `filter_products` (every given criterion must hold; values of
+/// one criterion are alternatives, compared without regard to case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MastFilter {
+    /// `productType`: `SCIENCE`, `AUXILIARY`, `PREVIEW`, …
+    pub product_type: Vec<String>,
+    /// `productSubGroupDescription`: `UNCAL`, `CAL`, `I2D`, `X1D`, …
+    pub subgroup: Vec<String>,
+    /// `calib_level`: 0 to 4.
+    pub calib_level: Vec<i64>,
+    /// The file name's extension: `fits`, `jpg`, `fits.gz`, …
+    pub extension: Vec<String>,
+    /// Only the "Minimum Recommended Products" (`productGroupDescription`).
+    pub minimum_recommended: bool,
+}
+
+impl MastFilter {
+    fn keeps(&self, batch: &RecordBatch, row: usize) -> bool {
+        let cell = |name: &str| column_cell(batch, name, row).unwrap_or_default();
+        let any = |wanted: &[String], value: &str| {
+            wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(value))
+        };
+        let name = cell("productFilename").to_ascii_lowercase();
+        any(&self.product_type, &cell("productType"))
+            && any(&self.subgroup, &cell("productSubGroupDescription"))
+            && (self.calib_level.is_empty()
+                || cell("calib_level")
+                    .parse::<i64>()
+                    .is_ok_and(|l| self.calib_level.contains(&l)))
+            && (self.extension.is_empty()
+                || self.extension.iter().any(|e| {
+                    name.ends_with(&format!(
+                        ".{}",
+                        e.trim_start_matches('.').to_ascii_lowercase()
+                    ))
+                }))
+            && (!self.minimum_recommended
+                || cell("productGroupDescription") == "Minimum Recommended Products")
+    }
+}
+
+/// Whether `batches` are rows of MAST's CAOM tables (an `obsid` column and no `access_url`).
+pub fn are_mast_rows(batches: &[RecordBatch]) -> bool {
+    batches.first().is_some_and(|b| {
+        let fields = b.schema();
+        let has = |name: &str| {
+            fields
+                .fields()
+                .iter()
+                .any(|f| f.name().eq_ignore_ascii_case(name))
+        };
+        has("obsid") && !has("access_url")
+    })
+}
+
+/// MAST's download endpoint beside a Mashup endpoint (`…/api/v0/invoke` → `…/api/v0.1/Download/file`).
+pub fn mast_download_url(mashup: &Url) -> Url {
+    let mut url = mashup.clone();
+    url.set_query(None);
+    url.set_path("/api/v0.1/Download/file");
+    url
+}
+
+/// The products of the observations of `batches` (their `obsid` column), from `Mast.Caom.Products` in
+/// batches of `batch` observations, kept by `filter`.
+///
+/// # Errors
+/// Rows without `obsid`; a failed Mashup request.
+pub async fn mast_products(
+    client: &MastClient,
+    batches: &[RecordBatch],
+    filter: &MastFilter,
+    batch: usize,
+) -> Result<Vec<Product>> {
+    let mut obsids: Vec<String> = Vec::new();
+    for b in batches {
+        for row in 0..b.num_rows() {
+            match column_cell(b, "obsid", row) {
+                Some(id) if !obsids.contains(&id) => obsids.push(id),
+                Some(_) => {}
+                None => {
+                    return Err(Error::InvalidInput(format!(
+                        "row {} has no obsid",
+                        obsids.len() + 1
+                    )));
+                }
+            }
+        }
+    }
+    let download = mast_download_url(client.url());
+    let mut products = Vec::new();
+    for ids in obsids.chunks(batch.max(1)) {
+        let request = MashupRequest::new("Mast.Caom.Products").param("obsid", ids.join(","));
+        let table = client.query_all(request).await?.collect().await?;
+        for b in &table.batches {
+            for row in 0..b.num_rows() {
+                if !filter.keeps(b, row) {
+                    continue;
+                }
+                let cell = |name: &str| column_cell(b, name, row).filter(|v| !v.is_empty());
+                let Some(uri) = cell("dataURI") else {
+                    continue;
+                };
+                let mut url = download.clone();
+                url.query_pairs_mut().append_pair("uri", &uri);
+                let name = cell("productFilename")
+                    .map(|n| safe_file_name(&n))
+                    .unwrap_or_else(|| safe_file_name(uri.rsplit('/').next().unwrap_or(&uri)));
+                products.push(Product {
+                    id: Some(uri),
+                    url,
+                    semantics: THIS.to_owned(),
+                    content_type: None,
+                    size: cell("size").and_then(|v| v.parse().ok()),
+                    collection: cell("obs_collection"),
+                    observation: cell("obs_id"),
+                    name,
+                });
+            }
+        }
+    }
+    Ok(products)
 }
 
 /// How downloaded files are laid out.

@@ -10,7 +10,11 @@ use arrow::array::{ArrayRef, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use vo_client::HttpClient;
-use vo_client::products::{Layout, Product, ProductOptions, file_requests, products_of_rows};
+use vo_client::mashup::MastClient;
+use vo_client::products::{
+    Layout, MastFilter, Product, ProductOptions, are_mast_rows, file_requests, mast_products,
+    products_of_rows,
+};
 
 use crate::commands::Context;
 use crate::commands::query::runtime;
@@ -35,8 +39,29 @@ pub(crate) struct ProductArgs {
     /// Identifiers per DataLink request.
     #[arg(long = "datalink-batch", value_name = "N", default_value_t = 50)]
     pub(crate) datalink_batch: usize,
-    /// The query whose rows point to the products (with `access_url`, `access_format`, `obs_collection`,
-    /// `obs_id`).
+    /// MAST rows (`obsid`): keep products of this `productType` (repeatable: SCIENCE, AUXILIARY, PREVIEW, …).
+    #[arg(long = "product-type", value_name = "TYPE")]
+    pub(crate) product_type: Vec<String>,
+    /// MAST rows: keep products of this `productSubGroupDescription` (repeatable: CAL, I2D, X1D, …).
+    #[arg(long = "subgroup", value_name = "NAME")]
+    pub(crate) subgroup: Vec<String>,
+    /// MAST rows: keep products of this calibration level (repeatable).
+    #[arg(long = "calib-level", value_name = "LEVEL")]
+    pub(crate) calib_level: Vec<i64>,
+    /// MAST rows: keep files with this extension (repeatable: fits, jpg, …).
+    #[arg(long = "extension", value_name = "EXT")]
+    pub(crate) extension: Vec<String>,
+    /// MAST rows: only the "Minimum Recommended Products".
+    #[arg(long = "mrp-only")]
+    pub(crate) mrp_only: bool,
+    /// MAST rows: the Mashup endpoint that lists their products (downloads go to its `/api/v0.1/Download`).
+    #[arg(long = "mast-url", value_name = "URL", default_value = vo_client::mashup::DEFAULT_MASHUP_URL)]
+    pub(crate) mast_url: String,
+    /// MAST rows: observations per `Mast.Caom.Products` request.
+    #[arg(long = "mast-batch", value_name = "N", default_value_t = 100)]
+    pub(crate) mast_batch: usize,
+    /// The query whose rows point to the products: `access_url` (with `access_format`, `obs_collection`,
+    /// `obs_id`), or MAST's `obsid`.
     #[arg(value_name = "QUERY", required_unless_present = "from")]
     pub(crate) query: Option<String>,
 }
@@ -91,6 +116,17 @@ impl ProductArgs {
                 .collect()
                 .await
                 .map_err(|e| engine_error(e.into(), origin, &text))?;
+            if are_mast_rows(&batches) {
+                let filter = MastFilter {
+                    product_type: self.product_type.clone(),
+                    subgroup: self.subgroup.clone(),
+                    calib_level: self.calib_level.clone(),
+                    extension: self.extension.clone(),
+                    minimum_recommended: self.mrp_only,
+                };
+                let client = MastClient::with_url(http.clone(), &self.mast_url)?;
+                return Ok(mast_products(&client, &batches, &filter, self.mast_batch).await?);
+            }
             Ok(products_of_rows(http, &batches, &options).await?)
         })
     }

@@ -98,6 +98,11 @@ impl MastClient {
         })
     }
 
+    /// The endpoint.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
     /// Replaces the options.
     pub fn with_options(mut self, options: MashupOptions) -> Self {
         self.options = options;
