@@ -162,6 +162,10 @@ fn federation_exit_code(error: &adql_federation::FederationError) -> u8 {
     match error {
         F::Overflow { .. } | F::OverflowNotSplit { .. } | F::TooLarge { .. } => EXIT_TRUNCATED,
         F::Remote { .. } | F::SchemaMismatch { .. } => EXIT_REMOTE,
+        F::Client(error) => match **error {
+            vo_client::Error::InvalidInput(_) | vo_client::Error::Config(_) => EXIT_USAGE,
+            _ => EXIT_REMOTE,
+        },
         F::Config { .. }
         | F::InvalidService { .. }
         | F::UnknownService { .. }

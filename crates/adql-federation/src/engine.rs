@@ -122,6 +122,8 @@ pub struct Engine {
     /// The services described so far (a query's session is built from a copy).
     federation: tokio::sync::Mutex<Federation>,
     local: Mutex<Registered>,
+    /// The HTTP client of an engine built over HTTP, for the requests that are not queries (products).
+    http: Option<HttpClient>,
 }
 
 /// What the user registered: local tables and functions, added to every query's session.
@@ -166,11 +168,10 @@ impl Engine {
         config: ClientConfig,
     ) -> Result<Self> {
         let http = HttpClient::new(config).map_err(http_setup)?;
-        Ok(Self::with_io(
-            catalogue,
-            Arc::new(VoServiceIo::new(http)),
-            options,
-        ))
+        Ok(Self {
+            http: Some(http.clone()),
+            ..Self::with_io(catalogue, Arc::new(VoServiceIo::new(http)), options)
+        })
     }
 
     /// An engine whose services are reached through `io`.
@@ -181,7 +182,21 @@ impl Engine {
             options,
             federation: tokio::sync::Mutex::new(Federation::new()),
             local: Mutex::new(Registered::default()),
+            http: None,
         }
+    }
+
+    /// Uses `http` for the requests that are not queries (data products), as [`Engine::new`] and
+    /// [`Engine::from_env`] do with their own client.
+    #[must_use]
+    pub fn with_http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The HTTP client for requests that are not queries, if the engine has one.
+    pub fn http(&self) -> Option<&HttpClient> {
+        self.http.as_ref()
     }
 
     /// The services the engine knows.

@@ -159,6 +159,9 @@ pub enum FederationError {
     /// An error of the local engine.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
+    /// A service client failed outside a query (DataLink, MAST products): the error names the service and URL.
+    #[error(transparent)]
+    Client(Box<vo_client::Error>),
 }
 
 impl FederationError {

@@ -8,11 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vo_client::download::{
-    DownloadOptions, DownloadProgress, Downloader, FileRequest, Outcome, Status,
-};
+use vo_client::TokenPolicy;
+use vo_client::download::{DownloadOptions, DownloadProgress, FileRequest, Outcome, Status};
 use vo_client::products::{Layout, file_requests};
-use vo_client::{HttpClient, TokenPolicy};
 
 use crate::commands::Context;
 use crate::commands::products::ProductArgs;
@@ -164,8 +162,7 @@ pub(crate) fn exec(args: DownloadArgs, ctx: &mut Context<'_>) -> Result<ExitCode
         )));
     }
     let runtime = runtime()?;
-    let http: HttpClient = crate::commands::tap::http_client()?;
-    let products = args.products.products(&runtime, &http)?;
+    let (engine, products) = args.products.products(&runtime)?;
     let layout = if args.flat {
         Layout::Flat
     } else {
@@ -174,7 +171,11 @@ pub(crate) fn exec(args: DownloadArgs, ctx: &mut Context<'_>) -> Result<ExitCode
     let files = file_requests(&products, layout);
     if args.dry_run {
         let text = if args.curl {
-            curl_script(&files, &args.dir, &http.config().tokens)
+            let tokens = engine
+                .http()
+                .map(|http| http.config().tokens.clone())
+                .unwrap_or_default();
+            curl_script(&files, &args.dir, &tokens)
         } else {
             files
                 .iter()
@@ -184,16 +185,15 @@ pub(crate) fn exec(args: DownloadArgs, ctx: &mut Context<'_>) -> Result<ExitCode
         ctx.out.write_all(text.as_bytes()).map_err(Error::Output)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let downloader = Downloader::new(
-        http,
-        DownloadOptions {
+    let downloader = engine
+        .downloader(DownloadOptions {
             dir: args.dir.clone(),
             parallel: args.parallel.max(1),
             stall_timeout: Duration::from_secs_f64(args.stall_timeout),
             attempts: args.attempts.max(1),
             service: "download".to_owned(),
-        },
-    );
+        })
+        .map_err(|e| Error::Federation(Box::new(e)))?;
     let progress = bar(&files);
     let total = files.len();
     // Transfers are I/O: one thread drives them all (as curl does), leaving the cores to the kernel's copies.

@@ -4,21 +4,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, StringArray, UInt64Array};
-use arrow::datatypes::{DataType, Field, Schema};
-use arrow::record_batch::RecordBatch;
-use vo_client::HttpClient;
-use vo_client::mashup::MastClient;
-use vo_client::products::{
-    Layout, MastFilter, Product, ProductOptions, are_mast_rows, file_requests, mast_products,
-    products_of_rows,
-};
+use adql_federation::{Engine, ProductChoice, products_batch};
+use vo_client::products::{Layout, MastFilter, Product, ProductOptions};
 
 use crate::commands::Context;
 use crate::commands::query::runtime;
-use crate::error::{engine_error, query_error};
+use crate::error::query_error;
 use crate::output::{OutputArgs, ResultSink};
 use crate::session_args::SessionArgs;
 use crate::{Error, Result};
@@ -77,105 +69,56 @@ pub(crate) struct ProductsArgs {
 }
 
 impl ProductArgs {
-    /// The products of the rows, found on `runtime`.
+    /// The products of the rows, found on `runtime` through the engine of the flags (whose HTTP client is
+    /// also the downloads').
     pub(crate) fn products(
         &self,
         runtime: &tokio::runtime::Runtime,
-        http: &HttpClient,
-    ) -> Result<Vec<Product>> {
+    ) -> Result<(Engine, Vec<Product>)> {
         let origin = "<query>";
         let engine = self.session.engine(runtime, origin)?;
-        let options = ProductOptions {
-            semantics: self.semantics.clone(),
-            datalink_batch: self.datalink_batch.max(1),
+        let choice = ProductChoice {
+            datalink: ProductOptions {
+                semantics: self.semantics.clone(),
+                datalink_batch: self.datalink_batch.max(1),
+            },
+            mast: MastFilter {
+                product_type: self.product_type.clone(),
+                subgroup: self.subgroup.clone(),
+                calib_level: self.calib_level.clone(),
+                extension: self.extension.clone(),
+                minimum_recommended: self.mrp_only,
+            },
+            mast_url: self.mast_url.clone(),
+            mast_batch: self.mast_batch.max(1),
         };
-        crate::interrupt::block_on(runtime, async {
-            let (text, frame) = match (&self.from, &self.query) {
+        let products = crate::interrupt::block_on(runtime, async {
+            let text = match (&self.from, &self.query) {
                 (Some(path), _) => {
                     engine
                         .register_file("product_rows", path, &[])
                         .await
                         .map_err(|e| query_error(e, origin, ""))?;
-                    let text = "SELECT * FROM product_rows".to_owned();
-                    let frame = engine
-                        .query(&text)
-                        .await
-                        .map_err(|e| query_error(e, origin, &text))?;
-                    (text, frame)
+                    "SELECT * FROM product_rows".to_owned()
                 }
-                (None, Some(text)) => {
-                    let frame = engine
-                        .query(text)
-                        .await
-                        .map_err(|e| query_error(e, origin, text))?;
-                    (text.clone(), frame)
-                }
+                (None, Some(text)) => text.clone(),
                 (None, None) => return Err(Error::Usage("give a query or --from FILE".to_owned())),
             };
-            let batches = frame
-                .collect()
+            engine
+                .products(&text, &choice)
                 .await
-                .map_err(|e| engine_error(e.into(), origin, &text))?;
-            if are_mast_rows(&batches) {
-                let filter = MastFilter {
-                    product_type: self.product_type.clone(),
-                    subgroup: self.subgroup.clone(),
-                    calib_level: self.calib_level.clone(),
-                    extension: self.extension.clone(),
-                    minimum_recommended: self.mrp_only,
-                };
-                let client = MastClient::with_url(http.clone(), &self.mast_url)?;
-                return Ok(mast_products(&client, &batches, &filter, self.mast_batch).await?);
-            }
-            Ok(products_of_rows(http, &batches, &options).await?)
-        })
+                .map_err(|e| query_error(e, origin, &text))
+        })?;
+        Ok((engine, products))
     }
-}
-
-/// The product list as a batch: where each file is and where `adql download` would put it.
-fn listing(products: &[Product]) -> Result<RecordBatch> {
-    let files = file_requests(products, Layout::ByObservation);
-    let text = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
-    let schema = Schema::new(vec![
-        Field::new("obs_collection", DataType::Utf8, true),
-        Field::new("obs_id", DataType::Utf8, true),
-        Field::new("semantics", DataType::Utf8, false),
-        Field::new("access_url", DataType::Utf8, false),
-        Field::new("content_type", DataType::Utf8, true),
-        Field::new("content_length", DataType::UInt64, true).with_metadata(
-            [("unit".to_owned(), "byte".to_owned())]
-                .into_iter()
-                .collect(),
-        ),
-        Field::new("file", DataType::Utf8, false),
-    ]);
-    RecordBatch::try_new(
-        Arc::new(schema),
-        vec![
-            text(products.iter().map(|p| p.collection.clone()).collect()),
-            text(products.iter().map(|p| p.observation.clone()).collect()),
-            text(products.iter().map(|p| Some(p.semantics.clone())).collect()),
-            text(products.iter().map(|p| Some(p.url.to_string())).collect()),
-            text(products.iter().map(|p| p.content_type.clone()).collect()),
-            Arc::new(UInt64Array::from(
-                products.iter().map(|p| p.size).collect::<Vec<_>>(),
-            )),
-            text(
-                files
-                    .iter()
-                    .map(|f| Some(f.path.display().to_string()))
-                    .collect(),
-            ),
-        ],
-    )
-    .map_err(|e| Error::Output(std::io::Error::other(e)))
 }
 
 /// Runs `adql products`.
 pub(crate) fn exec(args: ProductsArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
     let runtime = runtime()?;
-    let http = crate::commands::tap::http_client()?;
-    let products = args.products.products(&runtime, &http)?;
-    ResultSink::write_whole(&args.out, &listing(&products)?, ctx)?;
+    let (_, products) = args.products.products(&runtime)?;
+    let batch = products_batch(&products, Layout::ByObservation)
+        .map_err(|e| Error::Federation(Box::new(e)))?;
+    ResultSink::write_whole(&args.out, &batch, ctx)?;
     Ok(ExitCode::SUCCESS)
 }
