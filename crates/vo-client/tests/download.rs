@@ -85,8 +85,8 @@ impl DownloadProgress for Bytes {
     }
 }
 
-#[tokio::test]
-async fn a_file_arrives_whole_and_is_not_fetched_twice() {
+/// A server that sends the whole of [`content`] for every request, and a downloader into a new directory.
+async fn whole_file_server() -> (Vec<u8>, TestServer, tempfile::TempDir, Downloader) {
     let body = content();
     let served = body.clone();
     let server =
@@ -94,6 +94,12 @@ async fn a_file_arrives_whole_and_is_not_fetched_twice() {
             .await;
     let dir = tempfile::tempdir().unwrap();
     let downloader = Downloader::new(http(TokenPolicy::default()), options(dir.path()));
+    (body, server, dir, downloader)
+}
+
+#[tokio::test]
+async fn a_file_arrives_whole_and_is_not_fetched_twice() {
+    let (body, server, dir, downloader) = whole_file_server().await;
     let progress = Arc::new(Bytes::default());
     let outcomes = downloader
         .run(
@@ -174,13 +180,7 @@ async fn a_partial_file_of_an_earlier_run_is_resumed() {
 
 #[tokio::test]
 async fn a_wrong_size_or_checksum_is_discarded() {
-    let body = content();
-    let served = body.clone();
-    let server =
-        TestServer::start(move |_, _| Action::Send(response(200, "application/fits", &served)))
-            .await;
-    let dir = tempfile::tempdir().unwrap();
-    let downloader = Downloader::new(http(TokenPolicy::default()), options(dir.path()));
+    let (body, server, dir, downloader) = whole_file_server().await;
     let wrong_size = file(&server, "size.fits", Some(body.len() as u64 + 1));
     let wrong_sum = FileRequest {
         checksum: Some(
