@@ -297,6 +297,16 @@ struct MastSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TokenEntry {
+    hosts: Vec<String>,
+    token: Option<String>,
+    token_env: Option<String>,
+    scheme: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     cache: CacheSection,
@@ -305,6 +315,10 @@ struct ConfigFile {
     #[serde(default)]
     #[allow(dead_code)]
     mast: Option<MastSection>,
+    /// Other services' tokens, read by `vo_client::auth` too.
+    #[serde(default)]
+    #[allow(dead_code)]
+    tokens: Vec<TokenEntry>,
     #[serde(default)]
     services: BTreeMap<String, ServiceConfig>,
 }
@@ -780,7 +794,7 @@ url = "http://localhost:8080/tap"
     fn the_mast_token_section_of_the_same_file_is_accepted() {
         let mut c = Catalogue::empty();
         c.merge_toml(
-            "[mast]\ntoken = \"...\"\ntoken_hosts = [\"*.stsci.edu\"]\n\n[services.x]\nurl = \"http://a/tap\"\n",
+            "[mast]\ntoken = \"...\"\ntoken_hosts = [\"*.stsci.edu\"]\n\n[[tokens]]\nhosts = [\"*.ipac.caltech.edu\"]\ntoken_env = \"IRSA_TOKEN\"\n\n[services.x]\nurl = \"http://a/tap\"\n",
             Path::new("config.toml"),
         )
         .unwrap();

@@ -43,6 +43,7 @@ async fn federation(server: &ReplayServer) -> Federation {
         tokens: TokenPolicy {
             token: Some(Secret::new("test-token")),
             hosts: vec!["127.0.0.1".into()],
+            ..TokenPolicy::default()
         },
         ..ClientConfig::default()
     })

@@ -14,6 +14,17 @@
 //!
 //! It is sent as `Authorization: token …` to the configured hosts only (default
 //! `*.stsci.edu`), never to a host reached by a redirect from another host.
+//!
+//! Other services' tokens are configured the same way, per host, in `[[tokens]]` entries; the token comes
+//! from an environment variable (`token_env`, preferred: the file then holds no secret) or from `token`, and
+//! is sent as `Authorization: SCHEME …` (default `Bearer`):
+//!
+//! ```toml
+//! [[tokens]]
+//! hosts = ["*.ipac.caltech.edu"]
+//! token_env = "IRSA_TOKEN"
+//! scheme = "Bearer"
+//! ```
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -62,6 +73,21 @@ pub struct TokenPolicy {
     pub token: Option<Secret>,
     /// Host patterns: an exact host name, or `*.domain` for the domain and its subdomains.
     pub hosts: Vec<String>,
+    /// Other services' tokens, each with its hosts (`[[tokens]]`); the MAST token wins for its hosts.
+    pub others: Vec<HostToken>,
+}
+
+/// A token of another service and the hosts that receive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostToken {
+    /// Host patterns, as for the MAST token.
+    pub hosts: Vec<String>,
+    /// The token.
+    pub token: Secret,
+    /// The scheme of the `Authorization` header (`Bearer`, `token`, …).
+    pub scheme: String,
+    /// The environment variable it came from, if any (what a curl script reads instead of the token).
+    pub env: Option<String>,
 }
 
 impl Default for TokenPolicy {
@@ -72,6 +98,7 @@ impl Default for TokenPolicy {
                 .iter()
                 .map(|h| (*h).to_owned())
                 .collect(),
+            others: Vec::new(),
         }
     }
 }
@@ -108,16 +135,32 @@ impl TokenPolicy {
                 .map(|h| (*h).to_owned())
                 .collect()
         });
-        TokenPolicy { token, hosts }
+        TokenPolicy {
+            token,
+            hosts,
+            others: file.tokens,
+        }
     }
 
-    /// The token to send to `host`, if that host is on the list.
+    /// The MAST token to send to `host`, if that host is on the list.
     pub fn token_for(&self, host: &str) -> Option<&Secret> {
         let token = self.token.as_ref()?;
         self.hosts
             .iter()
             .any(|pattern| host_matches(pattern, host))
             .then_some(token)
+    }
+
+    /// The `Authorization` scheme and token for `host`: the MAST token (scheme `token`) for MAST's hosts, else
+    /// the first `[[tokens]]` entry whose hosts match.
+    pub fn authorization_for(&self, host: &str) -> Option<(&str, &Secret)> {
+        if let Some(token) = self.token_for(host) {
+            return Some(("token", token));
+        }
+        self.others
+            .iter()
+            .find(|t| t.hosts.iter().any(|pattern| host_matches(pattern, host)))
+            .map(|t| (t.scheme.as_str(), &t.token))
     }
 }
 
@@ -159,6 +202,8 @@ pub struct ConfigFile {
     pub mast_token: Option<Secret>,
     /// `mast.token_hosts`.
     pub mast_token_hosts: Option<Vec<String>>,
+    /// The `[[tokens]]` entries whose token is known (from the environment or the file).
+    pub tokens: Vec<HostToken>,
 }
 
 impl ConfigFile {
@@ -181,8 +226,12 @@ impl ConfigFile {
                 None => "invalid TOML".to_owned(),
             }
         })?;
+        let tokens = parse_tokens(&table, |name| std::env::var(name).ok())?;
         let Some(mast) = table.get("mast") else {
-            return Ok(ConfigFile::default());
+            return Ok(ConfigFile {
+                tokens,
+                ..ConfigFile::default()
+            });
         };
         let mast = mast.as_table().ok_or("`mast` must be a table")?;
         let mast_token = match mast.get("token") {
@@ -215,14 +264,147 @@ impl ConfigFile {
         Ok(ConfigFile {
             mast_token,
             mast_token_hosts,
+            tokens,
         })
     }
+}
+
+/// The `[[tokens]]` entries; `env` reads an environment variable. An entry whose variable is unset is left
+/// out (the service is then reached without a token); errors never quote a token.
+fn parse_tokens(
+    table: &toml::Table,
+    env: impl Fn(&str) -> Option<String>,
+) -> std::result::Result<Vec<HostToken>, String> {
+    let Some(entries) = table.get("tokens") else {
+        return Ok(Vec::new());
+    };
+    let entries = entries
+        .as_array()
+        .ok_or("`tokens` must be an array of tables ([[tokens]])")?;
+    let mut out = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let n = i + 1;
+        let entry = entry
+            .as_table()
+            .ok_or(format!("tokens entry {n} must be a table"))?;
+        if let Some(key) = entry
+            .keys()
+            .find(|k| !matches!(k.as_str(), "hosts" | "token" | "token_env" | "scheme"))
+        {
+            return Err(format!(
+                "tokens entry {n}: unknown key `{key}` (hosts, token, token_env, scheme)"
+            ));
+        }
+        let hosts: Vec<String> = entry
+            .get("hosts")
+            .and_then(|h| h.as_array())
+            .ok_or(format!(
+                "tokens entry {n} needs `hosts`, an array of host names"
+            ))?
+            .iter()
+            .map(|h| h.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or(format!("tokens entry {n}: `hosts` must be strings"))?;
+        if hosts.is_empty() {
+            return Err(format!("tokens entry {n}: `hosts` is empty"));
+        }
+        let scheme = match entry.get("scheme") {
+            None => "Bearer".to_owned(),
+            Some(v) => v
+                .as_str()
+                .filter(|s| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .ok_or(format!(
+                    "tokens entry {n}: `scheme` must be a word such as Bearer"
+                ))?
+                .to_owned(),
+        };
+        let variable = match entry.get("token_env") {
+            None => None,
+            Some(v) => Some(
+                v.as_str()
+                    .ok_or(format!("tokens entry {n}: `token_env` must be a string"))?
+                    .to_owned(),
+            ),
+        };
+        let token = match (&variable, entry.get("token")) {
+            (Some(name), _) => env(name).filter(|t| !t.trim().is_empty()),
+            (None, Some(v)) => Some(
+                v.as_str()
+                    .ok_or(format!("tokens entry {n}: `token` must be a string"))?
+                    .to_owned(),
+            ),
+            (None, None) => return Err(format!("tokens entry {n} needs `token_env` or `token`")),
+        };
+        if let Some(token) = token {
+            out.push(HostToken {
+                hosts,
+                token: Secret::new(token.trim()),
+                scheme,
+                env: variable,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_services_tokens_go_to_their_hosts_with_their_scheme() {
+        let text = r#"
+[[tokens]]
+hosts = ["*.ipac.caltech.edu"]
+token_env = "IRSA_TOKEN"
+
+[[tokens]]
+hosts = ["archive.example.org"]
+token = "inline"
+scheme = "token"
+
+[[tokens]]
+hosts = ["unset.example.org"]
+token_env = "NOT_SET"
+"#;
+        let table: toml::Table = text.parse().unwrap();
+        let env = |name: &str| (name == "IRSA_TOKEN").then(|| "irsa-secret".to_owned());
+        let tokens = parse_tokens(&table, env).unwrap();
+        assert_eq!(
+            tokens.len(),
+            2,
+            "an entry whose variable is unset is left out"
+        );
+        let policy = TokenPolicy {
+            token: Some(Secret::new("mast")),
+            others: tokens,
+            ..TokenPolicy::default()
+        };
+        let auth = |host: &str| {
+            policy
+                .authorization_for(host)
+                .map(|(s, t)| format!("{s} {}", t.expose()))
+        };
+        assert_eq!(
+            auth("irsa.ipac.caltech.edu").as_deref(),
+            Some("Bearer irsa-secret")
+        );
+        assert_eq!(auth("archive.example.org").as_deref(), Some("token inline"));
+        assert_eq!(auth("mast.stsci.edu").as_deref(), Some("token mast"));
+        assert_eq!(auth("gea.esac.esa.int"), None);
+        for bad in [
+            "[[tokens]]\nhosts = []\ntoken = \"x\"\n",
+            "[[tokens]]\nhosts = [\"a\"]\n",
+            "[[tokens]]\nhosts = [\"a\"]\ntoken = \"sec\"\nschem = \"Bearer\"\n",
+        ] {
+            let table: toml::Table = bad.parse().unwrap();
+            let error = parse_tokens(&table, |_| None).unwrap_err();
+            assert!(!error.contains("sec\""), "{error}");
+        }
+    }
 
     #[test]
     fn secret_never_prints() {

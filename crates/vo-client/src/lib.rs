@@ -38,7 +38,7 @@ pub mod vosi;
 mod votable;
 mod xml;
 
-pub use auth::{Secret, TokenPolicy};
+pub use auth::{HostToken, Secret, TokenPolicy};
 pub use error::{Error, Result};
 pub use http::{ClientConfig, HttpClient, ProxyConfig, RetryPolicy};
 pub use result::{Completeness, QueryResult, Table};

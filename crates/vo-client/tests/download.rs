@@ -248,6 +248,7 @@ async fn the_token_goes_to_its_hosts_only() {
         let tokens = TokenPolicy {
             token: Some(Secret::new("s3cr3t")),
             hosts,
+            ..TokenPolicy::default()
         };
         let downloader = Downloader::new(http(tokens), options(dir.path()));
         let name = format!("f{sent}.fits");
@@ -256,6 +257,23 @@ async fn the_token_goes_to_its_hosts_only() {
         let last = server.requests().pop().unwrap();
         assert_eq!(last.header("authorization").is_some(), sent);
     }
+    // Another service's token, with its own scheme, configured per host.
+    let tokens = TokenPolicy {
+        others: vec![vo_client::HostToken {
+            hosts: vec!["127.0.0.1".to_owned()],
+            token: Secret::new("other"),
+            scheme: "Bearer".to_owned(),
+            env: None,
+        }],
+        ..TokenPolicy::default()
+    };
+    let downloader = Downloader::new(http(tokens), options(dir.path()));
+    let outcomes = downloader
+        .run(vec![file(&server, "other.fits", None)], None)
+        .await;
+    assert!(outcomes[0].is_ok());
+    let last = server.requests().pop().unwrap();
+    assert_eq!(last.header("authorization"), Some("Bearer other"));
 }
 
 #[tokio::test]

@@ -524,6 +524,7 @@ async fn token_goes_to_listed_hosts_only_and_not_across_redirects() {
         tokens: TokenPolicy {
             token: Some(Secret::new("s3cr3t-token")),
             hosts: vec!["127.0.0.1".into(), "127.0.0.2".into()],
+            ..TokenPolicy::default()
         },
         ..config()
     };
@@ -558,6 +559,7 @@ async fn token_never_appears_in_errors() {
         tokens: TokenPolicy {
             token: Some(Secret::new("s3cr3t-token")),
             hosts: vec!["127.0.0.1".into()],
+            ..TokenPolicy::default()
         },
         ..config()
     };

@@ -98,6 +98,7 @@ async fn mast_products_are_filtered_like_astroquery_and_downloaded_with_the_toke
     let tokens = TokenPolicy {
         token: Some(Secret::new("s3cr3t")),
         hosts: vec!["127.0.0.1".to_owned()],
+        ..TokenPolicy::default()
     };
     let mast_client = client(&server, tokens.clone());
     let all = mast_products(&mast_client, &rows, &MastFilter::default(), 100)

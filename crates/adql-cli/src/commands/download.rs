@@ -77,16 +77,31 @@ fn curl_script(files: &[FileRequest], dir: &Path, tokens: &TokenPolicy) -> Strin
     );
     for file in files {
         let path = dir.join(&file.path);
-        let token = file.url.host_str().is_some_and(|host| {
-            tokens
-                .hosts
+        let host = file.url.host_str().unwrap_or_default();
+        let mast = tokens
+            .hosts
+            .iter()
+            .any(|p| vo_client::auth::host_matches(p, host));
+        let other = tokens.others.iter().find(|t| {
+            t.hosts
                 .iter()
                 .any(|p| vo_client::auth::host_matches(p, host))
         });
-        let header = if token {
-            " ${MAST_API_TOKEN:+-H \"Authorization: token $MAST_API_TOKEN\"}"
-        } else {
-            ""
+        // The script never holds a token: it reads the variable the token comes from when it runs.
+        let header = match (mast, other) {
+            (true, _) => {
+                " ${MAST_API_TOKEN:+-H \"Authorization: token $MAST_API_TOKEN\"}".to_owned()
+            }
+            (false, Some(token)) => match &token.env {
+                Some(var) => format!(" ${{{var}:+-H \"Authorization: {} ${var}\"}}", token.scheme),
+                None => {
+                    script.push_str(&format!(
+                        "# {host} takes a token written in the configuration file: add it by hand.\n"
+                    ));
+                    String::new()
+                }
+            },
+            (false, None) => String::new(),
         };
         script.push_str(&format!(
             "curl --fail --location --create-dirs --continue-at -{header} -o {} {}\n",
@@ -264,11 +279,25 @@ mod tests {
             token: Some(vo_client::Secret::new("s3cr3t")),
             ..TokenPolicy::default()
         };
+        let tokens = TokenPolicy {
+            others: vec![vo_client::HostToken {
+                hosts: vec!["localhost".to_owned()],
+                token: vo_client::Secret::new("other-secret"),
+                scheme: "Bearer".to_owned(),
+                env: Some("LOCAL_TOKEN".to_owned()),
+            }],
+            ..tokens
+        };
         let script = curl_script(&files, Path::new("out"), &tokens);
-        assert!(!script.contains("s3cr3t"));
+        assert!(!script.contains("s3cr3t") && !script.contains("other-secret"));
         let lines: Vec<&str> = script.lines().filter(|l| l.starts_with("curl")).collect();
         assert!(lines[0].contains("$MAST_API_TOKEN"), "{}", lines[0]);
         assert!(!lines[1].contains("MAST_API_TOKEN"), "{}", lines[1]);
+        assert!(
+            lines[1].contains("${LOCAL_TOKEN:+-H \"Authorization: Bearer $LOCAL_TOKEN\"}"),
+            "{}",
+            lines[1]
+        );
         assert!(lines[1].contains("'out/x/it'\\''s.fits'"), "{}", lines[1]);
     }
 

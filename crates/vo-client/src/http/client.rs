@@ -236,8 +236,8 @@ impl HttpClient {
         // The token goes to listed hosts only, and never to a host a redirect led to.
         if same_origin
             && let Some(host) = url.host_str()
-            && let Some(token) = self.config.tokens.token_for(host)
-            && let Ok(mut value) = HeaderValue::from_str(&format!("token {}", token.expose()))
+            && let Some((scheme, token)) = self.config.tokens.authorization_for(host)
+            && let Ok(mut value) = HeaderValue::from_str(&format!("{scheme} {}", token.expose()))
         {
             value.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, value);
