@@ -14,6 +14,20 @@ use serde::{Deserialize, Serialize};
 use crate::error::{FederationError, Result};
 use crate::metadata::ServiceDescription;
 
+/// Writes `value` as JSON to `path` through a temporary file beside it and a rename, so that readers never
+/// see half a file (the description cache and the result cache's sidecars).
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let err = |path: &Path, e: &dyn std::fmt::Display| FederationError::Cache {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let text = serde_json::to_string_pretty(value).map_err(|e| err(path, &e))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.{}", std::process::id()));
+    fs::write(&tmp, text).map_err(|e| err(&tmp, &e))?;
+    fs::rename(&tmp, path).map_err(|e| err(path, &e))
+}
+
 /// Default time-to-live of a cached description: one day.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -103,14 +117,7 @@ impl DescriptionCache {
             fetched_at,
             description: description.clone(),
         };
-        let path = self.path(service);
-        let text = serde_json::to_string_pretty(&entry).map_err(|e| err(&path, &e))?;
-        // Write then rename, so that readers never see half a file.
-        let tmp = self
-            .dir
-            .join(format!(".{service}.json.{}", std::process::id()));
-        fs::write(&tmp, text).map_err(|e| err(&tmp, &e))?;
-        fs::rename(&tmp, &path).map_err(|e| err(&path, &e))
+        write_json(&self.path(service), &entry)
     }
 
     /// Removes the entry of `service`, if any.

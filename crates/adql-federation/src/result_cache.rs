@@ -291,15 +291,7 @@ impl PendingResult {
         self.entry.bytes = fs::metadata(&self.tmp).map_or(0, |m| m.len());
         self.entry.fetched_at = now();
         fs::rename(&self.tmp, &rows).map_err(|e| cache_error(&rows, e))?;
-        let sidecar = self.cache.entry_path(&key);
-        let tmp = self
-            .cache
-            .dir
-            .join(format!(".{key}.json.{}", std::process::id()));
-        let text =
-            serde_json::to_string_pretty(&self.entry).map_err(|e| cache_error(&sidecar, e))?;
-        fs::write(&tmp, text).map_err(|e| cache_error(&tmp, e))?;
-        fs::rename(&tmp, &sidecar).map_err(|e| cache_error(&sidecar, e))
+        crate::cache::write_json(&self.cache.entry_path(&key), &self.entry)
     }
 }
 
