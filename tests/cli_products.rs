@@ -240,7 +240,7 @@ fn rows_come_from_a_table_file_and_failures_are_named() {
     let out = adql(dir, &tap, &["products", "--from", "bad.csv"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("no access_url column"),
+        text(&out.stderr).starts_with("adql: error: bad.csv: the rows have no access_url column"),
         "{}",
         text(&out.stderr)
     );

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use adql_federation::{Engine, ProductChoice, products_batch};
+use adql_federation::{Engine, FederationError, ProductChoice, products_batch};
 use vo_client::products::{Layout, MastFilter, Product, ProductOptions};
 
 use crate::commands::Context;
@@ -107,7 +107,17 @@ impl ProductArgs {
             engine
                 .products(&text, &choice)
                 .await
-                .map_err(|e| query_error(e, origin, &text))
+                .map_err(|e| match (e, &self.from) {
+                    // Rows of a file that name no product: the file is named with the row.
+                    (FederationError::Client(client), Some(path))
+                        if matches!(*client, vo_client::Error::InvalidInput(_)) =>
+                    {
+                        let message = client.to_string();
+                        let message = message.trim_start_matches("invalid request: ");
+                        Error::Usage(format!("{}: {message}", path.display()))
+                    }
+                    (e, _) => query_error(e, origin, &text),
+                })
         })?;
         Ok((engine, products))
     }
