@@ -46,9 +46,15 @@ fn links(request: &Recorded) -> Vec<u8> {
              <TR><TD>{id_text}</TD><TD>http://files/{name}.png</TD><TD/><TD/><TD>#preview</TD><TD/><TD>image/png</TD><TD>100</TD></TR>\n"
         ));
     }
+    // An ID ending in `cut` makes the service stop at its row limit.
+    let status = if ids.iter().any(|id| id.ends_with("cut")) {
+        "<INFO name=\"QUERY_STATUS\" value=\"OVERFLOW\"/>"
+    } else {
+        ""
+    };
     let body = format!(
         "<?xml version=\"1.0\"?>\n<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\">\
-         <RESOURCE type=\"results\"><TABLE>{FIELDS}<DATA><TABLEDATA>\n{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>"
+         <RESOURCE type=\"results\"><TABLE>{FIELDS}<DATA><TABLEDATA>\n{rows}</TABLEDATA></DATA></TABLE>{status}</RESOURCE></VOTABLE>"
     );
     response(
         200,
@@ -98,6 +104,7 @@ async fn an_identifier_left_out_or_in_error_is_named() {
             "no links came back for ID ivo://test/obs-missing",
         ),
         ("ivo://test/obs-broken", "NotFoundFault"),
+        ("ivo://test/obs-cut", "cut by the service's row limit"),
     ] {
         let ids = vec!["ivo://test/obs1".to_owned(), bad.to_owned()];
         let error = service.links(&ids).await.unwrap_err().to_string();
