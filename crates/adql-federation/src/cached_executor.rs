@@ -44,7 +44,7 @@ impl CachedExecutor {
             &uploads,
         )?;
         if let Some(reader) = self.cache.get(&entry.key, self.ttl) {
-            let path = self.cache.dir().join(format!("{}.arrow", entry.key));
+            let path = self.cache.rows_path(&entry.key);
             let batches = reader.map(move |batch| {
                 batch
                     .map(RemoteEvent::Batch)

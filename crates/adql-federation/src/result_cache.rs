@@ -98,7 +98,8 @@ impl ResultCache {
         &self.dir
     }
 
-    fn rows_path(&self, key: &str) -> PathBuf {
+    /// The rows file of `key`.
+    pub(crate) fn rows_path(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.arrow"))
     }
 

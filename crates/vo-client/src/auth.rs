@@ -142,13 +142,22 @@ impl TokenPolicy {
         }
     }
 
+    /// Whether `host` is one of those that receive the MAST token (whether or not a token is set).
+    pub fn is_mast_host(&self, host: &str) -> bool {
+        self.hosts.iter().any(|pattern| host_matches(pattern, host))
+    }
+
+    /// The `[[tokens]]` entry for `host`, if any.
+    pub fn other_for(&self, host: &str) -> Option<&HostToken> {
+        self.others
+            .iter()
+            .find(|t| t.hosts.iter().any(|pattern| host_matches(pattern, host)))
+    }
+
     /// The MAST token to send to `host`, if that host is on the list.
     pub fn token_for(&self, host: &str) -> Option<&Secret> {
         let token = self.token.as_ref()?;
-        self.hosts
-            .iter()
-            .any(|pattern| host_matches(pattern, host))
-            .then_some(token)
+        self.is_mast_host(host).then_some(token)
     }
 
     /// The `Authorization` scheme and token for `host`: the MAST token (scheme `token`) for MAST's hosts, else
@@ -157,10 +166,7 @@ impl TokenPolicy {
         if let Some(token) = self.token_for(host) {
             return Some(("token", token));
         }
-        self.others
-            .iter()
-            .find(|t| t.hosts.iter().any(|pattern| host_matches(pattern, host)))
-            .map(|t| (t.scheme.as_str(), &t.token))
+        self.other_for(host).map(|t| (t.scheme.as_str(), &t.token))
     }
 }
 

@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use crate::commands::Context;
-use crate::output::{OutputArgs, ResultSink};
+use crate::output::{OutputArgs, ResultSink, one_line};
 use crate::{Error, Result};
 
 /// Arguments of `adql cache`.
@@ -108,7 +108,7 @@ pub(crate) fn exec(args: CacheArgs, ctx: &mut Context<'_>) -> Result<ExitCode> {
                     text(
                         entries
                             .iter()
-                            .map(|e| e.adql.split_whitespace().collect::<Vec<_>>().join(" "))
+                            .map(|e| one_line(Some(&e.adql)).unwrap_or_default())
                             .collect(),
                     ),
                 ],

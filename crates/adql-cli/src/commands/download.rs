@@ -78,15 +78,8 @@ fn curl_script(files: &[FileRequest], dir: &Path, tokens: &TokenPolicy) -> Strin
     for file in files {
         let path = dir.join(&file.path);
         let host = file.url.host_str().unwrap_or_default();
-        let mast = tokens
-            .hosts
-            .iter()
-            .any(|p| vo_client::auth::host_matches(p, host));
-        let other = tokens.others.iter().find(|t| {
-            t.hosts
-                .iter()
-                .any(|p| vo_client::auth::host_matches(p, host))
-        });
+        let mast = tokens.is_mast_host(host);
+        let other = tokens.other_for(host);
         // The script never holds a token: it reads the variable the token comes from when it runs.
         let header = match (mast, other) {
             (true, _) => {
@@ -112,8 +105,14 @@ fn curl_script(files: &[FileRequest], dir: &Path, tokens: &TokenPolicy) -> Strin
     script
 }
 
-/// A bar of bytes on a terminal stderr.
+/// A bar of bytes on a terminal stderr, cleared when dropped.
 struct Bar(indicatif::ProgressBar);
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
 
 impl DownloadProgress for Bar {
     fn advanced(&self, bytes: u64) {
@@ -219,9 +218,8 @@ pub(crate) fn exec(args: DownloadArgs, ctx: &mut Context<'_>) -> Result<ExitCode
     let outcomes = crate::interrupt::block_on(&transfers, async {
         Ok(downloader.run(files, progress.clone()).await)
     })?;
-    if let Some(progress) = progress {
-        drop(progress);
-    }
+    // The bar is cleared (its last handle dropped) before the summary.
+    drop(progress);
     if let Some(path) = &args.manifest {
         write_manifest(path, &outcomes)?;
     }

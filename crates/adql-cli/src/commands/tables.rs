@@ -12,7 +12,7 @@ use vo_client::tap::TapService;
 
 use crate::commands::Context;
 use crate::commands::tap::{http_client, runtime};
-use crate::output::{OutputArgs, ResultSink};
+use crate::output::{OutputArgs, ResultSink, one_line};
 use crate::{Error, Result};
 
 /// Arguments of `adql tables`.
@@ -27,12 +27,6 @@ pub(crate) struct TablesArgs {
     /// Where and how the list is written.
     #[command(flatten)]
     pub(crate) out: OutputArgs,
-}
-
-/// A description on one line: runs of white space (line breaks included) become one space.
-fn one_line(text: Option<&str>) -> Option<String> {
-    let text = text?.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!text.is_empty()).then_some(text)
 }
 
 /// Text columns of a listing; an absent value is NULL (shown as such), not an empty string.

@@ -9,6 +9,12 @@ use arrow::record_batch::RecordBatch;
 
 use crate::{Error, Result};
 
+/// A text on one line: runs of white space (line breaks included) become one space; an empty text is `None`.
+pub(crate) fn one_line(text: Option<&str>) -> Option<String> {
+    let text = text?.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
 /// A batch of text columns called `names`, one vector of values per column; an absent value is NULL (shown
 /// as such), not an empty string.
 pub(crate) fn text_batch(names: &[&str], columns: Vec<Vec<Option<String>>>) -> Result<RecordBatch> {

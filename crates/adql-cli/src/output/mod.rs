@@ -27,7 +27,7 @@ mod writer;
 pub(crate) use args::OutputArgs;
 pub use error::OutputError;
 pub use format::OutputFormat;
-pub(crate) use listing::text_batch;
+pub(crate) use listing::{one_line, text_batch};
 pub(crate) use sink::{ResultSink, SinkOptions};
 pub use table::TableOptions;
 pub use text::text_compatible;

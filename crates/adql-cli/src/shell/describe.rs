@@ -7,7 +7,7 @@ use arrow::record_batch::RecordBatch;
 use super::{ORIGIN, Shell};
 use crate::Result;
 use crate::error::{engine_error, query_error};
-use crate::output::text_batch;
+use crate::output::{one_line, text_batch};
 
 /// Pushes one row of values onto `columns`.
 fn push<const N: usize>(columns: &mut [Vec<Option<String>>], row: [Option<String>; N]) {
@@ -65,8 +65,7 @@ impl Shell {
                 (Some(datatype), None) => datatype,
                 (None, _) => field.data_type().to_string(),
             };
-            let description =
-                text("description").map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+            let description = one_line(text("description").as_deref());
             push(
                 &mut columns,
                 [
