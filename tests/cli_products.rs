@@ -245,3 +245,140 @@ fn rows_come_from_a_table_file_and_failures_are_named() {
         text(&out.stderr)
     );
 }
+
+/// A configuration with the DaCHS DataLink endpoint of the product files as the service `dl`.
+fn datalink_config(dir: &Path, tap: &str) -> String {
+    let links = format!("{}/products/q/dl/dlmeta", tap.trim_end_matches("/tap"));
+    let path = dir.join("datalink.toml");
+    std::fs::write(
+        &path,
+        format!("[services.dl]\nurl = \"{links}\"\nkind = \"datalink\"\n"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+const LINKED: &str = "SELECT f.obs_id, f.obs_collection, l.access_url, l.content_length, l.content_type \
+     FROM d.products.files AS f JOIN dl.datalink.links AS l ON l.id = f.obs_publisher_did \
+     WHERE l.semantics = '#this' ORDER BY f.obs_id";
+
+#[test]
+fn products_are_chosen_in_the_query_by_joining_the_datalink_table() {
+    let Some(tap) = dachs::tap_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let config = datalink_config(dir, &tap);
+
+    // The links of every observation, looked up for the observations' identifiers, in one query.
+    let rows = ok(&adql(
+        dir,
+        &tap,
+        &["query", "--config", &config, "--format", "csv", LINKED],
+    ));
+    let lines: Vec<&str> = rows.lines().collect();
+    assert_eq!(
+        lines[0],
+        "obs_id,obs_collection,access_url,content_length,content_type"
+    );
+    assert_eq!(lines.len(), 13, "{rows}");
+    assert!(lines[1].starts_with("obs1,TEST,http://"), "{rows}");
+    assert!(lines[1].ends_with(",8640,image/fits"), "{rows}");
+    // The same files `adql products` finds from the rows' DataLink access_url.
+    let listed = ok(&adql(dir, &tap, &["products", "--format", "csv", ROWS]));
+    let urls = |text: &str, column: usize| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(column).unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(urls(&rows, 2), urls(&listed, 3));
+
+    // EXPLAIN shows the lookup bound to the other side's keys.
+    let plan = ok(&adql(dir, &tap, &["explain", "--config", &config, LINKED]));
+    assert!(
+        plan.contains("LookupExec: service=dl") && plan.contains("ID IN (12 keys: \"ivo://"),
+        "{plan}"
+    );
+
+    // The query's rows are downloadable as they are.
+    let out = adql(
+        dir,
+        &tap,
+        &["download", "--config", &config, "-o", "out", LINKED],
+    );
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("12 files fetched, 0 already there, 0 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    let expected = expected_files(dir);
+    for i in [1, 12] {
+        let name = format!("obs{i}.fits");
+        let got = std::fs::read(dir.join(format!("out/TEST/obs{i}/{name}"))).unwrap();
+        assert_eq!(got, std::fs::read(expected.join(&name)).unwrap(), "{name}");
+    }
+
+    // Keys given in the query itself; `IN (subquery)` binds them as a join does.
+    let first = lines[1].split(',').nth(2).unwrap().to_owned();
+    let did = ok(&adql(
+        dir,
+        &tap,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT obs_publisher_did FROM d.products.files WHERE obs_id = 'obs1'",
+        ],
+    ));
+    let did = did.lines().nth(1).unwrap().to_owned();
+    let one = ok(&adql(
+        dir,
+        &tap,
+        &[
+            "query",
+            "--config",
+            &config,
+            "--format",
+            "csv",
+            &format!(
+                "SELECT access_url FROM dl.datalink.links WHERE ID = '{did}' AND semantics = '#this'"
+            ),
+        ],
+    ));
+    assert_eq!(one.lines().nth(1), Some(first.as_str()), "{one}");
+    let semi = ok(&adql(
+        dir,
+        &tap,
+        &[
+            "query",
+            "--config",
+            &config,
+            "--format",
+            "csv",
+            "SELECT COUNT(*) AS n FROM dl.datalink.links WHERE semantics = '#this' AND ID IN \
+             (SELECT obs_publisher_did FROM d.products.files WHERE obs_id IN ('obs1', 'obs2'))",
+        ],
+    ));
+    assert_eq!(semi, "n\n2\n");
+
+    // Never the whole table: without keys the query fails and says how to give them.
+    let out = adql(
+        dir,
+        &tap,
+        &[
+            "query",
+            "--config",
+            &config,
+            "SELECT * FROM dl.datalink.links",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("table dl.datalink.links needs values of ID"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -13,7 +13,8 @@
 //!
 //! A comment line before a block changes that: `<!-- guide-test: output of: COMMAND -->` runs COMMAND and
 //! requires the block in its output; `<!-- guide-test: shell -->` feeds a shell transcript's input lines to
-//! the `$ adql shell` command it starts with; `<!-- guide-test: skip: REASON -->` leaves a block out, and
+//! the `$ adql shell` command it starts with; `<!-- guide-test: file: NAME -->` before a `toml` block also
+//! writes it to NAME for the examples after it; `<!-- guide-test: skip: REASON -->` leaves a block out, and
 //! says why. Any other block is an error, so a new example is run or explicitly excused.
 //!
 //! Blocks that name the DaCHS test server (`localhost:8080`, or `URL`) need it (skipped with a message when
@@ -420,6 +421,11 @@ fn every_example_of_the_user_guide_runs() {
                 );
             }
             (Some("shell"), _) => shell_transcript(&scratch, block),
+            (Some(directive), "toml") if directive.starts_with("file:") => {
+                toml(&scratch, block);
+                let name = directive.trim_start_matches("file:").trim();
+                std::fs::write(scratch.path().join(name), &block.text).unwrap();
+            }
             (Some(other), _) => panic!(
                 "docs/user-guide.md:{}: unknown directive {other}",
                 block.line

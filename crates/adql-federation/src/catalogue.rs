@@ -70,6 +70,9 @@ pub enum ServiceKind {
     /// IVOA Simple Cone Search (`kind = "scs"`).
     #[serde(rename = "scs")]
     ConeSearch,
+    /// A DataLink 1.1 `{links}` endpoint (`kind = "datalink"`): its links table, looked up by `ID`.
+    #[serde(rename = "datalink")]
+    DataLink,
 }
 
 /// One configured service.

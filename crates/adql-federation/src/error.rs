@@ -152,6 +152,21 @@ pub enum FederationError {
         /// The predicates that would give it a cone.
         hint: String,
     },
+    /// A table that a service answers only for given values of one column (DataLink links, MAST product
+    /// lists) was read without them.
+    #[error(
+        "table {table} needs values of {key}: service {service} answers only for given ones; add \
+         WHERE {key} = '…' or {key} IN (…), or join it on {key} (as the inner side of the join) with the \
+         rows whose values it should look up"
+    )]
+    KeyRequired {
+        /// Service name.
+        service: String,
+        /// The table, `service.schema.table`.
+        table: String,
+        /// Its key column.
+        key: String,
+    },
     /// The query is invalid or could not be planned or run; planning errors carry their position in
     /// the ADQL text ([`FederationError::span`]).
     #[error(transparent)]

@@ -25,7 +25,8 @@
 //!   schema conforming and the MAXREC rule), used by [`RemoteQueryExec`], the overflow splitter and
 //!   [`CrossServiceJoinExec`]; [`TapExecutor`] is the I/O boundary ([`VoTapExecutor`] in production).
 //! * Options: [`EngineOptions`], and the session's [`FederationOptions`] with the [`OverflowPolicy`].
-//! * Tables that are not TAP: [`MashupTable`] (MAST Mashup) and [`ConeSearchTable`] (Simple Cone Search).
+//! * Tables that are not TAP: [`MashupTable`] (MAST Mashup), [`ConeSearchTable`] (Simple Cone Search), and
+//!   [`LookupTable`]s answered only for given keys (DataLink links, MAST product lists).
 
 mod bind;
 mod cache;
@@ -95,8 +96,9 @@ pub use service_io::{ServiceIo, VoServiceIo};
 pub use session::{Discovery, Federation, SourceTable};
 pub use side::InputSource;
 pub use sources::{
-    ConeSearchTable, MashupTable, OpenStream, SourceScanExec, add_catalogue_sources,
-    add_source_service, conform_by_name, source_table,
+    ConeSearchTable, LookupScanExec, LookupTable, MashupTable, OpenStream, SourceScanExec,
+    add_catalogue_sources, add_source_service, conform_by_name, mast_products_schema,
+    source_tables,
 };
 pub use strategy::{
     CIRCLE_PAD_DEG, Candidate, CostModel, CrossServiceJoin, CrossServiceJoinExec,

@@ -15,10 +15,12 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
+use datafusion::datasource::source_as_provider;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::StreamExt;
 
 use crate::remote_query::RemoteQuery;
+use crate::sources::LookupTable;
 
 /// Who answers one input of a join across services.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +30,9 @@ pub enum InputSource {
     /// The session itself: local tables (files, registered tables), or tables of services that are not
     /// TAP; its rows are known exactly once read.
     Local,
+    /// A table its service answers only for given keys ([`LookupTable`]), by its name: it is read only for
+    /// the other side's keys.
+    Lookup(String),
 }
 
 impl InputSource {
@@ -42,6 +47,7 @@ impl fmt::Display for InputSource {
         match self {
             InputSource::Service(name) => f.write_str(name),
             InputSource::Local => f.write_str("local"),
+            InputSource::Lookup(table) => write!(f, "lookup {table}"),
         }
     }
 }
@@ -57,34 +63,47 @@ pub(crate) fn sources_across(
     let across = match (&left, &right) {
         (InputSource::Service(a), InputSource::Service(b)) => a != b,
         (InputSource::Local, InputSource::Local) => false,
+        (InputSource::Lookup(_), InputSource::Lookup(_)) => false,
         _ => true,
     };
     across.then_some((left, right))
 }
 
 /// Who answers `plan` as one input of a cross-service join: the service of every leaf when all its leaves
-/// are remote queries of one service; the session itself when none is (local tables, constant relations,
-/// tables of services that are not TAP); `None` for a mixture.
+/// are remote queries of one service; the lookup table when its only leaf is one; the session itself when
+/// no leaf is either (local tables, constant relations, other tables of services that are not TAP); `None`
+/// for a mixture.
 fn side_source(plan: &LogicalPlan) -> Option<InputSource> {
     let mut services = BTreeSet::new();
-    let mut local_leaf = false;
+    let (mut local_leaves, mut lookups) = (0usize, Vec::new());
     // The closure never fails; apply's error type is DataFusion's.
     let walked = plan.apply(|node| {
         if node.inputs().is_empty() {
-            match remote_query(node) {
-                Some(q) => {
+            match (remote_query(node), lookup_table(node)) {
+                (Some(q), _) => {
                     services.insert(q.service.clone());
                 }
-                None => local_leaf = true,
+                (None, Some(t)) => lookups.push(t.name().to_owned()),
+                (None, None) => local_leaves += 1,
             }
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    match (walked.is_ok(), local_leaf, services.len()) {
-        (true, false, 1) => services.into_iter().next().map(InputSource::Service),
-        (true, true, 0) => Some(InputSource::Local),
+    match (walked.is_ok(), local_leaves, lookups.len(), services.len()) {
+        (true, 0, 0, 1) => services.into_iter().next().map(InputSource::Service),
+        (true, 0, 1, 0) => lookups.pop().map(InputSource::Lookup),
+        (true, _, 0, 0) => Some(InputSource::Local),
         _ => None,
     }
+}
+
+/// The [`LookupTable`] a table scan reads.
+pub(crate) fn lookup_table(plan: &LogicalPlan) -> Option<LookupTable> {
+    let LogicalPlan::TableScan(scan) = plan else {
+        return None;
+    };
+    let provider = source_as_provider(&scan.source).ok()?;
+    provider.downcast_ref::<LookupTable>().cloned()
 }
 
 /// The [`RemoteQuery`] of an extension leaf.

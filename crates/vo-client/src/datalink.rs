@@ -5,6 +5,12 @@
 //! answer does not mention, or mentions only with an `error_message`, is an error naming it — never a shorter
 //! list of links. A links table cut at MAXREC is an error too.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use url::Url;
 use votable_arrow::ReaderOptions;
 
@@ -45,6 +51,112 @@ pub struct Link {
     pub content_length: Option<u64>,
     /// The service's own finer semantics.
     pub local_semantics: Option<String>,
+}
+
+/// The columns of a links table (DataLink 1.1 §3.2) that [`Link`] holds, in its order, with their UCDs,
+/// units and descriptions as Arrow field metadata (`ucd`, `unit`, `description`).
+pub fn links_schema() -> SchemaRef {
+    let field = |name: &str, data_type: DataType, ucd: &str, unit: Option<&str>, text: &str| {
+        let mut meta = HashMap::from([
+            ("ucd".to_owned(), ucd.to_owned()),
+            ("description".to_owned(), text.to_owned()),
+        ]);
+        if let Some(unit) = unit {
+            meta.insert("unit".to_owned(), unit.to_owned());
+        }
+        Field::new(name, data_type, name != "ID").with_metadata(meta)
+    };
+    use DataType::{Int64, Utf8};
+    Arc::new(Schema::new(vec![
+        field("ID", Utf8, "meta.id;meta.main", None, "Input identifier"),
+        field(
+            "access_url",
+            Utf8,
+            "meta.ref.url",
+            None,
+            "Link to data or service",
+        ),
+        field(
+            "service_def",
+            Utf8,
+            "meta.ref",
+            None,
+            "Reference to a service descriptor",
+        ),
+        field(
+            "error_message",
+            Utf8,
+            "meta.code.error",
+            None,
+            "Why no link could be made",
+        ),
+        field(
+            "semantics",
+            Utf8,
+            "meta.code",
+            None,
+            "What the link is (#this, #preview, …)",
+        ),
+        field(
+            "description",
+            Utf8,
+            "meta.note",
+            None,
+            "Human-readable description of the link",
+        ),
+        field(
+            "content_type",
+            Utf8,
+            "meta.code.mime",
+            None,
+            "Media type of the linked file",
+        ),
+        field(
+            "content_length",
+            Int64,
+            "phys.size;meta.file",
+            Some("byte"),
+            "Size of the linked file",
+        ),
+        field(
+            "local_semantics",
+            Utf8,
+            "meta.code",
+            None,
+            "The service's own finer semantics",
+        ),
+    ]))
+}
+
+/// `links` as one batch of [`links_schema`].
+///
+/// # Errors
+/// None in practice: the columns are built to the schema (an Arrow error would be a bug, reported as such).
+pub fn links_batch(links: &[Link]) -> Result<RecordBatch> {
+    let text = |value: &dyn Fn(&Link) -> Option<&str>| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for link in links {
+            b.append_option(value(link));
+        }
+        Arc::new(b.finish())
+    };
+    let mut length = Int64Builder::new();
+    for link in links {
+        length.append_option(link.content_length.and_then(|n| i64::try_from(n).ok()));
+    }
+    let columns = vec![
+        text(&|l| Some(l.id.as_str())),
+        text(&|l| l.access_url.as_deref()),
+        text(&|l| l.service_def.as_deref()),
+        text(&|l| l.error_message.as_deref()),
+        text(&|l| Some(l.semantics.as_str())),
+        text(&|l| l.description.as_deref()),
+        text(&|l| l.content_type.as_deref()),
+        Arc::new(length.finish()),
+        text(&|l| l.local_semantics.as_deref()),
+    ];
+    RecordBatch::try_new(links_schema(), columns)
+        .map_err(|e| Error::InvalidInput(format!("links table: {e}")))
 }
 
 /// A DataLink links endpoint.
@@ -178,6 +290,43 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn links_become_a_table_of_the_datalink_columns() {
+        let link = Link {
+            id: "ivo://x/a".into(),
+            access_url: Some("http://h/a.fits".into()),
+            service_def: None,
+            error_message: None,
+            semantics: THIS.into(),
+            description: None,
+            content_type: Some("image/fits".into()),
+            content_length: Some(8640),
+            local_semantics: None,
+        };
+        let batch = links_batch(&[
+            link.clone(),
+            Link {
+                id: "ivo://x/b".into(),
+                content_length: None,
+                ..link
+            },
+        ])
+        .unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(column_cell(&batch, "ID", 1).as_deref(), Some("ivo://x/b"));
+        assert_eq!(
+            column_cell(&batch, "content_length", 0).as_deref(),
+            Some("8640")
+        );
+        assert_eq!(column_cell(&batch, "content_length", 1), None);
+        let schema = batch.schema();
+        let length = schema.field_with_name("content_length").unwrap();
+        assert_eq!(
+            length.metadata().get("unit").map(String::as_str),
+            Some("byte")
+        );
+    }
 
     #[test]
     fn datalink_formats_and_ids_are_recognised() {

@@ -12,8 +12,11 @@
 //! (`/api/v0.1/Download/file?uri=…`, which needs a MAST token for exclusive-access data).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
 use url::Url;
 
 use crate::arrow_util::column_cell;
@@ -283,39 +286,120 @@ pub async fn mast_products(
             }
         }
     }
-    let download = mast_download_url(client.url());
     let mut products = Vec::new();
+    for b in &mast_product_rows(client, &obsids, batch).await? {
+        for row in 0..b.num_rows() {
+            if !filter.keeps(b, row) {
+                continue;
+            }
+            let cell = |name: &str| column_cell(b, name, row).filter(|v| !v.is_empty());
+            let (Some(uri), Some(url)) = (cell("dataURI"), cell("access_url")) else {
+                continue;
+            };
+            let url = Url::parse(&url).map_err(|e| Error::InvalidInput(format!("{url}: {e}")))?;
+            let name = cell("productFilename")
+                .map(|n| safe_file_name(&n))
+                .unwrap_or_else(|| safe_file_name(uri.rsplit('/').next().unwrap_or(&uri)));
+            products.push(Product {
+                id: Some(uri),
+                url,
+                semantics: THIS.to_owned(),
+                content_type: None,
+                size: cell("size").and_then(|v| v.parse().ok()),
+                collection: cell("obs_collection"),
+                observation: cell("obs_id"),
+                name,
+            });
+        }
+    }
+    Ok(products)
+}
+
+/// The `Mast.Caom.Products` rows of the observations `obsids`, asked for in batches of `batch`, as MAST
+/// sends them with two columns more:
+///
+/// * `parent_obsid`, the observation each product was asked for. MAST sends it; an answer without it (older
+///   ones) is attributed here: to the one observation asked for, or to the observation asked for whose
+///   `obsID` the product carries — a product that could belong to several is an error, never a guess;
+/// * `access_url`, the file at MAST's download endpoint (`/api/v0.1/Download/file?uri=dataURI`).
+///
+/// # Errors
+/// A failed Mashup request, or a product whose observation cannot be told.
+pub async fn mast_product_rows(
+    client: &MastClient,
+    obsids: &[String],
+    batch: usize,
+) -> Result<Vec<RecordBatch>> {
+    let download = mast_download_url(client.url());
+    let mut out = Vec::new();
     for ids in obsids.chunks(batch.max(1)) {
         let request = MashupRequest::new("Mast.Caom.Products").param("obsid", ids.join(","));
         let table = client.query_all(request).await?.collect().await?;
         for b in &table.batches {
-            for row in 0..b.num_rows() {
-                if !filter.keeps(b, row) {
-                    continue;
-                }
-                let cell = |name: &str| column_cell(b, name, row).filter(|v| !v.is_empty());
-                let Some(uri) = cell("dataURI") else {
-                    continue;
-                };
-                let mut url = download.clone();
-                url.query_pairs_mut().append_pair("uri", &uri);
-                let name = cell("productFilename")
-                    .map(|n| safe_file_name(&n))
-                    .unwrap_or_else(|| safe_file_name(uri.rsplit('/').next().unwrap_or(&uri)));
-                products.push(Product {
-                    id: Some(uri),
-                    url,
-                    semantics: THIS.to_owned(),
-                    content_type: None,
-                    size: cell("size").and_then(|v| v.parse().ok()),
-                    collection: cell("obs_collection"),
-                    observation: cell("obs_id"),
-                    name,
-                });
-            }
+            out.push(with_parent_and_url(b, ids, &download)?);
         }
     }
-    Ok(products)
+    Ok(out)
+}
+
+/// `batch` of `Mast.Caom.Products` rows (asked for the observations `asked`) with `parent_obsid` and
+/// `access_url` (see [`mast_product_rows`]).
+fn with_parent_and_url(
+    batch: &RecordBatch,
+    asked: &[String],
+    download: &Url,
+) -> Result<RecordBatch> {
+    let has = |name: &str| batch.schema().index_of(name).is_ok();
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    if !has("parent_obsid") {
+        let mut parents = StringBuilder::new();
+        for row in 0..batch.num_rows() {
+            let own = column_cell(batch, "obsID", row);
+            let parent = match asked {
+                [one] => one.clone(),
+                _ => match own.filter(|o| asked.contains(o)) {
+                    Some(o) => o,
+                    None => {
+                        return Err(Error::InvalidInput(format!(
+                            "MAST's product list for observations {} does not say which one product {} belongs to \
+                             (no parent_obsid); ask for one observation at a time",
+                            asked.join(","),
+                            column_cell(batch, "dataURI", row).unwrap_or_default()
+                        )));
+                    }
+                },
+            };
+            parents.append_value(parent);
+        }
+        fields.push(Field::new("parent_obsid", DataType::Utf8, true));
+        columns.push(Arc::new(parents.finish()));
+    }
+    let mut urls = StringBuilder::new();
+    for row in 0..batch.num_rows() {
+        match column_cell(batch, "dataURI", row).filter(|u| !u.is_empty()) {
+            Some(uri) => {
+                let mut url = download.clone();
+                url.query_pairs_mut().append_pair("uri", &uri);
+                urls.append_value(url.as_str());
+            }
+            None => urls.append_null(),
+        }
+    }
+    fields.retain(|f| f.name() != "access_url");
+    let at = batch.schema().index_of("access_url").ok();
+    if let Some(i) = at {
+        columns.remove(i);
+    }
+    fields.push(Field::new("access_url", DataType::Utf8, true));
+    columns.push(Arc::new(urls.finish()));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| Error::InvalidInput(format!("MAST product list: {e}")))
 }
 
 /// How downloaded files are laid out.
@@ -380,6 +464,41 @@ mod tests {
             observation: Some("o1".to_owned()),
             name: name.to_owned(),
         }
+    }
+
+    #[test]
+    fn mast_products_are_attributed_to_the_observation_asked_for() {
+        let batch = |obsid: Vec<&str>| {
+            let uris: Vec<String> = (0..obsid.len())
+                .map(|i| format!("mast:HST/product/f{i}.fits"))
+                .collect();
+            RecordBatch::try_new(
+                Arc::new(Schema::new(vec![
+                    Field::new("obsID", DataType::Utf8, true),
+                    Field::new("dataURI", DataType::Utf8, true),
+                ])),
+                vec![
+                    Arc::new(arrow_array::StringArray::from(obsid)) as ArrayRef,
+                    Arc::new(arrow_array::StringArray::from(uris)),
+                ],
+            )
+            .unwrap()
+        };
+        let download = Url::parse("https://mast.example/api/v0.1/Download/file").unwrap();
+        // One observation asked for: every product is its.
+        let one =
+            with_parent_and_url(&batch(vec!["9", "8"]), &["1".to_owned()], &download).unwrap();
+        assert_eq!(column_cell(&one, "parent_obsid", 1).as_deref(), Some("1"));
+        assert_eq!(
+            column_cell(&one, "access_url", 0).as_deref(),
+            Some("https://mast.example/api/v0.1/Download/file?uri=mast%3AHST%2Fproduct%2Ff0.fits")
+        );
+        // Several: by the product's own obsID, and an error where that names none of them.
+        let asked = ["1".to_owned(), "2".to_owned()];
+        let two = with_parent_and_url(&batch(vec!["2", "1"]), &asked, &download).unwrap();
+        assert_eq!(column_cell(&two, "parent_obsid", 0).as_deref(), Some("2"));
+        let err = with_parent_and_url(&batch(vec!["2", "7"]), &asked, &download).unwrap_err();
+        assert!(err.to_string().contains("f1.fits"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ impl Shell {
                 ServiceKind::Tap => "TAP",
                 ServiceKind::Mashup => "Mashup",
                 ServiceKind::ConeSearch => "cone search",
+                ServiceKind::DataLink => "DataLink",
             };
             push(
                 &mut columns,

@@ -10,11 +10,16 @@
 //! side's keys* (a superset of those that join), so duplicates, NULL keys, outer rows, semi and anti joins
 //! keep their meaning. `IN (subquery)` and `EXISTS` arrive as semi and anti joins; for `NOT IN`, whose
 //! answer depends on whether the big side has a NULL key or any row at all, those rows are fetched too.
+//!
+//! A side that is a lookup table (DataLink links, MAST product lists: answered only for given keys) is
+//! always bound: the other side is read whole and its keys are looked up ([`lookup`]).
 
 mod exec;
+mod lookup;
 mod node;
 mod planner;
 mod query;
+mod reduce;
 mod rule;
 
 pub use exec::{Binding, BoundScanExec, KeyTransport};

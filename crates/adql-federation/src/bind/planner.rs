@@ -1,12 +1,10 @@
 //! [`BindJoinPlanner`]: whether a bind join sends one side's keys to the other side's service, and how.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use adql_syntax::ast::Ident;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
-use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
@@ -14,12 +12,14 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::logical_plan::Join;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, UserDefinedLogicalNode};
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
 use super::exec::{Binding, BoundScanExec, KeyTransport};
+use super::lookup::{Inputs, LookupBinder};
 use super::node::BindJoin;
+use super::reduce::{answered, distinct_keys, reducible};
 use crate::estimate::first_rows;
 use crate::remote_query_exec::RemoteQueryExec;
 use crate::service::{RemoteService, ServiceRegistry};
@@ -51,16 +51,6 @@ impl BindJoinPlanner {
     }
 }
 
-/// Which sides may be restricted to the other side's keys without changing the answer: `(left, right)`.
-fn reducible(join_type: JoinType) -> (bool, bool) {
-    match join_type {
-        JoinType::Inner | JoinType::LeftSemi | JoinType::RightSemi => (true, true),
-        JoinType::Left | JoinType::LeftAnti => (false, true),
-        JoinType::Right | JoinType::RightAnti => (true, false),
-        _ => (false, false),
-    }
-}
-
 /// One input as read while planning.
 struct SideRows {
     /// Its output rows, when it was read whole.
@@ -72,26 +62,6 @@ struct SideRows {
     rw: Option<RowWise>,
     /// The remote query's rows, when the planner fetched them whole.
     remote_rows: Option<Vec<RecordBatch>>,
-}
-
-/// `plan` with the remote query `query` answered by `rows`.
-fn answered(
-    plan: Arc<dyn ExecutionPlan>,
-    rw: &RowWise,
-    rows: Vec<RecordBatch>,
-) -> Result<Arc<dyn ExecutionPlan>> {
-    let mut rows = Some(rows);
-    plan.transform_up(|p| {
-        let replaced = p
-            .downcast_ref::<RemoteQueryExec>()
-            .filter(|r| *r.query() == rw.query.query)
-            .and_then(|r| rows.take().map(|b| r.with_prefetched(b)));
-        Ok(match replaced {
-            Some(r) => Transformed::yes(Arc::new(r) as Arc<dyn ExecutionPlan>),
-            None => Transformed::no(p),
-        })
-    })
-    .map(|t| t.data)
 }
 
 impl BindJoinPlanner {
@@ -198,39 +168,6 @@ fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-/// The distinct, non-NULL values of `key` (over the small side's schema) in `batches`, in first-seen
-/// order.
-fn distinct_keys(
-    key: &Expr,
-    logical: &LogicalPlan,
-    batches: &[RecordBatch],
-    session: &dyn Session,
-) -> Result<ArrayRef> {
-    let physical = session.create_physical_expr(key.clone(), logical.schema())?;
-    let arrays = batches
-        .iter()
-        .map(|b| physical.evaluate(b)?.into_array(b.num_rows()))
-        .collect::<Result<Vec<_>>>()?;
-    let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-    let all = if parts.is_empty() {
-        datafusion::arrow::array::new_empty_array(&physical.data_type(logical.schema().as_arrow())?)
-    } else {
-        concat(&parts)?
-    };
-    let mut seen = HashSet::new();
-    let mut keep = Vec::new();
-    for i in 0..all.len() {
-        if all.is_null(i) {
-            continue;
-        }
-        if seen.insert(ScalarValue::try_from_array(&all, i)?) {
-            keep.push(i as u32);
-        }
-    }
-    let indices = datafusion::arrow::array::UInt32Array::from(keep);
-    Ok(datafusion::arrow::compute::take(&all, &indices, None)?)
-}
-
 /// How keys of this type may travel: as ADQL literals (`IN`), and as an uploaded VOTable column.
 fn transports(keys: &ArrayRef, service: &RemoteService) -> (bool, bool) {
     let t = keys.data_type();
@@ -272,6 +209,20 @@ impl ExtensionPlanner for BindJoinPlanner {
         let plain = planner
             .create_physical_plan(&LogicalPlan::Join(join.clone()), session)
             .await?;
+        let inputs = Inputs {
+            logical: [*left_l, *right_l],
+            physical: [left_p, right_p],
+        };
+        let sources = [&node.left, &node.right];
+        let lookups = LookupBinder {
+            services: &self.services,
+            local_rows_cap: self.model.local_rows_cap,
+        };
+        if let Some(plan) =
+            Box::pin(lookups.plan(join, sources, inputs, Arc::clone(&plain), session)).await?
+        {
+            return Ok(Some(plan));
+        }
         // Boxed: DataFusion's physical planner recurses deeply, and these futures are large.
         let (left, right) = futures::join!(
             Box::pin(self.read_side(&node.left, left_l, left_p, session)),
@@ -437,21 +388,5 @@ impl BindJoinPlanner {
                 format!("the keys are sent because it is cheapest; {costs}"),
             )
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_side_is_reduced_only_when_its_unmatched_rows_never_show() {
-        assert_eq!(reducible(JoinType::Inner), (true, true));
-        assert_eq!(reducible(JoinType::Left), (false, true));
-        assert_eq!(reducible(JoinType::Right), (true, false));
-        assert_eq!(reducible(JoinType::LeftSemi), (true, true));
-        assert_eq!(reducible(JoinType::LeftAnti), (false, true));
-        assert_eq!(reducible(JoinType::RightAnti), (true, false));
-        assert_eq!(reducible(JoinType::Full), (false, false));
     }
 }

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use super::cone_table::{ConeSearchTable, SCS_SCHEMA, SCS_TABLE};
+use super::lookup::{DATALINK_SCHEMA, DATALINK_TABLE, LookupTable, PRODUCTS_TABLE};
 use super::mashup_table::{CAOM_SCHEMA, CAOM_TABLE, MashupTable};
 use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::Result;
 use crate::session::{Federation, SourceTable};
 
-/// Registers the tables of every Mashup and cone-search service of `catalogue` in `federation`
-/// (TAP services come from [`Federation::from_catalogue`]); see [`source_table`].
+/// Registers the tables of every service of `catalogue` that is not TAP in `federation` (TAP services
+/// come from [`Federation::from_catalogue`]); see [`source_tables`].
 ///
 /// # Errors
 /// A service URL is invalid, or a cone-search probe fails.
@@ -24,11 +25,11 @@ pub async fn add_catalogue_sources(
     Ok(())
 }
 
-/// Registers the table of `config` in `federation` if it is a Mashup or cone-search service not yet
+/// Registers the tables of `config` in `federation` if it is a service that is not TAP and not yet
 /// there; does nothing for a TAP service.
 ///
 /// # Errors
-/// As [`source_table`].
+/// As [`source_tables`].
 pub async fn add_source_service(
     federation: &mut Federation,
     config: &ServiceConfig,
@@ -37,40 +38,67 @@ pub async fn add_source_service(
     if federation.has_source_service(&config.name) {
         return Ok(());
     }
-    if let Some(t) = source_table(config, http).await? {
+    for t in source_tables(config, http).await? {
         federation.add_source_table(&config.name, &t.schema, &t.table, t.provider);
     }
     Ok(())
 }
 
-/// The table of a service that is not TAP: `SERVICE.caom.observations` for a Mashup service,
-/// `SERVICE.scs.cone` for a cone search (its columns learnt by a probe, a cone of radius 0); `None`
-/// for a TAP service. `http` carries the MAST token, sent to the hosts its token policy lists.
+/// The tables of a service that is not TAP: `SERVICE.caom.observations` and `SERVICE.caom.products` for a
+/// Mashup service, `SERVICE.scs.cone` for a cone search (its columns learnt by a probe, a cone of radius 0),
+/// `SERVICE.datalink.links` for a DataLink endpoint; none for a TAP service. `http` carries the tokens,
+/// each sent to the hosts its policy lists.
 ///
 /// # Errors
 /// The service URL is invalid, or the cone-search probe fails.
-pub async fn source_table(
+pub async fn source_tables(
     config: &ServiceConfig,
     http: &vo_client::HttpClient,
-) -> Result<Option<SourceTable>> {
+) -> Result<Vec<SourceTable>> {
+    let table =
+        |schema: &str, table: &str, provider: Arc<dyn datafusion::catalog::TableProvider>| {
+            SourceTable {
+                schema: schema.to_string(),
+                table: table.to_string(),
+                provider,
+            }
+        };
     Ok(match config.kind {
-        ServiceKind::Tap => None,
-        ServiceKind::Mashup => Some(SourceTable {
-            schema: CAOM_SCHEMA.to_string(),
-            table: CAOM_TABLE.to_string(),
-            provider: Arc::new(MashupTable::caom_observations(
+        ServiceKind::Tap => Vec::new(),
+        ServiceKind::Mashup => vec![
+            table(
+                CAOM_SCHEMA,
+                CAOM_TABLE,
+                Arc::new(MashupTable::caom_observations(
+                    &config.name,
+                    &config.url,
+                    http.clone(),
+                )?),
+            ),
+            table(
+                CAOM_SCHEMA,
+                PRODUCTS_TABLE,
+                Arc::new(LookupTable::mast_products(
+                    &config.name,
+                    &config.url,
+                    http.clone(),
+                )?),
+            ),
+        ],
+        ServiceKind::ConeSearch => vec![table(
+            SCS_SCHEMA,
+            SCS_TABLE,
+            Arc::new(ConeSearchTable::probe(&config.name, &config.url, http.clone()).await?),
+        )],
+        ServiceKind::DataLink => vec![table(
+            DATALINK_SCHEMA,
+            DATALINK_TABLE,
+            Arc::new(LookupTable::datalink(
                 &config.name,
                 &config.url,
                 http.clone(),
             )?),
-        }),
-        ServiceKind::ConeSearch => Some(SourceTable {
-            schema: SCS_SCHEMA.to_string(),
-            table: SCS_TABLE.to_string(),
-            provider: Arc::new(
-                ConeSearchTable::probe(&config.name, &config.url, http.clone()).await?,
-            ),
-        }),
+        )],
     })
 }
 
