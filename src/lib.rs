@@ -25,7 +25,8 @@
 pub use adql_engine as local;
 pub use adql_federation as federation;
 pub use adql_federation::{
-    Catalogue, Engine, EngineOptions, Explanation, FederationError as Error, RemotePart,
+    Catalogue, Engine, EngineOptions, Explanation, FederationError as Error, Finding, RemotePart,
+    Survey,
 };
 pub use adql_syntax as syntax;
 pub use vo_client as client;

@@ -1400,3 +1400,60 @@ fn mast_rows_list_their_products_through_the_mashup_api() {
         lines[0]
     );
 }
+
+#[test]
+fn survey_resolves_a_name_and_counts_mast_observations() {
+    let (Some(resolver), Some(observations)) = (
+        fixture("astroquery_mast", "resolver.json"),
+        fixture("astroquery_mast", "advSearchPos.json"),
+    ) else {
+        return;
+    };
+    // One replayed MAST: the name resolver and the CAOM cone, told apart by the Mashup service asked.
+    let server = Server::start(move |r| {
+        if mashup_request(r).contains(r#""service":"Mast.Name.Lookup""#) {
+            Answer::ok("application/json", resolver.clone())
+        } else {
+            Answer::ok("application/json", observations.clone())
+        }
+    });
+    let url = server.url("/api/v0/invoke");
+    let config = std::env::temp_dir().join(format!("adql-survey-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        format!("[services.mast_replay]\nurl = \"{url}\"\nkind = \"mashup\"\n"),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let run = adql(&[
+        "survey",
+        "--no-user-config",
+        "--config",
+        &config_arg,
+        "--only",
+        "mast_replay",
+        "--resolver",
+        &url,
+        "--format",
+        "csv",
+        "TIC 307210830",
+        "0.05",
+    ]);
+    std::fs::remove_file(&config).ok();
+    run.assert_code(0);
+    let lines = run.lines();
+    assert_eq!(lines[0], "service,kind,resource,rows,exact,access,error");
+    assert!(
+        lines[1].starts_with("mast_replay,mashup,caom.observations,12,true,"),
+        "{}",
+        run.stdout
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "the resolver, then one page of one row");
+    let cone = mashup_request(&reqs[1]);
+    assert!(
+        cone.contains(r#""position":"124.531756290083, -68.3129998725044, 0.05""#),
+        "{cone}"
+    );
+    assert!(cone.contains(r#""pagesize":1"#), "{cone}");
+}

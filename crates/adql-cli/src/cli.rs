@@ -61,6 +61,8 @@ pub(crate) enum Command {
     Download(commands::download::DownloadArgs),
     /// List or clear the answers kept by the result cache (`--cache`).
     Cache(commands::cache::CacheArgs),
+    /// What every configured service holds around a position or an object: counts per table or service.
+    Survey(commands::survey::SurveyArgs),
     /// Resolve an object name to coordinates (MAST name resolver).
     Resolve(commands::resolve::ResolveArgs),
     /// Type queries one after another, with history and completion (what `adql` alone starts on a
@@ -92,6 +94,7 @@ impl Command {
             Self::Products(args) => commands::products::exec(args, ctx),
             Self::Download(args) => commands::download::exec(args, ctx),
             Self::Cache(args) => commands::cache::exec(args, ctx),
+            Self::Survey(args) => commands::survey::exec(args, ctx),
             Self::Resolve(args) => commands::resolve::exec(args, ctx),
             Self::Shell(args) => crate::shell::exec(args, ctx),
         }

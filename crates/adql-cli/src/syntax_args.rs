@@ -42,6 +42,18 @@ pub(crate) struct SyntaxArgs {
     pub(crate) extensions: Vec<Extension>,
 }
 
+impl Default for SyntaxArgs {
+    /// ADQL 2.1 with every optional feature, any UDF, no extension: what the flags give when none is set.
+    fn default() -> Self {
+        Self {
+            adql_version: AdqlVersion::V2_1,
+            udfs: Vec::new(),
+            disabled: Vec::new(),
+            extensions: Vec::new(),
+        }
+    }
+}
+
 impl SyntaxArgs {
     /// The parser options these flags describe.
     pub(crate) fn parse_options(&self) -> ParseOptions {

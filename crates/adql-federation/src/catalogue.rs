@@ -73,6 +73,10 @@ pub enum ServiceKind {
     /// A DataLink 1.1 `{links}` endpoint (`kind = "datalink"`): its links table, looked up by `ID`.
     #[serde(rename = "datalink")]
     DataLink,
+    /// IVOA Simple Image Access 2.0 (`kind = "sia"`): asked by `adql survey`, no table in queries.
+    Sia,
+    /// IVOA Simple Spectral Access (`kind = "ssa"`): asked by `adql survey`, no table in queries.
+    Ssa,
 }
 
 /// One configured service.

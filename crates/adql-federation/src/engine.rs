@@ -27,6 +27,7 @@ use crate::catalogue::{Catalogue, ServiceConfig, ServiceKind};
 use crate::error::{FederationError, Result};
 use crate::executor::TapExecutor;
 use crate::explain::Explanation;
+use crate::metadata::TableMetadata;
 use crate::options::{FederationOptions, OverflowPolicy};
 use crate::progress::{InstrumentedExecutor, ProgressSink};
 use crate::service::RemoteService;
@@ -367,6 +368,41 @@ impl Engine {
         config: &ServiceConfig,
         use_cache: bool,
     ) -> Result<bool> {
+        let (service, tables, from_cache) = self.describe_service(config, use_cache).await?;
+        federation.add_service(service, config.filter_tables(tables));
+        Ok(from_cache)
+    }
+
+    /// The TAP service `config` as described (from the cache when fresh, else through VOSI) and its tables,
+    /// kept for the engine's later queries. The description is made without holding the engine's lock, so
+    /// that several services are described at once.
+    ///
+    /// # Errors
+    /// The service cannot be described.
+    pub(crate) async fn described(
+        &self,
+        config: &ServiceConfig,
+    ) -> Result<(Arc<RemoteService>, Vec<TableMetadata>)> {
+        {
+            let federation = self.federation.lock().await;
+            if let Ok(service) = federation.registry().get(&config.name) {
+                return Ok((service, federation.service_tables(&config.name)));
+            }
+        }
+        let (service, tables, _) = self.describe_service(config, true).await?;
+        let tables = config.filter_tables(tables);
+        let mut federation = self.federation.lock().await;
+        let service = federation.add_service(service, tables.clone());
+        Ok((service, tables))
+    }
+
+    /// `config` described (from the cache first when `use_cache`), as a service with its executor, its
+    /// tables, and whether the description came from the cache.
+    async fn describe_service(
+        &self,
+        config: &ServiceConfig,
+        use_cache: bool,
+    ) -> Result<(RemoteService, Vec<TableMetadata>, bool)> {
         let cache = self.catalogue.cache();
         let cached = cache
             .as_ref()
@@ -413,8 +449,7 @@ impl Engine {
         service.overflow = config.overflow;
         service.max_rows = config.max_remote_rows.or(self.options.max_remote_rows);
         service.count_ttl = self.catalogue.cache_ttl();
-        federation.add_service(service, config.filter_tables(description.tables));
-        Ok(from_cache)
+        Ok((service, description.tables, from_cache))
     }
 
     /// The catalogue's services that `query` names: the first part of a three-part name, or of a

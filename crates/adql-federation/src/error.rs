@@ -29,6 +29,12 @@ pub enum FederationError {
         /// What is wrong.
         message: String,
     },
+    /// A survey's cone is not a cone on the sky.
+    #[error("survey: {message}")]
+    InvalidSurvey {
+        /// What is wrong.
+        message: String,
+    },
     /// No service of that name is configured.
     #[error("unknown service `{name}` (known: {})", known.join(", "))]
     UnknownService {

@@ -58,6 +58,7 @@ mod side;
 mod sources;
 mod split;
 mod strategy;
+mod survey;
 mod tap;
 mod unparser;
 
@@ -104,6 +105,7 @@ pub use strategy::{
     CIRCLE_PAD_DEG, Candidate, CostModel, CrossServiceJoin, CrossServiceJoinExec,
     CrossServiceJoinPlanner, CrossServiceJoinRule, Decision, SideEstimate, Strategy, decisions,
 };
+pub use survey::{Finding, Survey, findings_batch};
 pub use tap::{VoTapExecutor, VosiDiscovery, capabilities_from_vosi, tables_from_vosi};
 pub use unparser::{
     InvalidAdql, LocalTableNaming, NotPushable, RemoteTableName, TableNaming, checked_text,

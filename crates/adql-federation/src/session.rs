@@ -133,6 +133,14 @@ impl Federation {
         )
     }
 
+    /// The tables of the TAP service `service` (none for a service not here).
+    pub fn service_tables(&self, service: &str) -> Vec<TableMetadata> {
+        self.tables
+            .get(service)
+            .map(|ts| ts.iter().map(|t| t.metadata().clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The remote table called `name` (resolved as [`TableIndex::resolve`] does).
     pub fn table(&self, name: &str) -> Result<Arc<RemoteTable>> {
         let index = self.index();

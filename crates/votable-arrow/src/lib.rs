@@ -79,4 +79,6 @@ pub use metadata::{
 };
 pub use options::{Limits, ReaderOptions, TableSelector};
 pub use reader::{Table, VOTableDocument, VOTableReader, read_votable};
-pub use writer::{Serialization, VOTableWriter, WriterOptions, write_votable};
+pub use writer::{
+    Serialization, VOTableWriter, WriterOptions, write_votable, write_votable_tables,
+};

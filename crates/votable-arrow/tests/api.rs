@@ -168,3 +168,70 @@ fn async_reader_on_a_fixture() {
         assert_eq!(r.status(), &QueryStatus::Overflow);
     });
 }
+
+#[test]
+fn several_tables_are_written_as_one_document() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use arrow_array::{Int32Array, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema};
+    use votable_arrow::{WriterOptions, write_votable_tables};
+
+    // Positions with a coordinate system: each table's COOSYS must have an ID of its own.
+    let icrs = HashMap::from([("votable:coosys.system".to_owned(), "ICRS".to_owned())]);
+    let table = |name: &str, values: Vec<i32>| {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(name, DataType::Int32, true).with_metadata(icrs.clone()),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![Arc::new(Int32Array::from(values))],
+        )
+        .unwrap();
+        (schema, vec![batch])
+    };
+    let (a, b) = (table("a", vec![1, 2]), table("b", vec![3]));
+    let options = |name: &str| WriterOptions {
+        table_name: Some(name.to_owned()),
+        resource_name: Some(name.to_owned()),
+        ..WriterOptions::default()
+    };
+    let doc = write_votable_tables(
+        Vec::new(),
+        [
+            (Arc::clone(&a.0), a.1.as_slice(), options("first")),
+            (Arc::clone(&b.0), b.1.as_slice(), options("second")),
+        ],
+    )
+    .unwrap();
+    let text = String::from_utf8(doc.clone()).unwrap();
+    assert_eq!(text.matches("<VOTABLE").count(), 1);
+    assert_eq!(text.matches("<RESOURCE").count(), 2);
+    assert!(
+        text.trim_end().ends_with("</RESOURCE>\n</VOTABLE>"),
+        "{text}"
+    );
+    let read = read_votable(doc.as_slice(), ReaderOptions::default()).unwrap();
+    let names: Vec<_> = read
+        .tables
+        .iter()
+        .map(|t| t.info.name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["first", "second"]);
+    assert_eq!(ints(&read.tables[0].batches[0]), [1, 2]);
+    assert_eq!(ints(&read.tables[1].batches[0]), [3]);
+    // Each COOSYS ID once.
+    let ids: Vec<&str> = text
+        .match_indices("<COOSYS ID=\"")
+        .map(|(i, _)| &text[i + 13..i + 24])
+        .collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), 2, "{text}");
+    assert_eq!(ids, unique);
+
+    // No table at all is still a valid document.
+    let empty = write_votable_tables(Vec::new(), std::iter::empty()).unwrap();
+    assert!(read_votable(empty.as_slice(), ReaderOptions::default()).is_ok());
+}

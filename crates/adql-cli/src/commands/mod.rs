@@ -15,6 +15,7 @@ pub(crate) mod products;
 pub(crate) mod resolve;
 pub(crate) mod sia;
 pub(crate) mod ssa;
+pub(crate) mod survey;
 pub(crate) mod tables;
 pub(crate) mod tap;
 

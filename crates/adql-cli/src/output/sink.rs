@@ -120,6 +120,43 @@ impl<'a> ResultSink<'a> {
         sink.finish()
     }
 
+    /// Writes `tables` (name, rows) as one VOTable document with a RESOURCE per table, to `-o FILE`
+    /// (appearing only once complete) or standard output.
+    ///
+    /// # Errors
+    /// The output file cannot be written, or a table's columns cannot be written as VOTable.
+    pub(crate) fn write_tables(
+        args: &OutputArgs,
+        tables: &[(String, Vec<RecordBatch>)],
+        ctx: &mut Context<'_>,
+    ) -> Result<()> {
+        let parts = tables.iter().filter_map(|(name, batches)| {
+            let schema = batches.first()?.schema();
+            let options = votable_arrow::WriterOptions {
+                resource_name: Some(name.clone()),
+                table_name: Some(name.clone()),
+                ..votable_arrow::WriterOptions::default()
+            };
+            Some((schema, batches.as_slice(), options))
+        });
+        let failed = |e: votable_arrow::Error| Error::Output(io::Error::other(e.to_string()));
+        match &args.output {
+            Some(path) => {
+                let (guard, file) = AtomicFile::create(path)
+                    .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
+                let mut file = votable_arrow::write_votable_tables(BufWriter::new(file), parts)
+                    .map_err(failed)?;
+                file.flush().map_err(Error::Output)?;
+                drop(file);
+                guard.commit().map_err(Error::Output)
+            }
+            None => {
+                votable_arrow::write_votable_tables(&mut *ctx.out, parts).map_err(failed)?;
+                Ok(())
+            }
+        }
+    }
+
     /// Writes one batch (and, streaming to standard output, shows it).
     ///
     /// # Errors

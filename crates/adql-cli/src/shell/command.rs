@@ -1,4 +1,5 @@
-//! The shell's backslash commands: `\d`, `\d NAME`, `\timing`, `\format`, `\maxrows`, `\explain`, `\?`, `\q`.
+//! The shell's backslash commands: `\d`, `\d NAME`, `\timing`, `\format`, `\maxrows`, `\explain`, `\survey`,
+//! `\?`, `\q`.
 
 use clap::ValueEnum;
 
@@ -17,6 +18,7 @@ Queries end with `;` and may span lines. Shell commands:
   \\format [NAME]   the output format: table, csv, json or votable
   \\maxrows [N]     the most rows a table shows (0: all)
   \\explain QUERY   how a query would run: the ADQL sent to each service and the plans
+  \\survey TARGET [RADIUS]  what every service holds around a position or a name (radius 0.1 deg)
   \\?               this help
   \\q               leave (or Ctrl-D)
 Ctrl-C stops the running query (its remote jobs are deleted) or clears the statement being typed.
@@ -35,6 +37,8 @@ pub(super) enum ShellCommand {
     MaxRows(Option<usize>),
     /// `\explain QUERY`.
     Explain(String),
+    /// `\survey TARGET [RADIUS]`.
+    Survey(String),
     /// `\?`.
     Help,
     /// `\q`.
@@ -103,6 +107,9 @@ impl ShellCommand {
             "explain" => Self::Explain(argument.ok_or_else(|| {
                 usage("\\explain needs a query: \\explain SELECT ...".to_owned())
             })?),
+            "survey" => Self::Survey(argument.ok_or_else(|| {
+                usage("\\survey needs a position or a name: \\survey M31 0.2".to_owned())
+            })?),
             "?" | "h" | "help" => Self::Help,
             "q" | "quit" => Self::Quit,
             other => {
@@ -158,6 +165,22 @@ impl Shell {
                         .map_err(|e| query_error(e, super::ORIGIN, &query))
                 })?;
                 say(ctx, &format!("{}\n", explanation.to_string().trim_end()))?;
+            }
+            ShellCommand::Survey(line) => {
+                let (target, radius) = crate::commands::survey::target_of_line(&line)?;
+                let findings = crate::interrupt::block_on(
+                    &self.runtime,
+                    crate::commands::survey::survey_at(
+                        &self.engine,
+                        &target,
+                        adql_federation::Survey::new(0.0, 0.0, radius),
+                        vo_client::mashup::DEFAULT_MASHUP_URL,
+                    ),
+                )?;
+                let batch = adql_federation::findings_batch(&findings)
+                    .map_err(|e| Error::Federation(Box::new(e)))?;
+                crate::output::ResultSink::write_whole(&self.listing(), &batch, ctx)?;
+                crate::commands::survey::report_failures(&findings);
             }
             ShellCommand::Describe(None) => {
                 let batch = self.services_and_tables();

@@ -27,6 +27,8 @@ impl Shell {
                 ServiceKind::Mashup => "Mashup",
                 ServiceKind::ConeSearch => "cone search",
                 ServiceKind::DataLink => "DataLink",
+                ServiceKind::Sia => "SIA",
+                ServiceKind::Ssa => "SSA",
             };
             push(
                 &mut columns,

@@ -40,8 +40,8 @@ use completion::Completion;
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "\
 End each query with `;` (it may span lines). Shell commands start with a backslash: \\d lists the services \
-and local tables, \\d NAME the columns of a table, \\timing, \\format, \\maxrows, \\explain QUERY, \\? for \
-help, \\q to leave. Tab completes keywords, functions, services, and the schemas, tables and columns of \
+and local tables, \\d NAME the columns of a table, \\timing, \\format, \\maxrows, \\explain QUERY, \\survey TARGET \
+[RADIUS], \\? for help, \\q to leave. Tab completes keywords, functions, services, and the schemas, tables and columns of \
 services described before (cached descriptions).")]
 pub(crate) struct ShellArgs {
     /// The engine: syntax, services, local tables.

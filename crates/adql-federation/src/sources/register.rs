@@ -64,7 +64,7 @@ pub async fn source_tables(
             }
         };
     Ok(match config.kind {
-        ServiceKind::Tap => Vec::new(),
+        ServiceKind::Tap | ServiceKind::Sia | ServiceKind::Ssa => Vec::new(),
         ServiceKind::Mashup => vec![
             table(
                 CAOM_SCHEMA,

@@ -160,6 +160,21 @@ impl MastClient {
         })
     }
 
+    /// How many rows `request` selects: one page of one row is asked for, and its paging says (an answer
+    /// without paging holds every row).
+    pub async fn count(&self, request: MashupRequest) -> Result<u64> {
+        let request = MashupRequest {
+            pagesize: 1,
+            page: 1,
+            ..request
+        };
+        let page = self.page(&request).await?;
+        Ok(match page.paging {
+            Some(paging) => paging.rows_filtered,
+            None => page.data.len() as u64,
+        })
+    }
+
     /// Runs a request and streams every page as record batches, fetching each page only when
     /// the stream has used up the previous one (so a consumer that stops early, such as a
     /// query with `TOP`, asks for no more pages).

@@ -82,6 +82,16 @@ pub struct VOTableWriter<W: Write> {
     /// The BINARY2 stream (unused for TABLEDATA).
     binary2: Binary2Stream,
     rows: u64,
+    /// Where this table is in a document of several ([`write_votable_tables`]); `None` for a document of
+    /// its own.
+    part: Option<Part>,
+}
+
+/// One table of a document of several: its index, and whether it is the last.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    index: usize,
+    last: bool,
 }
 
 impl<W: Write> std::fmt::Debug for VOTableWriter<W> {
@@ -96,6 +106,16 @@ impl<W: Write> std::fmt::Debug for VOTableWriter<W> {
 impl<W: Write> VOTableWriter<W> {
     /// Writes the document header (up to the start of the data).
     pub fn new(out: W, schema: SchemaRef, options: WriterOptions) -> Result<Self> {
+        Self::new_part(out, schema, options, None)
+    }
+
+    /// Writes the header of a table, as a whole document or as `part` of one.
+    fn new_part(
+        out: W,
+        schema: SchemaRef,
+        options: WriterOptions,
+        part: Option<Part>,
+    ) -> Result<Self> {
         let plans = schema
             .fields()
             .iter()
@@ -109,6 +129,7 @@ impl<W: Write> VOTableWriter<W> {
             buf: Vec::with_capacity(1 << 16),
             binary2: Binary2Stream::default(),
             rows: 0,
+            part,
         };
         w.header();
         w.flush_buf()?;
@@ -119,14 +140,29 @@ impl<W: Write> VOTableWriter<W> {
     /// the start of the data.
     fn header(&mut self) {
         let b = &mut self.buf;
-        b.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd\">\n");
+        if self.part.is_none_or(|p| p.index == 0) {
+            b.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.ivoa.net/xml/VOTable/v1.3 http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd\">\n");
+        }
+        // In a document of several tables the RESOURCE opens first and holds its COOSYS (VOTABLE's own
+        // come before any RESOURCE), with IDs unique in the document.
+        let id_prefix = match self.part {
+            Some(p) => {
+                b.extend_from_slice(b"<RESOURCE type=\"results\"");
+                if let Some(n) = &self.opts.resource_name {
+                    attr(b, "name", n);
+                }
+                b.extend_from_slice(b">\n");
+                format!("t{}_", p.index + 1)
+            }
+            None => String::new(),
+        };
         // One COOSYS per distinct coordinate system found in the field metadata.
         let mut coosys_ids: Vec<(CooSysKey, String)> = Vec::new();
         for p in &self.plans {
             if let Some(c) = &p.coosys
                 && !coosys_ids.iter().any(|(k, _)| k == c)
             {
-                let id = format!("coosys{}", coosys_ids.len() + 1);
+                let id = format!("{id_prefix}coosys{}", coosys_ids.len() + 1);
                 b.extend_from_slice(b"<COOSYS");
                 attr(b, "ID", &id);
                 attr(b, "system", &c.0);
@@ -140,11 +176,13 @@ impl<W: Write> VOTableWriter<W> {
                 coosys_ids.push((c.clone(), id));
             }
         }
-        b.extend_from_slice(b"<RESOURCE type=\"results\"");
-        if let Some(n) = &self.opts.resource_name {
-            attr(b, "name", n);
+        if self.part.is_none() {
+            b.extend_from_slice(b"<RESOURCE type=\"results\"");
+            if let Some(n) = &self.opts.resource_name {
+                attr(b, "name", n);
+            }
+            b.extend_from_slice(b">\n");
         }
-        b.extend_from_slice(b">\n");
         for (name, value) in &self.opts.infos {
             b.extend_from_slice(b"<INFO");
             attr(b, "name", name);
@@ -279,11 +317,42 @@ impl<W: Write> VOTableWriter<W> {
             }
             None => self.buf.extend_from_slice(b"/>\n"),
         }
-        self.buf.extend_from_slice(b"</RESOURCE>\n</VOTABLE>\n");
+        self.buf.extend_from_slice(b"</RESOURCE>\n");
+        if self.part.is_none_or(|p| p.last) {
+            self.buf.extend_from_slice(b"</VOTABLE>\n");
+        }
         self.flush_buf()?;
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Writes one document of several tables, each in a RESOURCE of its own (with its `resource_name`,
+/// `table_name`, INFOs and QUERY_STATUS), and returns the inner writer. No table at all is a document
+/// with one empty RESOURCE, as VOTable requires one.
+pub fn write_votable_tables<'a, W: Write>(
+    out: W,
+    tables: impl IntoIterator<Item = (SchemaRef, &'a [RecordBatch], WriterOptions)>,
+) -> Result<W> {
+    let tables: Vec<_> = tables.into_iter().collect();
+    if tables.is_empty() {
+        let empty = std::sync::Arc::new(arrow_schema::Schema::empty());
+        return VOTableWriter::new(out, empty, WriterOptions::default())?.finish();
+    }
+    let count = tables.len();
+    let mut out = out;
+    for (index, (schema, batches, options)) in tables.into_iter().enumerate() {
+        let part = Part {
+            index,
+            last: index + 1 == count,
+        };
+        let mut w = VOTableWriter::new_part(out, schema, options, Some(part))?;
+        for b in batches {
+            w.write(b)?;
+        }
+        out = w.finish()?;
+    }
+    Ok(out)
 }
 
 /// Writes a whole table: header, batches, trailer.
