@@ -373,6 +373,15 @@ impl Engine {
         Ok(from_cache)
     }
 
+    /// The tables of the TAP service `name`, as described (from the cache when fresh, else through VOSI).
+    ///
+    /// # Errors
+    /// The catalogue has no such service, or it cannot be described.
+    pub async fn service_tables(&self, name: &str) -> Result<Vec<TableMetadata>> {
+        let config = self.catalogue.get(name)?.clone();
+        Ok(self.described(&config).await?.1)
+    }
+
     /// The TAP service `config` as described (from the cache when fresh, else through VOSI) and its tables,
     /// kept for the engine's later queries. The description is made without holding the engine's lock, so
     /// that several services are described at once.
