@@ -16,17 +16,7 @@ use support::dachs;
 const ROWS: &str = "SELECT obs_id, obs_collection, access_url, access_format FROM d.products.files ORDER BY obs_id";
 
 fn adql(dir: &Path, tap: &str, args: &[&str]) -> Output {
-    let service = format!("d={tap}");
-    let mut all = vec![args[0], "--no-user-config", "--service", &service];
-    all.extend_from_slice(&args[1..]);
-    Command::new(env!("CARGO_BIN_EXE_adql"))
-        .args(&all)
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", dir.join(".cache"))
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .output()
-        .unwrap()
+    support::cli::adql_with_service(dir, tap, &[], args)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -14,6 +14,7 @@ use support::dachs;
 
 const CONE: [&str; 3] = ["317.3778", "37.072", "0.5"];
 
+/// `adql` with the test service as `d`, and its cone search (`cone2`) and a dead service (`dead`) configured.
 fn adql(dir: &Path, tap: &str, args: &[&str]) -> Output {
     let cone = format!("{}/archive2/q/cone/scs.xml", tap.trim_end_matches("/tap"));
     let config = dir.join("services.toml");
@@ -25,25 +26,8 @@ fn adql(dir: &Path, tap: &str, args: &[&str]) -> Output {
         ),
     )
     .unwrap();
-    let service = format!("d={tap}");
     let config = config.display().to_string();
-    let mut all = vec![
-        args[0],
-        "--no-user-config",
-        "--service",
-        &service,
-        "--config",
-        &config,
-    ];
-    all.extend_from_slice(&args[1..]);
-    Command::new(env!("CARGO_BIN_EXE_adql"))
-        .args(&all)
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", dir.join(".cache"))
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .output()
-        .unwrap()
+    support::cli::adql_with_service(dir, tap, &["--config", &config], args)
 }
 
 fn text(bytes: &[u8]) -> String {

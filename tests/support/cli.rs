@@ -15,6 +15,23 @@ pub fn adql(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `adql SUBCOMMAND --no-user-config --service d=TAP EXTRA... REST...` (`args[0]` is the subcommand) in
+/// `dir`, with the caches there and no HTTP proxy: the test service `tap` as `d`, nothing of the user's.
+pub fn adql_with_service(dir: &Path, tap: &str, extra: &[&str], args: &[&str]) -> Output {
+    let service = format!("d={tap}");
+    let mut all = vec![args[0], "--no-user-config", "--service", &service];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(&args[1..]);
+    Command::new(env!("CARGO_BIN_EXE_adql"))
+        .args(&all)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .output()
+        .unwrap()
+}
+
 /// Standard output of a successful run (the test fails with stderr otherwise).
 pub fn stdout(output: &Output) -> String {
     assert!(

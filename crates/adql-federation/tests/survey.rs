@@ -238,6 +238,27 @@ async fn caps_kinds_and_rows() {
     let one = find(&findings, "d", "archive2.sources");
     assert_eq!((one.rows, one.exact), (Some(1), true));
 
+    // At most two tables per service: the others are one finding saying how many.
+    let survey = Survey {
+        services: vec!["d".into()],
+        max_tables: 2,
+        ..Survey::new(RA, DEC, RADIUS)
+    };
+    let findings = engine.survey(&survey).await.unwrap();
+    let counted = findings.iter().filter(|f| f.rows.is_some()).count();
+    assert_eq!(counted, 2, "{findings:#?}");
+    let left = findings
+        .iter()
+        .find(|f| f.resource.ends_with("more tables)"))
+        .unwrap();
+    assert!(
+        left.error
+            .as_deref()
+            .unwrap()
+            .contains("at most 2 per service"),
+        "{left:?}"
+    );
+
     // Kinds: only cone searches.
     let survey = Survey {
         kinds: vec![ServiceKind::ConeSearch],

@@ -62,9 +62,10 @@ impl NativeResult {
 
     /// The next pyarrow RecordBatch, the query started at the first.
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        // Never wait for the lock while holding the GIL: the thread reading would need the GIL back.
         let mut guard = self
             .stream
-            .lock()
+            .try_lock()
             .map_err(|_| PyRuntimeError::new_err("the result is being read by another thread"))?;
         if guard.is_none() {
             let frame = self.frame.clone();

@@ -41,6 +41,10 @@ pub(crate) struct SurveyArgs {
     /// Count rows no further than this per table or service (beyond: "at least").
     #[arg(long, value_name = "ROWS", default_value_t = 10_000)]
     pub(crate) cap: u64,
+    /// Tables asked per TAP service at most (an archive such as VizieR has thousands; the others are
+    /// reported as left out).
+    #[arg(long = "max-tables", value_name = "N", default_value_t = 100)]
+    pub(crate) max_tables: usize,
     /// Longest time one service may take, in seconds (it is then reported as timed out).
     #[arg(
         long = "service-timeout",
@@ -129,6 +133,7 @@ pub(crate) fn exec(args: SurveyArgs, ctx: &mut Context<'_>) -> Result<ExitCode> 
         services: args.only.clone(),
         kinds: args.kind.clone(),
         cap: args.cap.max(1),
+        max_tables: args.max_tables.max(1),
         timeout: Duration::from_secs_f64(args.service_timeout),
         concurrency: args.parallel.max(1),
         rows: args.rows,

@@ -45,6 +45,9 @@ pub struct Survey {
     pub kinds: Vec<ServiceKind>,
     /// Rows counted per table or service at most: beyond, the finding says "at least" this many.
     pub cap: u64,
+    /// Tables with a main position asked per TAP service at most (the others are one finding saying how
+    /// many were left out).
+    pub max_tables: usize,
     /// Longest time one service may take (all its requests).
     pub timeout: Duration,
     /// Services asked at once.
@@ -54,8 +57,8 @@ pub struct Survey {
 }
 
 impl Survey {
-    /// A survey of the cone (`ra`, `dec`, `radius`, degrees) over every service, counting to 10 000 rows,
-    /// 60 s per service, 8 services at once.
+    /// A survey of the cone (`ra`, `dec`, `radius`, degrees) over every service, counting to 10 000 rows in
+    /// at most 100 tables per TAP service, 60 s per service, 8 services at once.
     pub fn new(ra: f64, dec: f64, radius: f64) -> Self {
         Self {
             ra,
@@ -64,6 +67,7 @@ impl Survey {
             services: Vec::new(),
             kinds: Vec::new(),
             cap: 10_000,
+            max_tables: 100,
             timeout: Duration::from_secs(60),
             concurrency: 8,
             rows: false,

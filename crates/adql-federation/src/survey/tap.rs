@@ -22,8 +22,10 @@ use crate::row_count::RowCount;
 use crate::service::RemoteService;
 use crate::unparser::point_in_circle;
 
-/// Requests in flight at once to one service when each table is counted on its own.
+/// Requests in flight at once to one service.
 const PER_SERVICE: usize = 4;
+/// Tables counted by one `UNION ALL` request, short enough for any service's query length limits.
+const UNION_BRANCHES: usize = 50;
 
 /// A table with a main position, and its cone query (`SELECT * FROM t WHERE 1 = CONTAINS(...)`).
 struct Positioned {
@@ -181,28 +183,34 @@ pub(super) async fn survey(
     survey: &Survey,
 ) -> Result<Vec<Finding>> {
     let (service, tables) = engine.described(config).await?;
-    let tables = positioned(&config.name, &tables, survey)?;
+    let mut tables = positioned(&config.name, &tables, survey)?;
+    // An archive of thousands of tables (VizieR) is not asked about each: the first `max_tables`, and a
+    // finding that says how many more there are.
+    let skipped = tables.len().saturating_sub(survey.max_tables);
+    tables.truncate(survey.max_tables);
     let cap = survey.cap.max(1);
-    // One request when the service can take a union; one per table when it cannot, or when the union
-    // fails (a service may declare more than it manages).
-    let union = tables.len() > 1 && service.capabilities.supports(FEATURE_SETS, "UNION");
-    let at_once = if union {
-        counts_at_once(&service, &tables, cap).await.ok()
+    let union = service.capabilities.supports(FEATURE_SETS, "UNION");
+    let counts: Vec<Result<RowCount>> = if union {
+        // One request per block of tables; a block whose union fails (a service may declare more than it
+        // manages) is counted table by table.
+        futures::stream::iter(tables.chunks(UNION_BRANCHES))
+            .map(|block| {
+                let service = Arc::clone(&service);
+                async move {
+                    if block.len() > 1
+                        && let Ok(counts) = counts_at_once(&service, block, cap).await
+                    {
+                        return counts.into_iter().map(Ok).collect();
+                    }
+                    one_by_one(&service, block, cap).await
+                }
+            })
+            .buffered(PER_SERVICE)
+            .flat_map(futures::stream::iter)
+            .collect()
+            .await
     } else {
-        None
-    };
-    let counts: Vec<Result<RowCount>> = match at_once {
-        Some(counts) => counts.into_iter().map(Ok).collect(),
-        None => {
-            futures::stream::iter(&tables)
-                .map(|t| {
-                    let service = Arc::clone(&service);
-                    async move { service.row_count(&t.query, cap.saturating_sub(1)).await }
-                })
-                .buffered(PER_SERVICE)
-                .collect()
-                .await
-        }
+        one_by_one(&service, &tables, cap).await
     };
     let mut findings = Vec::new();
     for (table, count) in tables.iter().zip(counts) {
@@ -239,5 +247,37 @@ pub(super) async fn survey(
         }
         findings.push(finding);
     }
+    if skipped > 0 {
+        findings.push(Finding {
+            service: config.name.clone(),
+            kind: "tap",
+            resource: format!("({skipped} more tables)"),
+            rows: None,
+            exact: false,
+            access: config.url.clone(),
+            error: Some(format!(
+                "{skipped} more tables with a main position were not asked: at most {} per service \
+                 (--max-tables)",
+                survey.max_tables
+            )),
+            batches: Vec::new(),
+        });
+    }
     Ok(findings)
+}
+
+/// The counts of `tables`, one request each, a few at a time.
+async fn one_by_one(
+    service: &Arc<RemoteService>,
+    tables: &[Positioned],
+    cap: u64,
+) -> Vec<Result<RowCount>> {
+    futures::stream::iter(tables)
+        .map(|t| {
+            let service = Arc::clone(service);
+            async move { service.row_count(&t.query, cap.saturating_sub(1)).await }
+        })
+        .buffered(PER_SERVICE)
+        .collect()
+        .await
 }
