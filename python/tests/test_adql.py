@@ -151,3 +151,49 @@ def test_ctrl_c_stops_a_query_and_other_threads_run_meanwhile():
         server.close()
     assert time.monotonic() - started < 5
     assert len(ticks) > 20, "the GIL was released while the query waited"
+
+
+def _jobs(tap: str) -> dict[str, str]:
+    """The service's async jobs and their phases (its UWS job list)."""
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(f"{tap}/async", timeout=10) as answer:
+        listing = answer.read().decode()
+    return dict(re.findall(r'<uws:jobref id="([^"]+)".*?<uws:phase>(\w+)</uws:phase>', listing, re.S))
+
+
+def test_ctrl_c_deletes_the_remote_async_job(tap, tmp_path):
+    config = tmp_path / "async.toml"
+    config.write_text(f'[services.d]\nurl = "{tap}"\nmode = "async"\n')
+    e = adql.Engine(config=config, user_config=False, max_remote_rows=0)
+    before = set(_jobs(tap))
+    # A query the service needs hours for: 20,000 × 20,000 × 1000 triples.
+    slow = (
+        "SELECT COUNT(*) AS n FROM d.archive2.sources AS a, d.archive2.sources AS b, "
+        "d.archive1.obscore AS c WHERE a.ra + b.ra + c.s_ra > 10000"
+    )
+    ours: list[str] = []
+
+    def interrupt_once_running():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running = [j for j, phase in _jobs(tap).items() if j not in before and phase == "EXECUTING"]
+            if running:
+                ours.extend(running)
+                _thread.interrupt_main()
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        e.query(slow).to_arrow()
+    assert ours, "the job never started executing"
+    # Deleted (gone from the list), or at least no longer running, within a few seconds.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        phase = _jobs(tap).get(ours[0])
+        if phase not in ("EXECUTING", "QUEUED"):
+            break
+        time.sleep(0.2)
+    assert _jobs(tap).get(ours[0]) not in ("EXECUTING", "QUEUED")
