@@ -312,46 +312,24 @@ fn products_are_chosen_in_the_query_by_joining_the_datalink_table() {
     }
 
     // Keys given in the query itself; `IN (subquery)` binds them as a join does.
+    let csv = |query: &str| {
+        ok(&adql(
+            dir,
+            &tap,
+            &["query", "--config", &config, "--format", "csv", query],
+        ))
+    };
     let first = lines[1].split(',').nth(2).unwrap().to_owned();
-    let did = ok(&adql(
-        dir,
-        &tap,
-        &[
-            "query",
-            "--format",
-            "csv",
-            "SELECT obs_publisher_did FROM d.products.files WHERE obs_id = 'obs1'",
-        ],
-    ));
+    let did = csv("SELECT obs_publisher_did FROM d.products.files WHERE obs_id = 'obs1'");
     let did = did.lines().nth(1).unwrap().to_owned();
-    let one = ok(&adql(
-        dir,
-        &tap,
-        &[
-            "query",
-            "--config",
-            &config,
-            "--format",
-            "csv",
-            &format!(
-                "SELECT access_url FROM dl.datalink.links WHERE ID = '{did}' AND semantics = '#this'"
-            ),
-        ],
+    let one = csv(&format!(
+        "SELECT access_url FROM dl.datalink.links WHERE ID = '{did}' AND semantics = '#this'"
     ));
     assert_eq!(one.lines().nth(1), Some(first.as_str()), "{one}");
-    let semi = ok(&adql(
-        dir,
-        &tap,
-        &[
-            "query",
-            "--config",
-            &config,
-            "--format",
-            "csv",
-            "SELECT COUNT(*) AS n FROM dl.datalink.links WHERE semantics = '#this' AND ID IN \
-             (SELECT obs_publisher_did FROM d.products.files WHERE obs_id IN ('obs1', 'obs2'))",
-        ],
-    ));
+    let semi = csv(
+        "SELECT COUNT(*) AS n FROM dl.datalink.links WHERE semantics = '#this' AND ID IN \
+         (SELECT obs_publisher_did FROM d.products.files WHERE obs_id IN ('obs1', 'obs2'))",
+    );
     assert_eq!(semi, "n\n2\n");
 
     // Never the whole table: without keys the query fails and says how to give them.

@@ -5,7 +5,8 @@
 //! The keys come from the query: a filter on the key (`ID = '…'`, `ID IN (…)`, an `OR` of such), or a join
 //! on the key, where the bind-join planner reads the other side first and binds its distinct keys
 //! ([`LookupScanExec::bind`]). Key filters are pushed `Inexact` (DataFusion checks every row again). A scan
-//! with no keys from either is [`FederationError::KeyRequired`] when it runs, never the whole table.
+//! with no keys from either is [`FederationError::KeyRequired`](crate::FederationError::KeyRequired) when
+//! it runs, never the whole table.
 
 use std::fmt;
 use std::sync::Arc;
