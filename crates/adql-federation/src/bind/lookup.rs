@@ -22,7 +22,7 @@ use datafusion::logical_expr::logical_plan::Join;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 
-use super::reduce::{answered, distinct_keys, reducible};
+use super::reduce::{answered, distinct_keys, is_text, reducible};
 use crate::service::ServiceRegistry;
 use crate::side::{InputSource, lookup_table, read_local, row_wise};
 use crate::sources::{LookupScanExec, LookupTable, key_texts};
@@ -202,15 +202,8 @@ fn reads_key(e: &Expr, plan: &LogicalPlan, table: &LookupTable) -> bool {
             return false;
         };
         let target = cast.field.data_type();
-        let text = |t: &datafusion::arrow::datatypes::DataType| {
-            matches!(
-                t,
-                datafusion::arrow::datatypes::DataType::Utf8
-                    | datafusion::arrow::datatypes::DataType::LargeUtf8
-                    | datafusion::arrow::datatypes::DataType::Utf8View
-            )
-        };
-        if !((source.is_integer() && target.is_integer()) || (text(&source) && text(target))) {
+        if !((source.is_integer() && target.is_integer()) || (is_text(&source) && is_text(target)))
+        {
             return false;
         }
         e = (*cast.expr).clone();

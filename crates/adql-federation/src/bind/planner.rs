@@ -5,7 +5,6 @@ use std::sync::Arc;
 use adql_syntax::ast::Ident;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
-use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -19,7 +18,7 @@ use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use super::exec::{Binding, BoundScanExec, KeyTransport};
 use super::lookup::{Inputs, LookupBinder};
 use super::node::BindJoin;
-use super::reduce::{answered, distinct_keys, reducible};
+use super::reduce::{answered, distinct_keys, is_text, reducible};
 use crate::estimate::first_rows;
 use crate::remote_query_exec::RemoteQueryExec;
 use crate::service::{RemoteService, ServiceRegistry};
@@ -162,10 +161,6 @@ fn remote_key(key: &Expr, logical: &LogicalPlan, rw: &RowWise, names: &[Ident]) 
     }
     let (i, _) = column_type(&e)?;
     names.get(i).cloned()
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 /// How keys of this type may travel: as ADQL literals (`IN`), and as an uploaded VOTable column.

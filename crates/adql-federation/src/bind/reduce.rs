@@ -79,6 +79,12 @@ pub(super) fn distinct_keys(
     Ok(datafusion::arrow::compute::take(&all, &indices, None)?)
 }
 
+/// Whether values of `t` are text.
+pub(super) fn is_text(t: &datafusion::arrow::datatypes::DataType) -> bool {
+    use datafusion::arrow::datatypes::DataType;
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
