@@ -6,7 +6,7 @@
 #
 #   bash benches/survey/run.sh          # results in benches/out/survey.{md,json}
 #
-# Needs: hyperfine, python3, a running test DaCHS, a release build of adql (cargo build --release).
+# Needs: curl, hyperfine, python3, a running test DaCHS, a release build of adql (cargo build --release).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -19,7 +19,7 @@ CONE="${TAP%/tap}/archive2/q/cone/scs.xml"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
-for tool in hyperfine python3; do
+for tool in curl hyperfine python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed" >&2; exit 1; }
 done
 [[ -x "$ADQL" ]] || { echo "run.sh: build adql first (cargo build --release)" >&2; exit 1; }
