@@ -28,4 +28,5 @@ pub use lookup::{LookupTable, mast_products_schema};
 pub use lookup_scan::LookupScanExec;
 pub use mashup_table::MashupTable;
 pub use register::{add_catalogue_sources, add_source_service, source_tables};
+pub(crate) use scan::remote;
 pub use scan::{OpenStream, SourceScanExec, conform_by_name};

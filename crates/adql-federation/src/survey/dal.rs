@@ -15,16 +15,13 @@ use super::{Finding, Survey, kind_name};
 use crate::catalogue::{ServiceConfig, ServiceKind};
 use crate::engine::Engine;
 use crate::error::{FederationError, Result};
+use datafusion::arrow::array::RecordBatch;
 
 /// The Mashup service a survey asks.
 const MASHUP_SERVICE: &str = "Mast.Caom.Filtered.Position";
 
 fn remote(config: &ServiceConfig, e: impl std::fmt::Display) -> FederationError {
-    FederationError::Remote {
-        service: config.name.clone(),
-        url: config.url.clone(),
-        message: e.to_string(),
-    }
+    crate::sources::remote(&config.name, &config.url, e)
 }
 
 /// `base` with `params` added to its query.
@@ -124,21 +121,34 @@ async fn count(
     mut answer: QueryResult,
     cap: u64,
     keep: bool,
-) -> vo_client::Result<(u64, bool, Vec<datafusion::arrow::array::RecordBatch>)> {
+) -> vo_client::Result<(u64, bool, Vec<RecordBatch>)> {
+    let (rows, batches) = first_rows(&mut answer, cap, keep).await?;
+    if rows >= cap {
+        return Ok((rows, false, batches));
+    }
+    let truncated = answer.completeness().is_some_and(|c| c.is_truncated());
+    Ok((rows, !truncated, batches))
+}
+
+/// The first `cap` records of `stream` (read no further): how many there are, and themselves when `keep`.
+async fn first_rows(
+    stream: &mut (impl futures::Stream<Item = vo_client::Result<RecordBatch>> + Unpin),
+    cap: u64,
+    keep: bool,
+) -> vo_client::Result<(u64, Vec<RecordBatch>)> {
     let (mut rows, mut batches) = (0u64, Vec::new());
-    while let Some(batch) = answer.next().await {
+    while rows < cap {
+        let Some(batch) = stream.next().await else {
+            break;
+        };
         let batch = batch?;
         let take = (cap - rows).min(batch.num_rows() as u64);
         rows += take;
         if keep && take > 0 {
             batches.push(batch.slice(0, usize::try_from(take).unwrap_or(usize::MAX)));
         }
-        if rows >= cap {
-            return Ok((rows, false, batches));
-        }
     }
-    let truncated = answer.completeness().is_some_and(|c| c.is_truncated());
-    Ok((rows, !truncated, batches))
+    Ok((rows, batches))
 }
 
 /// The CAOM observations whose footprint meets the cone, from the paging of a one-row Mashup page (all
@@ -171,20 +181,14 @@ async fn mashup(
         .count(request.clone())
         .await
         .map_err(|e| remote(config, e))?;
-    let mut batches = Vec::new();
-    if survey.rows && total > 0 {
-        let mut pages = client.query_pages(request);
-        let mut rows = 0u64;
-        while let Some(batch) = pages.next().await {
-            let batch = batch.map_err(|e| remote(config, e))?;
-            let take = (cap - rows).min(batch.num_rows() as u64);
-            rows += take;
-            batches.push(batch.slice(0, usize::try_from(take).unwrap_or(usize::MAX)));
-            if rows >= cap {
-                break;
-            }
-        }
-    }
+    let batches = if survey.rows && total > 0 {
+        first_rows(&mut client.query_pages(request), cap, true)
+            .await
+            .map_err(|e| remote(config, e))?
+            .1
+    } else {
+        Vec::new()
+    };
     Ok(vec![Finding {
         service: config.name.clone(),
         kind: "mashup",
