@@ -4,7 +4,7 @@
 //! `adql cache list` and `adql cache clear` show and remove what is kept.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 

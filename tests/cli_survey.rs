@@ -5,7 +5,7 @@
 //! CSV, and exit status 4 only when no service answered.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

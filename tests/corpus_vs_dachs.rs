@@ -17,7 +17,7 @@
 //! DaCHS.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -197,7 +197,7 @@ fn corpus_matches_dachs() {
         );
         let mut text = String::from(
             "# Corpus queries the local engine does not (yet) answer like DaCHS: <name><TAB><first difference>.\n\
-             # Written by ADQL_CORPUS_WRITE_KNOWN=1 cargo test --test corpus_vs_dachs; shrink it, never grow it silently.\n",
+             # Written by ADQL_CORPUS_WRITE_KNOWN=1 cargo test --test end_to_end corpus_vs_dachs::; shrink it, never grow it silently.\n",
         );
         for q in &queries {
             if let Outcome::Fail(why) = &results[&q.name] {

@@ -6,7 +6,7 @@
 //! The mutations are drawn from a fixed seed, so a failure names a query that reproduces it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};

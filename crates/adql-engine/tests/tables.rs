@@ -1,7 +1,7 @@
 //! Local files as tables: declared types from a schema sidecar, and metadata through Parquet.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use adql_engine::AdqlSession;
 use common::{rows, value};

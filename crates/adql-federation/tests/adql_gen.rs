@@ -2,7 +2,7 @@
 //! differential check that the generated ADQL, run locally, gives the rows of the original plan.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

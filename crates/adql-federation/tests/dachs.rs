@@ -3,7 +3,7 @@
 //! server is not running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod dachs_server;
+use crate::dachs_server;
 
 use dachs_server::{server_up, tap_url};
 use std::sync::Arc;

@@ -8,7 +8,7 @@
 //! Skips with a message when DaCHS is not running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod dachs_server;
+use crate::dachs_server;
 
 use dachs_server::{server_up, tap_url};
 use std::cmp::Ordering;

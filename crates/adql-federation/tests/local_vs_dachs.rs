@@ -5,8 +5,8 @@
 //! (`TAP_UPLOAD`). Skips with a message when DaCHS is not running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod dachs_server;
+use crate::common;
+use crate::dachs_server;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! Skips when the shared fixtures are absent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod replay;
+use crate::replay;
 
 use std::sync::Arc;
 use std::time::Duration;

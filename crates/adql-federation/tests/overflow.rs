@@ -4,9 +4,9 @@
 //! loopback DaCHS with a small MAXREC (skipped when DaCHS is not running, failing under `CI`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
-mod dachs_server;
+use crate::dachs_server;
 
 use dachs_server::{server_up, tap_url};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! running, except under `CI`, where that fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod dachs_server;
+use crate::dachs_server;
 
 use adql_federation::{
     Catalogue, Engine, EngineOptions, ProductChoice, parse_service_spec, products_batch,

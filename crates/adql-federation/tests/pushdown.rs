@@ -2,7 +2,7 @@
 //! contexts that run the ADQL they receive), compared with the same query run locally.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -4,8 +4,8 @@
 //! expected ones, and EXPLAIN shows the decision.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod dachs_server;
+use crate::common;
+use crate::dachs_server;
 
 use std::sync::Arc;
 

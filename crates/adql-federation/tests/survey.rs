@@ -3,8 +3,8 @@
 //! counts equal to each service's own answer, failures reported and not fatal, a stall cut at the timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod dachs_server;
-mod replay;
+use crate::dachs_server;
+use crate::replay;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
