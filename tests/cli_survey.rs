@@ -123,7 +123,7 @@ fn rows_come_back_as_tables_or_one_long_table() {
     );
     assert!(doc.contains("<TABLE name=\"d xmbench.sources\">"), "{doc}");
     // A client none of us wrote reads every table of it.
-    if let Ok(stilts) = which("stilts") {
+    if let Some(stilts) = support::clients::which("stilts") {
         let tables = doc.matches("<TABLE").count();
         for i in 0..tables {
             let read = Command::new(&stilts)
@@ -160,16 +160,6 @@ fn rows_come_back_as_tables_or_one_long_table() {
 }
 
 /// The path of `program` on `PATH`.
-fn which(program: &str) -> Result<std::path::PathBuf, ()> {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join(program))
-                .find(|p| p.is_file())
-        })
-        .ok_or(())
-}
-
 #[test]
 fn the_shell_surveys_too() {
     let Some(tap) = dachs::tap_url() else {

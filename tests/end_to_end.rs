@@ -17,4 +17,5 @@ mod corpus_vs_dachs;
 mod engine_robustness;
 mod query_federated;
 mod query_local;
+mod serve;
 mod user_guide;

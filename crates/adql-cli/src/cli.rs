@@ -65,6 +65,8 @@ pub(crate) enum Command {
     Survey(commands::survey::SurveyArgs),
     /// Resolve an object name to coordinates (MAST name resolver).
     Resolve(commands::resolve::ResolveArgs),
+    /// Serve the federation as a TAP service for TOPCAT, pyvo, astroquery and STILTS.
+    Serve(commands::serve::ServeArgs),
     /// Type queries one after another, with history and completion (what `adql` alone starts on a
     /// terminal).
     Shell(crate::shell::ShellArgs),
@@ -96,6 +98,7 @@ impl Command {
             Self::Cache(args) => commands::cache::exec(args, ctx),
             Self::Survey(args) => commands::survey::exec(args, ctx),
             Self::Resolve(args) => commands::resolve::exec(args, ctx),
+            Self::Serve(args) => commands::serve::exec(args, ctx),
             Self::Shell(args) => crate::shell::exec(args, ctx),
         }
     }

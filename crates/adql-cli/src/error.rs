@@ -54,6 +54,9 @@ pub enum Error {
     /// The service catalogue is wrong, or a service could not be described.
     #[error("{0}")]
     Federation(Box<adql_federation::FederationError>),
+    /// `adql serve` could not start or stopped on an error.
+    #[error("{0}")]
+    Server(Box<adql_server::ServerError>),
     /// The user interrupted the command (Ctrl-C, SIGTERM); its remote jobs were deleted.
     #[error("interrupted")]
     Interrupted,
@@ -130,7 +133,7 @@ impl Error {
                 _ => EXIT_INVALID,
             },
             Self::Federation(error) => federation_exit_code(error),
-            Self::Input { .. } | Self::Output(_) | Self::Usage(_) => EXIT_USAGE,
+            Self::Input { .. } | Self::Output(_) | Self::Usage(_) | Self::Server(_) => EXIT_USAGE,
             Self::Interrupted => EXIT_INTERRUPTED,
             Self::Downloads { .. } => EXIT_REMOTE,
             Self::Remote(error) => match **error {

@@ -55,6 +55,9 @@ pub(crate) struct FederationArgs {
     /// Longest time one remote request may take, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
+    /// No progress bars even on a terminal (a server's requests are not the user's).
+    #[arg(skip)]
+    pub(crate) quiet: bool,
 }
 
 fn parse_overflow(text: &str) -> std::result::Result<OverflowPolicy, String> {
@@ -101,7 +104,7 @@ impl FederationArgs {
             timeout: self.timeout,
             overflow: self.on_overflow,
             max_remote_rows: (self.max_remote_rows > 0).then_some(self.max_remote_rows),
-            progress: (std::io::stderr().is_terminal() && !crate::verbose::on())
+            progress: (std::io::stderr().is_terminal() && !crate::verbose::on() && !self.quiet)
                 .then(|| Arc::new(Bars::default()) as Arc<dyn ProgressSink>),
             ..EngineOptions::default()
         };
@@ -184,6 +187,7 @@ mod tests {
             timeout: None,
             max_remote_rows: 10_000_000,
             cache: None,
+            quiet: false,
         };
         let catalogue = args.catalogue().unwrap();
         let mine = catalogue.get("mine").unwrap();

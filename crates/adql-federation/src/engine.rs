@@ -200,6 +200,11 @@ impl Engine {
         self.http.as_ref()
     }
 
+    /// How queries are parsed (ADQL version, optional features, declared UDFs).
+    pub fn parse_options(&self) -> &ParseOptions {
+        &self.options.parse
+    }
+
     /// The services the engine knows.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
@@ -232,6 +237,15 @@ impl Engine {
         let mut local = self.registered();
         let i = local.tables.iter().position(|(n, _)| n == name)?;
         Some(local.tables.remove(i).1)
+    }
+
+    /// The local tables registered so far, with their schemas, in registration order.
+    pub fn local_tables(&self) -> Vec<(String, datafusion::arrow::datatypes::SchemaRef)> {
+        self.registered()
+            .tables
+            .iter()
+            .map(|(name, table)| (name.clone(), table.schema()))
+            .collect()
     }
 
     /// Registers a scalar function, callable by its name in every later query (ADQL calls it as a

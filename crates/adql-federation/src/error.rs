@@ -186,6 +186,32 @@ pub enum FederationError {
 }
 
 impl FederationError {
+    /// The engine error inside `e`: the first [`FederationError`] in its chain of sources (a remote failure
+    /// met while rows streamed arrives wrapped in DataFusion's errors).
+    pub fn find_in(e: &DataFusionError) -> Option<&FederationError> {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = current {
+            if let Some(found) = err.downcast_ref::<FederationError>() {
+                return Some(found);
+            }
+            if let Some(DataFusionError::External(inner)) = err.downcast_ref::<DataFusionError>()
+                && let Some(found) = inner.downcast_ref::<FederationError>()
+            {
+                return Some(found);
+            }
+            current = err.source();
+        }
+        None
+    }
+
+    /// The 1-based line and column in `query` this error is about, for errors of the query itself.
+    pub fn line_column(&self, query: &str) -> Option<(usize, usize)> {
+        match self {
+            Self::Query(e) => e.line_column(query),
+            _ => None,
+        }
+    }
+
     /// The byte range in the ADQL text this error is about, for errors of the query itself.
     pub fn span(&self) -> Option<std::ops::Range<usize>> {
         match self {

@@ -89,7 +89,7 @@ pub(crate) fn federation_error(e: &FederationError, query: &str) -> PyErr {
             // An error in the engine's execution (not the query's text) may carry a remote failure.
             if at.is_none()
                 && let adql_engine::EngineError::Execution(df) = inner.as_ref()
-                && let Some(found) = in_chain(df)
+                && let Some(found) = FederationError::find_in(df)
             {
                 return federation_error(found, query);
             }
@@ -109,7 +109,7 @@ pub(crate) fn federation_error(e: &FederationError, query: &str) -> PyErr {
             e.to_string(),
             &[("service", text(service)), ("url", text(url))],
         ),
-        FederationError::DataFusion(df) => match in_chain(df) {
+        FederationError::DataFusion(df) => match FederationError::find_in(df) {
             Some(found) => federation_error(found, query),
             None => raise::<AdqlError>(df.to_string(), &[]),
         },
@@ -120,7 +120,7 @@ pub(crate) fn federation_error(e: &FederationError, query: &str) -> PyErr {
 
 /// The exception for an error met while rows streamed.
 pub(crate) fn datafusion_error(e: &DataFusionError, query: &str) -> PyErr {
-    match in_chain(e) {
+    match FederationError::find_in(e) {
         Some(found) => federation_error(found, query),
         None => raise::<AdqlError>(e.to_string(), &[]),
     }
@@ -128,21 +128,4 @@ pub(crate) fn datafusion_error(e: &DataFusionError, query: &str) -> PyErr {
 
 fn client_error(e: &vo_client::Error) -> PyErr {
     raise::<RemoteError>(e.to_string(), &[])
-}
-
-/// The first engine error in the sources of `e`.
-fn in_chain(e: &DataFusionError) -> Option<&FederationError> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
-        if let Some(found) = err.downcast_ref::<FederationError>() {
-            return Some(found);
-        }
-        if let Some(DataFusionError::External(inner)) = err.downcast_ref::<DataFusionError>()
-            && let Some(found) = inner.downcast_ref::<FederationError>()
-        {
-            return Some(found);
-        }
-        current = err.source();
-    }
-    None
 }

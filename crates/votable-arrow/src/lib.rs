@@ -80,5 +80,6 @@ pub use metadata::{
 pub use options::{Limits, ReaderOptions, TableSelector};
 pub use reader::{Table, VOTableDocument, VOTableReader, read_votable};
 pub use writer::{
-    Serialization, VOTableWriter, WriterOptions, write_votable, write_votable_tables,
+    DeclaredType, Serialization, VOTableWriter, WriterOptions, declared_type, write_error_document,
+    write_votable, write_votable_tables,
 };

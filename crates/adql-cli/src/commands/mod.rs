@@ -13,6 +13,7 @@ pub(crate) mod jobs;
 pub(crate) mod mashup;
 pub(crate) mod products;
 pub(crate) mod resolve;
+pub(crate) mod serve;
 pub(crate) mod sia;
 pub(crate) mod ssa;
 pub(crate) mod survey;

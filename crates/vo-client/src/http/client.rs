@@ -92,6 +92,17 @@ impl HttpClient {
         &self.config
     }
 
+    /// GETs `url` and returns its whole body, of at most `limit` bytes (a longer body is an error, not a
+    /// prefix); `service` names the source in errors. For documents given by URL, e.g. a TAP upload.
+    ///
+    /// # Errors
+    /// Transport failures, an error status, a body over `limit`.
+    pub async fn get_bytes(&self, service: &str, url: &Url, limit: usize) -> Result<bytes::Bytes> {
+        let req = Request::get(service, url.clone());
+        let resp = super::body::check_status(service, self.send(&req).await?).await?;
+        super::body::read_body(service, url, resp, limit).await
+    }
+
     /// Sends a request, retrying and following redirects as its settings allow, and returns
     /// the final response whatever its status (see [`check_status`](super::body::check_status)).
     pub(crate) async fn send(&self, req: &Request) -> Result<reqwest::Response> {

@@ -39,6 +39,7 @@ use arrow_schema::SchemaRef;
 use self::binary2::Binary2Stream;
 use self::column::Col;
 use self::plan::{CooSysKey, Plan, plan_for};
+pub use self::plan::{DeclaredType, declared_type};
 use self::xml::{attr, escape_into, is_xml_id};
 use crate::datatype::keys;
 use crate::error::{Error, Result};
@@ -104,6 +105,11 @@ impl<W: Write> std::fmt::Debug for VOTableWriter<W> {
 }
 
 impl<W: Write> VOTableWriter<W> {
+    /// Sets the status written after the table (e.g. `OVERFLOW` once a row limit was reached).
+    pub fn set_query_status(&mut self, status: QueryStatus) {
+        self.opts.query_status = status;
+    }
+
     /// Writes the document header (up to the start of the data).
     pub fn new(out: W, schema: SchemaRef, options: WriterOptions) -> Result<Self> {
         Self::new_part(out, schema, options, None)
@@ -183,6 +189,9 @@ impl<W: Write> VOTableWriter<W> {
             }
             b.extend_from_slice(b">\n");
         }
+        // DALI: the status comes first in the RESOURCE; a result found cut or failed says so again after
+        // the table (see `finish`), which readers take as the final word.
+        b.extend_from_slice(b"<INFO name=\"QUERY_STATUS\" value=\"OK\"/>\n");
         for (name, value) in &self.opts.infos {
             b.extend_from_slice(b"<INFO");
             attr(b, "name", name);
@@ -302,20 +311,22 @@ impl<W: Write> VOTableWriter<W> {
             Serialization::TableData => self.buf.extend_from_slice(b"</TABLEDATA></DATA>\n"),
         }
         self.buf.extend_from_slice(b"</TABLE>\n");
-        let (value, content) = match &self.opts.query_status {
-            QueryStatus::Ok => ("OK", None),
-            QueryStatus::Overflow => ("OVERFLOW", None),
-            QueryStatus::Error(m) => ("ERROR", Some(m.clone())),
+        let trailer = match &self.opts.query_status {
+            QueryStatus::Ok => None,
+            QueryStatus::Overflow => Some(("OVERFLOW", None)),
+            QueryStatus::Error(m) => Some(("ERROR", Some(m.clone()))),
         };
-        self.buf.extend_from_slice(b"<INFO name=\"QUERY_STATUS\"");
-        attr(&mut self.buf, "value", value);
-        match content {
-            Some(m) => {
-                self.buf.push(b'>');
-                escape_into(&mut self.buf, &m, false);
-                self.buf.extend_from_slice(b"</INFO>\n");
+        if let Some((value, content)) = trailer {
+            self.buf.extend_from_slice(b"<INFO name=\"QUERY_STATUS\"");
+            attr(&mut self.buf, "value", value);
+            match content {
+                Some(m) => {
+                    self.buf.push(b'>');
+                    escape_into(&mut self.buf, &m, false);
+                    self.buf.extend_from_slice(b"</INFO>\n");
+                }
+                None => self.buf.extend_from_slice(b"/>\n"),
             }
-            None => self.buf.extend_from_slice(b"/>\n"),
         }
         self.buf.extend_from_slice(b"</RESOURCE>\n");
         if self.part.is_none_or(|p| p.last) {
@@ -368,4 +379,20 @@ pub fn write_votable<'a, W: Write>(
     }
     w.finish()?;
     Ok(())
+}
+
+/// Writes a DALI error document: a `results` RESOURCE with `INFO name="QUERY_STATUS" value="ERROR"` whose
+/// text is `message`, and no table (what a TAP service answers for a query that failed).
+pub fn write_error_document<W: Write>(mut out: W, message: &str) -> Result<W> {
+    let mut buf = Vec::with_capacity(message.len() + 256);
+    buf.extend_from_slice(
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+          <VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\">\n\
+          <RESOURCE type=\"results\">\n<INFO name=\"QUERY_STATUS\" value=\"ERROR\">",
+    );
+    escape_into(&mut buf, message, false);
+    buf.extend_from_slice(b"</INFO>\n</RESOURCE>\n</VOTABLE>\n");
+    out.write_all(&buf)?;
+    out.flush()?;
+    Ok(out)
 }

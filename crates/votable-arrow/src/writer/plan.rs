@@ -109,6 +109,30 @@ fn leaf_datatype(
 }
 
 /// How `field` is written; an error names it when it has no VOTable form.
+/// How a column is declared when written as VOTable: what VOSI `/tables` and `TAP_SCHEMA.columns` say of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredType {
+    /// The FIELD `datatype`.
+    pub datatype: Datatype,
+    /// The FIELD `arraysize`, if any.
+    pub arraysize: Option<String>,
+    /// The FIELD `xtype`, if any.
+    pub xtype: Option<String>,
+}
+
+/// The VOTable declaration [`VOTableWriter`](super::VOTableWriter) writes for `field`.
+///
+/// # Errors
+/// The field's Arrow type has no VOTable form.
+pub fn declared_type(field: &Field) -> Result<DeclaredType> {
+    let plan = plan_for(field)?;
+    Ok(DeclaredType {
+        datatype: plan.datatype,
+        arraysize: plan.arraysize,
+        xtype: plan.xtype,
+    })
+}
+
 pub(super) fn plan_for(field: &Field) -> Result<Plan> {
     let md = field.metadata();
     let name = field.name().clone();
@@ -255,7 +279,13 @@ pub(super) fn plan_for(field: &Field) -> Result<Plan> {
                     .map(ArraySize::fixed_product);
                 let fixed = if ts { None } else { fixed };
                 shape = Shape::Str { fixed };
-                arraysize = Some(fixed.map_or_else(|| "*".to_owned(), |n| n.to_string()));
+                // One character is written without arraysize: `arraysize="1"` is deprecated (VOTable 1.3
+                // erratum 3).
+                arraysize = match fixed {
+                    Some(1) => None,
+                    Some(n) => Some(n.to_string()),
+                    None => Some("*".to_owned()),
+                };
             } else {
                 shape = Shape::Scalar;
                 arraysize = None;
