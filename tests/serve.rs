@@ -242,6 +242,16 @@ fn errors_are_votable_documents_with_the_query_position() {
     assert!(body.contains("LANG SQL"), "{body}");
     let (status, _) = curl(&[&format!("{}/async/0123456789abcdef", server.url)]);
     assert_eq!(status, 404);
+    // A job id is never a path: deleting "../../canary" touches nothing.
+    let canary = dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    let (status, _) = curl(&[
+        "-X",
+        "DELETE",
+        &format!("{}/async/..%2F..%2Fcanary", server.url),
+    ]);
+    assert_eq!(status, 404);
+    assert!(canary.is_dir());
 }
 
 #[test]
@@ -518,4 +528,29 @@ fn jobs_survive_the_server_being_killed() {
     let (status, _) = curl(&["-X", "DELETE", &pending]);
     assert_eq!(status, 303);
     assert_eq!(curl(&[&pending]).0, 404);
+    // A destruction time is kept: the job goes when it passes.
+    let soon = {
+        let out = run(Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}"])
+            .arg(format!("{}/async", server.url))
+            .args([
+                "-d",
+                "LANG=ADQL",
+                "--data-urlencode",
+                "QUERY=SELECT 1 AS one",
+            ]));
+        text(&out.stdout)
+    };
+    let (_, at) = curl(&[&format!("{soon}/destruction")]);
+    let past = "DESTRUCTION=1970-01-01T00:00:00Z";
+    curl(&["-d", past, &format!("{soon}/destruction")]);
+    assert_ne!(curl(&[&format!("{soon}/destruction")]).1, at);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(&[&soon]).0 != 404 {
+        assert!(
+            Instant::now() < deadline,
+            "{soon} outlived its destruction time"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }

@@ -15,7 +15,7 @@ use crate::reply::{Failure, see_other, xml};
 use crate::state::State;
 use crate::upload::{self, UploadRef};
 use crate::uws::document;
-use crate::uws::job::{Job, Phase, Upload, UploadSource};
+use crate::uws::job::{Job, Phase, Upload, UploadSource, is_job_id, new_job_id};
 use crate::uws::runner;
 use crate::uws::store::ListFilter;
 use crate::xml::{duration_millis, iso8601, now_millis, parse_iso8601};
@@ -42,6 +42,9 @@ fn store_failure(e: &crate::error::ServerError) -> Failure {
 }
 
 fn load(state: &State, id: &str) -> Result<Job, Failure> {
+    if !is_job_id(id) {
+        return Err(Failure::not_found(format!("no job {id}")).in_text());
+    }
     state
         .store
         .get(id)
@@ -71,7 +74,7 @@ async fn create_job(state: &Arc<State>, headers: &HeaderMap, request: Request) -
     let params = TapParams::read(request).await?;
     let limits = &state.config.limits;
     let now = now_millis();
-    let id = format!("{:032x}", rand::random::<u128>());
+    let id = new_job_id();
     let mut job = Job {
         id: id.clone(),
         run_id: params.get("runid").map(str::to_owned),
@@ -328,7 +331,7 @@ pub(crate) async fn delete(
 }
 
 fn delete_job(state: &State, id: &str, headers: &HeaderMap) -> Answer {
-    if !runner::destroy(state, id).map_err(|e| store_failure(&e))? {
+    if !is_job_id(id) || !runner::destroy(state, id).map_err(|e| store_failure(&e))? {
         return Err(Failure::not_found(format!("no job {id}")).in_text());
     }
     Ok(see_other(&base(state, headers)))

@@ -63,6 +63,17 @@ impl FromStr for Phase {
     }
 }
 
+/// A new job id: 128 random bits as 32 lowercase hexadecimal digits.
+pub(crate) fn new_job_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// Whether `id` has the form of a job id. Anything else is no job, checked before an id reaches the store
+/// or names a directory (an id is never a path).
+pub(crate) fn is_job_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Where an uploaded table comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UploadSource {
@@ -186,6 +197,21 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn ids_are_random_hex_and_nothing_else_is_an_id() {
+        let (a, b) = (new_job_id(), new_job_id());
+        assert!(is_job_id(&a) && is_job_id(&b) && a != b);
+        for bad in [
+            "",
+            "../../etc",
+            "0123",
+            &a.to_ascii_uppercase(),
+            &format!("{}/x", &a[..30]),
+        ] {
+            assert!(!is_job_id(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn phases_round_trip() {

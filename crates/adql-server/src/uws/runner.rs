@@ -177,7 +177,9 @@ pub(crate) fn abort(state: &State, id: &str) -> Result<bool, crate::error::Serve
 pub(crate) fn destroy(state: &State, id: &str) -> Result<bool, crate::error::ServerError> {
     state.cancel(id);
     let existed = state.store.delete(id)?;
-    let _ = std::fs::remove_dir_all(state.store.job_dir(id));
+    if existed {
+        let _ = std::fs::remove_dir_all(state.store.job_dir(id));
+    }
     state.notify();
     Ok(existed)
 }

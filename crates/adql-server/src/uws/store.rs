@@ -92,8 +92,14 @@ impl JobStore {
         }
     }
 
-    /// The directory of job `id` (its uploads and result).
+    /// The directory of job `id` (its uploads and result). Ids are checked by the handlers; one that is
+    /// not a job id names a directory that never exists.
     pub(crate) fn job_dir(&self, id: &str) -> PathBuf {
+        let id = if crate::uws::job::is_job_id(id) {
+            id
+        } else {
+            "invalid"
+        };
         self.dir.join("jobs").join(id)
     }
 
