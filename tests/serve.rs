@@ -455,24 +455,25 @@ fn only_loopback_is_served_without_a_token_and_a_token_is_checked() {
     assert_eq!(status, 200, "{body}");
 }
 
-/// Creates an async job running `adql` and returns its URL.
-fn submit(base: &str, adql: &str) -> String {
-    let out = run(Command::new("curl")
+/// Creates an async job running `adql` (with `extra` parameters, e.g. `PHASE=RUN`) and returns its URL.
+fn create_job(base: &str, extra: &[&str], adql: &str) -> String {
+    let mut command = Command::new("curl");
+    command
         .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}"])
         .arg(format!("{base}/async"))
-        .args([
-            "-d",
-            "LANG=ADQL",
-            "-d",
-            "FORMAT=csv",
-            "-d",
-            "PHASE=RUN",
-            "--data-urlencode",
-        ])
-        .arg(format!("QUERY={adql}")));
+        .args(["-d", "LANG=ADQL"]);
+    for parameter in extra {
+        command.args(["-d", parameter]);
+    }
+    let out = run(command.arg("--data-urlencode").arg(format!("QUERY={adql}")));
     let url = text(&out.stdout);
     assert!(url.contains("/async/"), "no job URL: {url}");
     url
+}
+
+/// Creates and runs an async job answering CSV.
+fn submit(base: &str, adql: &str) -> String {
+    create_job(base, &["FORMAT=csv", "PHASE=RUN"], adql)
 }
 
 fn phase_of(job: &str) -> String {
@@ -506,18 +507,7 @@ fn jobs_survive_the_server_being_killed() {
     // UWS: the job list, a blocking wait, abort and delete.
     let (_, list) = curl(&[&format!("{}/async?PHASE=COMPLETED", server.url)]);
     assert_eq!(list.matches("<uws:jobref").count(), jobs.len(), "{list}");
-    let pending = {
-        let out = run(Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}"])
-            .arg(format!("{}/async", server.url))
-            .args([
-                "-d",
-                "LANG=ADQL",
-                "--data-urlencode",
-                "QUERY=SELECT 1 AS one",
-            ]));
-        text(&out.stdout)
-    };
+    let pending = create_job(&server.url, &[], "SELECT 1 AS one");
     assert_eq!(phase_of(&pending), "PENDING");
     let started = Instant::now();
     let (_, doc) = curl(&[&format!("{pending}?WAIT=1")]);
@@ -529,18 +519,7 @@ fn jobs_survive_the_server_being_killed() {
     assert_eq!(status, 303);
     assert_eq!(curl(&[&pending]).0, 404);
     // A destruction time is kept: the job goes when it passes.
-    let soon = {
-        let out = run(Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}"])
-            .arg(format!("{}/async", server.url))
-            .args([
-                "-d",
-                "LANG=ADQL",
-                "--data-urlencode",
-                "QUERY=SELECT 1 AS one",
-            ]));
-        text(&out.stdout)
-    };
+    let soon = create_job(&server.url, &[], "SELECT 1 AS one");
     let (_, at) = curl(&[&format!("{soon}/destruction")]);
     let past = "DESTRUCTION=1970-01-01T00:00:00Z";
     curl(&["-d", past, &format!("{soon}/destruction")]);

@@ -15,7 +15,7 @@ use crate::reply::{Failure, see_other, xml};
 use crate::state::State;
 use crate::upload::{self, UploadRef};
 use crate::uws::document;
-use crate::uws::job::{Job, Phase, Upload, UploadSource, is_job_id, new_job_id};
+use crate::uws::job::{Job, Phase, Upload, UploadSource, is_job_id, new_job_id, parse_phase};
 use crate::uws::runner;
 use crate::uws::store::ListFilter;
 use crate::xml::{duration_millis, iso8601, now_millis, parse_iso8601};
@@ -219,11 +219,9 @@ async fn list_jobs(state: &State, headers: &HeaderMap, request: Request) -> Answ
     let params = TapParams::read(request).await?;
     let mut filter = ListFilter::default();
     for phase in params.all("phase") {
-        filter.phases.push(
-            phase
-                .parse()
-                .map_err(|e: String| Failure::bad_request(e).in_text())?,
-        );
+        filter
+            .phases
+            .push(parse_phase(phase).map_err(|e| Failure::bad_request(e).in_text())?);
     }
     if let Some(after) = params.get("after") {
         filter.after = Some(parse_iso8601(after).ok_or_else(|| {
@@ -262,19 +260,16 @@ async fn show_job(state: &State, id: &str, headers: &HeaderMap, request: Request
             Duration::from_secs(seconds.unsigned_abs()).min(MAX_WAIT)
         };
         let given: Option<Phase> = match params.get("phase") {
-            Some(p) => Some(
-                p.parse()
-                    .map_err(|e: String| Failure::bad_request(e).in_text())?,
-            ),
+            Some(p) => Some(parse_phase(p).map_err(|e| Failure::bad_request(e).in_text())?),
             None => None,
         };
         let waits = |job: &Job| {
             matches!(job.phase, Phase::Pending | Phase::Queued | Phase::Executing)
-                && given.is_none_or(|p| p == job.phase)
+                && given.as_ref().is_none_or(|p| *p == job.phase)
         };
         let deadline = tokio::time::Instant::now() + limit;
         let mut changes = state.changes.subscribe();
-        let first = job.phase;
+        let first = job.phase.clone();
         while waits(&job) && job.phase == first {
             if tokio::time::timeout_at(deadline, changes.changed())
                 .await
@@ -341,6 +336,26 @@ pub(crate) async fn phase(Shared(state): Shared<Arc<State>>, Path(id): Path<Stri
     answer(load(&state, &id).map(|job| text(job.phase.to_string())))
 }
 
+/// A POST to a resource of job `id`: its parameters read, the job checked to exist, `change` applied, and
+/// a 303 to the job.
+async fn post_to(
+    state: Arc<State>,
+    id: String,
+    headers: &HeaderMap,
+    request: Request,
+    change: impl FnOnce(&Arc<State>, &Job, &TapParams) -> Result<(), Failure>,
+) -> Response {
+    answer(
+        async {
+            let params = TapParams::read(request).await?;
+            let job = load(&state, &id)?;
+            change(&state, &job, &params)?;
+            Ok(see_other(&document::job_url(&base(&state, headers), &id)))
+        }
+        .await,
+    )
+}
+
 /// `POST /async/{id}/phase`: `PHASE=RUN` or `PHASE=ABORT`.
 pub(crate) async fn set_phase(
     Shared(state): Shared<Arc<State>>,
@@ -348,15 +363,10 @@ pub(crate) async fn set_phase(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    answer(
-        async {
-            let params = TapParams::read(request).await?;
-            load(&state, &id)?;
-            set_phase_to(&state, &id, &params)?;
-            Ok(see_other(&document::job_url(&base(&state, &headers), &id)))
-        }
-        .await,
-    )
+    post_to(state, id, &headers, request, |state, job, params| {
+        set_phase_to(state, &job.id, params)
+    })
+    .await
 }
 
 fn set_phase_to(state: &Arc<State>, id: &str, params: &TapParams) -> Result<(), Failure> {
@@ -383,18 +393,14 @@ pub(crate) async fn set_execution_duration(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    answer(
-        async {
-            let params = TapParams::read(request).await?;
-            let value = params
-                .get("executionduration")
-                .ok_or_else(|| Failure::bad_request("EXECUTIONDURATION is missing").in_text())?;
-            let seconds = parse_duration(value, state.config.limits.execution_hard)?;
-            pending_change(&state, &id, |job| job.execution_duration = seconds)?;
-            Ok(see_other(&document::job_url(&base(&state, &headers), &id)))
-        }
-        .await,
-    )
+    post_to(state, id, &headers, request, |state, job, params| {
+        let value = params
+            .get("executionduration")
+            .ok_or_else(|| Failure::bad_request("EXECUTIONDURATION is missing").in_text())?;
+        let seconds = parse_duration(value, state.config.limits.execution_hard)?;
+        pending_change(state, &job.id, |job| job.execution_duration = seconds)
+    })
+    .await
 }
 
 pub(crate) async fn destruction(
@@ -410,25 +416,21 @@ pub(crate) async fn set_destruction(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    answer(
-        async {
-            let params = TapParams::read(request).await?;
-            let value = params
-                .get("destruction")
-                .ok_or_else(|| Failure::bad_request("DESTRUCTION is missing").in_text())?;
-            let job = load(&state, &id)?;
-            let at = parse_destruction(value, job.creation, state.config.limits.retention_hard)?;
-            state
-                .store
-                .modify(&id, |job| {
-                    job.destruction = at;
-                    true
-                })
-                .map_err(|e| store_failure(&e))?;
-            Ok(see_other(&document::job_url(&base(&state, &headers), &id)))
-        }
-        .await,
-    )
+    post_to(state, id, &headers, request, |state, job, params| {
+        let value = params
+            .get("destruction")
+            .ok_or_else(|| Failure::bad_request("DESTRUCTION is missing").in_text())?;
+        let at = parse_destruction(value, job.creation, state.config.limits.retention_hard)?;
+        state
+            .store
+            .modify(&job.id, |job| {
+                job.destruction = at;
+                true
+            })
+            .map_err(|e| store_failure(&e))?;
+        Ok(())
+    })
+    .await
 }
 
 /// Changes a PENDING job; in another phase the change is refused.
@@ -438,7 +440,7 @@ fn pending_change(state: &State, id: &str, change: impl FnOnce(&mut Job)) -> Res
         .store
         .modify(id, |job| {
             if job.phase != Phase::Pending {
-                refused = Some(job.phase);
+                refused = Some(job.phase.clone());
                 return false;
             }
             change(job);
@@ -500,29 +502,25 @@ pub(crate) async fn set_parameters(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    answer(
-        async {
-            let params = TapParams::read(request).await?;
-            let mut job = load(&state, &id)?;
-            if job.phase != Phase::Pending {
-                return Err(Failure::conflict(format!(
-                    "job {id} is {}: only a PENDING job takes parameters",
-                    job.phase
-                ))
-                .in_text());
-            }
-            apply_parameters(&state, &mut job, &params)?;
-            pending_change(&state, &id, |stored| {
-                stored.params = job.params;
-                stored.uploads = job.uploads;
-                stored.execution_duration = job.execution_duration;
-                stored.destruction = job.destruction;
-                stored.run_id = job.run_id;
-            })?;
-            Ok(see_other(&document::job_url(&base(&state, &headers), &id)))
+    post_to(state, id, &headers, request, |state, job, params| {
+        if job.phase != Phase::Pending {
+            return Err(Failure::conflict(format!(
+                "job {} is {}: only a PENDING job takes parameters",
+                job.id, job.phase
+            ))
+            .in_text());
         }
-        .await,
-    )
+        let mut changed = job.clone();
+        apply_parameters(state, &mut changed, params)?;
+        pending_change(state, &job.id, |stored| {
+            stored.params = changed.params;
+            stored.uploads = changed.uploads;
+            stored.execution_duration = changed.execution_duration;
+            stored.destruction = changed.destruction;
+            stored.run_id = changed.run_id;
+        })
+    })
+    .await
 }
 
 pub(crate) async fn results(

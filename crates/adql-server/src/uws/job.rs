@@ -1,65 +1,21 @@
 //! [`Job`]: one asynchronous query and its UWS state.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde_json::{Value, json};
+/// The UWS phase, as the TAP client of `vo-client` knows it (the server uses the six phases of a job's life:
+/// PENDING, QUEUED, EXECUTING, COMPLETED, ERROR, ABORTED).
+pub(crate) use vo_client::tap::Phase;
 
-/// The execution phase of a job (UWS 1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Phase {
-    /// Created, not asked to run.
-    Pending,
-    /// Asked to run, waiting for a slot.
-    Queued,
-    /// Running.
-    Executing,
-    /// Finished with a result.
-    Completed,
-    /// Failed; the error document says why.
-    Error,
-    /// Stopped by its owner or by its time limit before it finished.
-    Aborted,
-}
-
-impl Phase {
-    /// The phase as UWS writes it.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Queued => "QUEUED",
-            Self::Executing => "EXECUTING",
-            Self::Completed => "COMPLETED",
-            Self::Error => "ERROR",
-            Self::Aborted => "ABORTED",
-        }
-    }
-
-    /// Whether the job can no longer change phase.
-    pub(crate) fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Error | Self::Aborted)
-    }
-}
-
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Phase {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.to_ascii_uppercase().as_str() {
-            "PENDING" => Self::Pending,
-            "QUEUED" => Self::Queued,
-            "EXECUTING" => Self::Executing,
-            "COMPLETED" => Self::Completed,
-            "ERROR" => Self::Error,
-            "ABORTED" => Self::Aborted,
-            _ => return Err(format!("unknown phase {s}")),
-        })
+/// A phase a client names (`PHASE=` of the job list or of `WAIT`): one of the six this server uses.
+pub(crate) fn parse_phase(text: &str) -> Result<Phase, String> {
+    let phase: Phase = text.parse().unwrap_or(Phase::Unknown);
+    match phase {
+        Phase::Pending
+        | Phase::Queued
+        | Phase::Executing
+        | Phase::Completed
+        | Phase::Error
+        | Phase::Aborted => Ok(phase),
+        _ => Err(format!("PHASE {text}: not a phase of this service's jobs")),
     }
 }
 
@@ -223,9 +179,13 @@ mod tests {
             Phase::Error,
             Phase::Aborted,
         ] {
-            assert_eq!(phase.as_str().parse::<Phase>().unwrap(), phase);
+            assert_eq!(parse_phase(&phase.to_string()).unwrap(), phase);
         }
-        assert!("RUN".parse::<Phase>().is_err());
+        assert!(parse_phase("RUN").is_err());
+        assert!(
+            parse_phase("HELD").is_err(),
+            "a phase this server never uses"
+        );
     }
 
     #[test]

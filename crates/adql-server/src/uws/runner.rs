@@ -161,7 +161,7 @@ async fn execute(state: &State, job: &Job) -> Result<JobResult, String> {
 /// Stops job `id`: ABORTED if it had not finished. Returns false when there is no such job.
 pub(crate) fn abort(state: &State, id: &str) -> Result<bool, crate::error::ServerError> {
     let changed = state.store.modify(id, |job| {
-        if job.phase.is_final() {
+        if job.phase.is_terminal() {
             return false;
         }
         job.phase = Phase::Aborted;

@@ -150,7 +150,7 @@ impl JobStore {
         if !filter.phases.is_empty() {
             let marks = vec!["?"; filter.phases.len()].join(", ");
             sql.push_str(&format!(" AND phase IN ({marks})"));
-            args.extend(filter.phases.iter().map(|p| p.as_str().to_owned().into()));
+            args.extend(filter.phases.iter().map(|p| p.to_string().into()));
         }
         if let Some(after) = filter.after {
             sql.push_str(" AND creation > ?");
@@ -240,7 +240,7 @@ fn write(conn: &Connection, job: &Job, new: bool) -> rusqlite::Result<()> {
         params![
             job.id,
             job.run_id,
-            job.phase.as_str(),
+            job.phase.to_string(),
             job.params_json(),
             job.uploads_json(),
             job.creation,
@@ -274,7 +274,7 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
         id: row.get(0)?,
         run_id: row.get(1)?,
-        phase: phase.parse().map_err(|e: String| {
+        phase: crate::uws::job::parse_phase(&phase).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
         })?,
         params: Job::params_from_json(&row.get::<_, String>(3)?),
