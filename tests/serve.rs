@@ -37,23 +37,32 @@ impl Drop for Served {
     }
 }
 
-fn serve_command(dir: &Path, tap: &str, bind: &str, extra: &[&str]) -> Command {
+/// `adql SUBCOMMAND` in `dir` over the test services `mast` and `gaia` (both the DaCHS at `tap`) and the
+/// bundled `stars`, with the caches in `dir` and nothing of the user's.
+fn adql_over_services(dir: &Path, tap: &str, subcommand: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_adql"));
     command
-        .args(["serve", "--no-user-config", "--bind", bind])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
+        .args([subcommand, "--no-user-config"])
         .arg("--service")
         .arg(format!("mast={tap}"))
         .arg("--service")
         .arg(format!("gaia={tap}"))
         .arg("--table")
         .arg(support::cli::stars())
-        .args(extra)
         .current_dir(dir)
         .env("XDG_CACHE_HOME", dir.join(".cache"))
         .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
+        .env_remove("http_proxy");
+    command
+}
+
+fn serve_command(dir: &Path, tap: &str, bind: &str, extra: &[&str]) -> Command {
+    let mut command = adql_over_services(dir, tap, "serve");
+    command
+        .args(["--bind", bind])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(extra)
         .stdout(Stdio::piped());
     command
 }
@@ -94,17 +103,7 @@ fn curl(args: &[&str]) -> (u16, String) {
 
 /// The rows `adql query` gives for `adql` over the same services, as CSV.
 fn adql_query_csv(dir: &Path, tap: &str, adql: &str) -> String {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_adql"))
-        .args(["query", "--no-user-config", "--format", "csv"])
-        .arg("--service")
-        .arg(format!("mast={tap}"))
-        .arg("--service")
-        .arg(format!("gaia={tap}"))
-        .arg("--table")
-        .arg(support::cli::stars())
-        .arg(adql)
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", dir.join(".cache")));
+    let out = run(adql_over_services(dir, tap, "query").args(["--format", "csv", adql]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }
