@@ -157,7 +157,8 @@ fn stilts_tapquery_gets_the_rows_of_adql_query() {
     }
 }
 
-/// pyvo's sync and async queries and an upload joined with a remote table, each printed as CSV rows.
+/// pyvo's sync and async queries and an upload joined with a remote table, and astroquery's `TapPlus` sync
+/// and async queries, each printed as CSV rows.
 const PYVO: &str = r#"
 import sys, io
 import pyvo
@@ -175,10 +176,18 @@ result = service.run_sync(upload_query, uploads={"targets": targets}).to_table()
 print("--UPLOAD", *rows(result), sep="\n")
 names = [t.name for t in service.tables]
 print("--TABLES", "gaia.archive2.sources" in names, "stars" in names)
+# astroquery's generic TAP client, which looks for the service under /tap.
+from astroquery import log
+from astroquery.utils.tap.core import TapPlus
+log.setLevel("WARNING")
+tap = TapPlus(url=url + "/tap", verbose=False)
+print("--TAPPLUS", *rows(tap.launch_job(query).get_results()), sep="\n")
+print("--TAPPLUS_ASYNC", *rows(tap.launch_job_async(query).get_results()), sep="\n")
+print("--END")
 "#;
 
 #[test]
-fn pyvo_sync_async_and_upload_get_the_rows_of_adql_query() {
+fn pyvo_and_astroquery_get_the_rows_of_adql_query() {
     let Some(tap) = dachs::tap_url() else { return };
     let Some(python) = clients::python_with_pyvo() else {
         return;
@@ -204,6 +213,8 @@ fn pyvo_sync_async_and_upload_get_the_rows_of_adql_query() {
     let expected = csv_rows(&adql_query_csv(dir.path(), &tap, FEDERATED));
     assert_eq!(section("SYNC"), expected);
     assert_eq!(section("ASYNC"), expected);
+    assert_eq!(section("TAPPLUS"), expected);
+    assert_eq!(section("TAPPLUS_ASYNC"), expected);
     // The bundled stars lie around the Pleiades: target a has some within a degree, b none.
     let uploaded = section("UPLOAD");
     assert_eq!(uploaded.len(), 1, "{uploaded:?}");
@@ -411,6 +422,26 @@ fn inline_uploads_join_remote_tables_and_bad_ones_are_refused() {
         csv_rows(&text(&out.stdout)),
         "{}",
         text(&out.stderr)
+    );
+    // By URL: a VOTable the server fetches (here DaCHS's own answer to a query).
+    let by_url = format!(
+        "UPLOAD=u,{tap}/sync?LANG=ADQL&QUERY=SELECT%20TOP%203%20source_id%20FROM%20archive2.sources"
+    );
+    let (status, body) = curl(&[
+        &sync,
+        "-d",
+        "LANG=ADQL",
+        "-d",
+        "FORMAT=csv",
+        "--data-urlencode",
+        &by_url,
+        "--data-urlencode",
+        "QUERY=SELECT COUNT(*) AS n FROM TAP_UPLOAD.u",
+    ]);
+    assert_eq!(
+        (status, csv_rows(&body)),
+        (200, vec!["3".to_owned()]),
+        "{body}"
     );
     for (upload, message) in [
         ("UPLOAD=t,file:///etc/passwd", "only param:"),

@@ -30,7 +30,7 @@ pub fn stilts() -> Option<PathBuf> {
     found
 }
 
-/// A Python interpreter that imports pyvo: `$ADQL_PYTHON`, else the one of `$ADQL_PY_VENV` (default
+/// A Python interpreter that imports pyvo, astropy and astroquery: `$ADQL_PYTHON`, else the one of `$ADQL_PY_VENV` (default
 /// `~/.cache/adql/venv`).
 pub fn python_with_pyvo() -> Option<PathBuf> {
     let venv = std::env::var_os("ADQL_PY_VENV")
@@ -42,13 +42,13 @@ pub fn python_with_pyvo() -> Option<PathBuf> {
         .chain(venv.map(|v| v.join("bin/python")));
     for python in candidates {
         let ok = Command::new(&python)
-            .args(["-c", "import pyvo, astropy"])
+            .args(["-c", "import pyvo, astropy, astroquery"])
             .output()
             .is_ok_and(|o| o.status.success());
         if ok {
             return Some(python);
         }
     }
-    missing("a Python with pyvo (bash python/venv.sh)");
+    missing("a Python with pyvo and astroquery (bash python/venv.sh)");
     None
 }

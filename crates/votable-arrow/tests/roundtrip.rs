@@ -523,3 +523,67 @@ fn metadata_survives() {
         assert_eq!(m.get(k), schema.field(0).metadata().get(k), "{k}");
     }
 }
+
+/// DALI's layout: `QUERY_STATUS=OK` first in the RESOURCE, and a second status after the table only when the
+/// result was cut (OVERFLOW) or failed; readers take the last one.
+#[test]
+fn the_status_comes_first_and_an_overflow_after_the_table() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ra", DataType::Float64, true),
+        Field::new("flag", DataType::Utf8, true).with_metadata(md(&[("votable:arraysize", "1")])),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(arrow_array::Float64Array::from(vec![1.0])),
+            Arc::new(arrow_array::StringArray::from(vec!["a"])),
+        ],
+    )
+    .unwrap();
+    for (status, trailer) in [
+        (QueryStatus::Ok, None),
+        (QueryStatus::Overflow, Some("OVERFLOW")),
+    ] {
+        let mut out = Vec::new();
+        let options = WriterOptions {
+            query_status: status.clone(),
+            ..WriterOptions::default()
+        };
+        write_votable(&mut out, Arc::clone(&schema), [&batch], options).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        let ok = xml
+            .find("<INFO name=\"QUERY_STATUS\" value=\"OK\"/>")
+            .unwrap();
+        assert!(ok < xml.find("<TABLE").unwrap(), "{xml}");
+        assert_eq!(
+            xml.matches("QUERY_STATUS").count(),
+            1 + usize::from(trailer.is_some())
+        );
+        if let Some(t) = trailer {
+            assert!(xml.find(&format!("value=\"{t}\"")).unwrap() > xml.find("</TABLE>").unwrap());
+        }
+        // One character: no deprecated arraysize="1".
+        assert!(
+            xml.contains("<FIELD name=\"flag\" datatype=\"char\""),
+            "{xml}"
+        );
+        assert!(!xml.contains("arraysize=\"1\""), "{xml}");
+        let mut reader = VOTableReader::new(xml.as_bytes(), ReaderOptions::default()).unwrap();
+        let back: Vec<RecordBatch> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+        assert_eq!(back[0].column(1).as_string::<i32>().value(0), "a");
+        assert_eq!(reader.status(), &status);
+    }
+}
+
+#[test]
+fn an_error_document_carries_the_message_and_no_table() {
+    let doc =
+        votable_arrow::write_error_document(Vec::new(), "line 1, column 8: <oops> & more").unwrap();
+    let xml = String::from_utf8(doc).unwrap();
+    assert!(!xml.contains("<TABLE"));
+    let err = VOTableReader::new(xml.as_bytes(), ReaderOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("line 1, column 8: <oops> & more"),
+        "{err}"
+    );
+}

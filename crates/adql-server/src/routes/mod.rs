@@ -24,7 +24,7 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .limits
         .max_upload_bytes
         .saturating_add(1024 * 1024);
-    Router::new()
+    let tap: Router<Arc<State>> = Router::new()
         .route("/", get(metadata::home))
         .route("/sync", get(sync::sync).post(sync::sync))
         .route("/async", get(jobs::list).post(jobs::create))
@@ -54,7 +54,12 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/availability", get(metadata::availability))
         .route("/tables", get(metadata::tables))
         .route("/tables/{name}", get(metadata::table))
-        .route("/examples", get(metadata::examples))
+        .route("/examples", get(metadata::examples));
+    // The service answers at the root and under `/tap`, where clients that build URLs from a host name
+    // (astroquery's TapPlus) look for it; the links it writes use the root.
+    Router::new()
+        .merge(tap.clone())
+        .nest("/tap", tap)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
