@@ -12,6 +12,15 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(adql_parse votable_read stcs mashup_json uws_vosi)
 shared=../../shared
 
+# inline TARGET TEXT...: seeds written from literal texts (a clone without ../shared still has these).
+inline() {
+    local dir="corpus/$1"; shift
+    mkdir -p "$dir"
+    for s in "$@"; do
+        printf '%s' "$s" > "$dir/$(printf '%s' "$s" | md5sum | cut -c1-12)"
+    done
+}
+
 seed() { # seed TARGET FILES...
     local dir="corpus/$1"; shift
     mkdir -p "$dir"
@@ -41,16 +50,18 @@ for t in texts:
 PY
         ;;
     votable_read)
+        inline "$t" '<VOTABLE version="1.4"><RESOURCE type="results"><INFO name="QUERY_STATUS" value="OK"/><TABLE><FIELD name="a" datatype="int"/><FIELD name="s" datatype="char" arraysize="*"/><FIELD name="p" datatype="double" arraysize="2" xtype="point"/><DATA><TABLEDATA><TR><TD>1</TD><TD>x</TD><TD>1 2</TD></TR><TR><TD/><TD/><TD/></TR></TABLEDATA></DATA></TABLE><INFO name="QUERY_STATUS" value="OVERFLOW"/></RESOURCE></VOTABLE>' \
+            '<VOTABLE version="1.4"><RESOURCE><TABLE><FIELD name="a" datatype="long"/><FIELD name="b" datatype="float" arraysize="*"/><DATA><BINARY2><STREAM encoding="base64">AAAAAAAAAAABAAAAAT+AAAA=</STREAM></BINARY2></DATA></TABLE></RESOURCE></VOTABLE>'
         seed "$t" $(find ../tests/data ../crates/votable-arrow/tests "$shared/fixtures" \( -name '*.vot' -o -name '*.xml' -o -name '*.votable' \) 2>/dev/null | head -500) ;;
     stcs)
-        mkdir -p "corpus/$t"
-        for s in "Circle ICRS 10 20 1" "Polygon ICRS 0 0 1 0 1 1" "Box FK5 10 20 2 3" "Position GALACTIC 1 2" \
-                 "Union ICRS (Circle 1 2 3 Polygon 0 0 1 0 1 1)" "Not (Circle ICRS 1 2 3)"; do
-            printf '%s' "$s" > "corpus/$t/$(printf '%s' "$s" | md5sum | cut -c1-12)"
-        done ;;
+        inline "$t" "Circle ICRS 10 20 1" "Polygon ICRS 0 0 1 0 1 1" "Box FK5 10 20 2 3" "Position GALACTIC 1 2" \
+            "Union ICRS (Circle 1 2 3 Polygon 0 0 1 0 1 1)" "Not (Circle ICRS 1 2 3)" ;;
     mashup_json)
         seed "$t" $(find "$shared/fixtures" -name '*.json' 2>/dev/null | head -200) ;;
     uws_vosi)
+        inline "$t" '<uws:job xmlns:uws="http://www.ivoa.net/xml/UWS/v1.0" xmlns:xlink="http://www.w3.org/1999/xlink"><uws:jobId>a</uws:jobId><uws:phase>COMPLETED</uws:phase><uws:results><uws:result id="result" xlink:href="http://h/r"/></uws:results><uws:errorSummary><uws:message>m</uws:message></uws:errorSummary></uws:job>' \
+            '<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0"><capability standardID="ivo://ivoa.net/std/TAP"><language><name>ADQL</name><version>2.1</version><languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo"><feature><form>CONTAINS</form></feature></languageFeatures></language><outputLimit><hard unit="row">10</hard></outputLimit><uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/></capability></vosi:capabilities>' \
+            '<vosi:tableset xmlns:vosi="http://www.ivoa.net/xml/VOSITables/v1.0"><schema><name>s</name><table><name>s.t</name><column><name>ra</name><unit>deg</unit><ucd>pos.eq.ra</ucd><dataType arraysize="*">char</dataType></column></table></schema></vosi:tableset>'
         seed "$t" $(find "$shared/fixtures" ../crates/vo-client/tests \( -name '*.xml' \) 2>/dev/null | head -500) ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
     esac
