@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use support::dachs;
 
 /// A query DaCHS needs hours for: 20,000 × 20,000 × 1000 triples.
-const SLOW: &str = "SELECT COUNT(*) AS n FROM archive2.sources AS a, archive2.sources AS b, \
+const SLOW: &str = "SELECT COUNT(*) AS n_interrupt FROM archive2.sources AS a, archive2.sources AS b, \
                     archive1.obscore AS c WHERE a.ra + b.ra + c.s_ra > 10000";
 
 #[test]
@@ -31,7 +31,7 @@ fn an_interrupted_async_query_leaves_no_job_executing() {
             .spawn()
             .unwrap();
         // Wait for our job to run.
-        let ours = dachs::wait_for_new_executing_job(&tap, &before);
+        let ours = dachs::wait_for_new_executing_job(&tap, &before, "n_interrupt");
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()

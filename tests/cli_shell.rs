@@ -175,7 +175,7 @@ fn a_script_runs_statement_by_statement_and_stops_at_the_first_failure() {
 }
 
 /// A query DaCHS needs hours for: 20,000 × 20,000 × 1000 triples.
-const SLOW: &str = "SELECT COUNT(*) AS n FROM d.archive2.sources AS a, d.archive2.sources AS b, \
+const SLOW: &str = "SELECT COUNT(*) AS n_shell FROM d.archive2.sources AS a, d.archive2.sources AS b, \
                     d.archive1.obscore AS c WHERE a.ra + b.ra + c.s_ra > 10000;";
 
 #[test]
@@ -198,7 +198,7 @@ fn ctrl_c_stops_the_query_deletes_its_job_and_returns_to_the_prompt() {
     shell.exp_string("adql> ").unwrap();
     let before = dachs::job_ids(&tap);
     shell.send_line(SLOW).unwrap();
-    let ours = dachs::wait_for_new_executing_job(&tap, &before);
+    let ours = dachs::wait_for_new_executing_job(&tap, &before, "n_shell");
     shell.send_control('c').unwrap();
     shell.exp_string("adql: interrupted").unwrap();
     shell.exp_string("adql> ").unwrap();

@@ -217,13 +217,14 @@ pub fn job_ids(tap: &str) -> Vec<String> {
     jobs(tap).into_iter().map(|(id, _)| id).collect()
 }
 
-/// Waits (up to 30 s) for a job not in `before` to be EXECUTING, and returns its id.
-pub fn wait_for_new_executing_job(tap: &str, before: &[String]) -> String {
+/// Waits (up to 30 s) for a job not in `before`, whose query contains `marker`, to be EXECUTING, and returns
+/// its id. The marker tells a test's own job from the jobs of tests running beside it.
+pub fn wait_for_new_executing_job(tap: &str, before: &[String], marker: &str) -> String {
     let started = std::time::Instant::now();
     loop {
-        let running = jobs(tap)
-            .into_iter()
-            .find(|(id, phase)| !before.contains(id) && phase == "EXECUTING");
+        let running = jobs(tap).into_iter().find(|(id, phase)| {
+            !before.contains(id) && phase == "EXECUTING" && job_document(tap, id).contains(marker)
+        });
         if let Some((id, _)) = running {
             return id;
         }
@@ -233,6 +234,15 @@ pub fn wait_for_new_executing_job(tap: &str, before: &[String]) -> String {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The UWS document of job `id`.
+pub fn job_document(tap: &str, id: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "10", &format!("{tap}/async/{id}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Fails unless the job `id` was deleted (gone from the list) or at least is no longer queued or executing.
