@@ -74,6 +74,24 @@ pub(crate) fn upload_refs(params: &TapParams) -> Result<Vec<UploadRef>, String> 
     Ok(out)
 }
 
+/// The content of multipart part `part`, uploaded as table `table`, at most `limit` bytes.
+pub(crate) fn part_content(
+    params: &TapParams,
+    table: &str,
+    part: &str,
+    limit: usize,
+) -> Result<Bytes, String> {
+    let content = params
+        .part(part)
+        .ok_or_else(|| format!("UPLOAD {table}: the request has no part named {part}"))?;
+    if content.len() > limit {
+        return Err(format!(
+            "UPLOAD {table}: larger than this service's limit of {limit} bytes"
+        ));
+    }
+    Ok(content)
+}
+
 /// Fetches the VOTable at `url` (at most `limit` bytes) with `http`, a client without tokens.
 pub(crate) async fn fetch(http: &HttpClient, url: &Url, limit: usize) -> Result<Bytes, String> {
     http.get_bytes("upload", url, limit)

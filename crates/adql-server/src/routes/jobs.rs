@@ -124,21 +124,9 @@ fn apply_parameters(state: &State, job: &mut Job, params: &TapParams) -> Result<
     for u in upload::upload_refs(params).map_err(|m| Failure::bad_request(m).in_text())? {
         let source = match &u {
             UploadRef::Part { part, .. } => {
-                let content = params.part(part).ok_or_else(|| {
-                    Failure::bad_request(format!(
-                        "UPLOAD {}: the request has no part named {part}",
-                        u.table()
-                    ))
-                    .in_text()
-                })?;
-                if content.len() > limits.max_upload_bytes {
-                    return Err(Failure::bad_request(format!(
-                        "UPLOAD {}: larger than this service's limit of {} bytes",
-                        u.table(),
-                        limits.max_upload_bytes
-                    ))
-                    .in_text());
-                }
+                let content =
+                    upload::part_content(params, u.table(), part, limits.max_upload_bytes)
+                        .map_err(|m| Failure::bad_request(m).in_text())?;
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| Failure::internal(format!("cannot keep the upload: {e}")))?;
                 let file = format!("upload-{}.vot", u.table().to_ascii_lowercase());

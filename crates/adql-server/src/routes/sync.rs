@@ -30,28 +30,12 @@ pub(crate) async fn upload_tables(
 ) -> Result<Vec<(String, Arc<MemTable>)>, Failure> {
     let mut tables = Vec::new();
     for u in upload::upload_refs(params).map_err(Failure::bad_request)? {
+        let limit = state.config.limits.max_upload_bytes;
         let content = match &u {
-            UploadRef::Part { part, .. } => params.part(part).ok_or_else(|| {
-                Failure::bad_request(format!(
-                    "UPLOAD {}: the request has no part named {part}",
-                    u.table()
-                ))
-            })?,
-            UploadRef::Url { url, .. } => upload::fetch(
-                &state.upload_http,
-                url,
-                state.config.limits.max_upload_bytes,
-            )
-            .await
-            .map_err(Failure::bad_request)?,
-        };
-        if content.len() > state.config.limits.max_upload_bytes {
-            return Err(Failure::bad_request(format!(
-                "UPLOAD {}: larger than this service's limit of {} bytes",
-                u.table(),
-                state.config.limits.max_upload_bytes
-            )));
+            UploadRef::Part { table, part } => upload::part_content(params, table, part, limit),
+            UploadRef::Url { url, .. } => upload::fetch(&state.upload_http, url, limit).await,
         }
+        .map_err(Failure::bad_request)?;
         let table =
             upload::table_from_votable(u.table(), &content).map_err(Failure::bad_request)?;
         tables.push((u.table().to_owned(), table));
